@@ -1,0 +1,81 @@
+import { resolve } from 'node:path';
+import { readEnvironment } from '../config/environment.ts';
+import { errorMessage, isSandbotError } from '../errors.ts';
+import { UsageError, type Command, type CommandContext } from './command.ts';
+import { doctorCommand } from './commands/doctor.ts';
+import { execCommand } from './commands/exec.ts';
+import { ExitCode } from './exit-codes.ts';
+import { ConfigExit } from './load-config.ts';
+
+const COMMANDS: readonly Command[] = [doctorCommand, execCommand];
+
+function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  return `Usage: sandbot <command> [options]
+
+Commands:
+${lines.join('\n')}
+
+Run \`sandbot <command> --help\` for a command's options.
+Settings come from the environment and an optional .env file in the current directory.
+`;
+}
+
+export async function main(argv: readonly string[], context: CommandContext): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    context.stdout.write(usage());
+    return name === undefined ? ExitCode.Usage : ExitCode.Ok;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (command === undefined) {
+    context.stderr.write(`sandbot: unknown command '${name}'\n\n${usage()}`);
+    return ExitCode.Usage;
+  }
+  if (args.includes('--help') || args.includes('-h')) {
+    context.stdout.write(`${command.help}\n`);
+    return ExitCode.Ok;
+  }
+  try {
+    return await command.run(args, context);
+  } catch (error) {
+    if (error instanceof ConfigExit) return ExitCode.Config;
+    if (error instanceof UsageError) {
+      context.stderr.write(`sandbot ${command.name}: ${error.message}\n${command.help}\n`);
+      return ExitCode.Usage;
+    }
+    if (
+      isSandbotError(error, 'DOCKER_UNAVAILABLE') ||
+      isSandbotError(error, 'SANDBOX_IMAGE_MISSING')
+    ) {
+      context.stderr.write(`sandbot ${command.name}: ${error.message}\n`);
+      return ExitCode.Unavailable;
+    }
+    context.stderr.write(`sandbot ${command.name}: ${errorMessage(error)}\n`);
+    return ExitCode.Failed;
+  }
+}
+
+/** The process entry point (bin/sandbot.js): wires the real environment and signals. */
+export async function runCli(): Promise<void> {
+  const controller = new AbortController();
+  let interrupted = 0;
+  const onSignal = () => {
+    interrupted += 1;
+    // A second Ctrl-C means "now": skip the graceful path.
+    if (interrupted > 1) process.exit(130);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const context: CommandContext = {
+    env: readEnvironment(process.env, resolve('.env')),
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    nodeVersion: process.version,
+    signal: controller.signal,
+  };
+  process.exitCode = await main(process.argv.slice(2), context);
+}

@@ -1,0 +1,149 @@
+import { SETTINGS, SETTING_NAMES, type RawSettings, type SettingName } from './schema.ts';
+
+/** Typed settings handed to the rest of the code; only entry points read the environment. */
+export interface Config {
+  readonly openai: {
+    readonly apiKey: string | undefined;
+    readonly baseUrl: string | undefined;
+    readonly model: string;
+  };
+  /** Unset means the embedded mode: in-process worker, in-memory queue and stores. */
+  readonly redisUrl: string | undefined;
+  readonly sandbox: SandboxSettings;
+  readonly sessionIdleMs: number;
+  readonly slack: {
+    readonly botToken: string | undefined;
+    readonly appToken: string | undefined;
+    readonly signingSecret: string | undefined;
+    readonly apiUrl: string | undefined;
+  };
+  readonly discord: {
+    readonly token: string | undefined;
+    readonly appId: string | undefined;
+    readonly apiUrl: string | undefined;
+  };
+  readonly http: { readonly host: string; readonly port: number };
+  readonly log: {
+    readonly level: RawSettings['LOG_LEVEL'];
+    readonly format: RawSettings['LOG_FORMAT'];
+  };
+}
+
+export interface SandboxSettings {
+  readonly image: string;
+  readonly runtime: string | undefined;
+  readonly memoryMb: number;
+  readonly cpus: number;
+  readonly diskMb: number;
+  readonly tmpMb: number;
+  readonly pidsLimit: number;
+  readonly cellTimeoutMs: number;
+  readonly outputLimitBytes: number;
+  readonly maxFileBytes: number;
+  readonly maxFiles: number;
+  readonly poolSize: number;
+}
+
+/** One bad setting: its name and what was expected. The value is never included. */
+export interface ConfigProblem {
+  readonly setting: SettingName;
+  readonly expected: string;
+}
+
+export type ConfigResult =
+  | { readonly ok: true; readonly config: Config }
+  | { readonly ok: false; readonly problems: readonly ConfigProblem[] };
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** Values are trimmed and an empty string counts as unset, so `FOO=` in .env means "default". */
+function normalise(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed === undefined || trimmed === '' ? undefined : trimmed;
+}
+
+export function parseConfig(env: Environment): ConfigResult {
+  const problems: ConfigProblem[] = [];
+  const raw: Record<string, unknown> = {};
+  for (const name of SETTING_NAMES) {
+    const setting = SETTINGS[name];
+    const value = normalise(env[name]);
+    const result = setting.schema.optional().safeParse(value);
+    if (result.success) raw[name] = result.data;
+    else problems.push({ setting: name, expected: setting.expected });
+  }
+  const settings = raw as RawSettings;
+  problems.push(...crossChecks(settings, problems));
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, config: toConfig(settings) };
+}
+
+/** Rules that span settings; skipped for settings that are already reported as bad. */
+function crossChecks(s: RawSettings, already: readonly ConfigProblem[]): ConfigProblem[] {
+  const bad = new Set(already.map((p) => p.setting));
+  const out: ConfigProblem[] = [];
+  const slackTransport = s.SLACK_APP_TOKEN ?? s.SLACK_SIGNING_SECRET;
+  if (s.SLACK_BOT_TOKEN !== undefined && slackTransport === undefined) {
+    if (!bad.has('SLACK_APP_TOKEN') && !bad.has('SLACK_SIGNING_SECRET')) {
+      out.push({
+        setting: 'SLACK_APP_TOKEN',
+        expected:
+          'set SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP events) next to SLACK_BOT_TOKEN',
+      });
+    }
+  }
+  if (
+    s.SLACK_BOT_TOKEN === undefined &&
+    slackTransport !== undefined &&
+    !bad.has('SLACK_BOT_TOKEN')
+  ) {
+    out.push({
+      setting: 'SLACK_BOT_TOKEN',
+      expected: 'a Slack bot token starting with xoxb- (the other Slack settings need it)',
+    });
+  }
+  return out;
+}
+
+function toConfig(s: RawSettings): Config {
+  return {
+    openai: { apiKey: s.OPENAI_API_KEY, baseUrl: s.OPENAI_BASE_URL, model: s.OPENAI_MODEL },
+    redisUrl: s.REDIS_URL,
+    sandbox: {
+      image: s.SANDBOX_IMAGE,
+      runtime: s.SANDBOX_RUNTIME,
+      memoryMb: s.SANDBOX_MEMORY_MB,
+      cpus: s.SANDBOX_CPUS,
+      diskMb: s.SANDBOX_DISK_MB,
+      tmpMb: s.SANDBOX_TMP_MB,
+      pidsLimit: s.SANDBOX_PIDS_LIMIT,
+      cellTimeoutMs: s.SANDBOX_CELL_TIMEOUT_S * 1000,
+      outputLimitBytes: s.SANDBOX_OUTPUT_LIMIT_KB * 1024,
+      maxFileBytes: s.SANDBOX_MAX_FILE_MB * 1024 * 1024,
+      maxFiles: s.SANDBOX_MAX_FILES,
+      poolSize: s.SANDBOX_POOL_SIZE,
+    },
+    sessionIdleMs: s.SESSION_IDLE_MINUTES * 60_000,
+    slack: {
+      botToken: s.SLACK_BOT_TOKEN,
+      appToken: s.SLACK_APP_TOKEN,
+      signingSecret: s.SLACK_SIGNING_SECRET,
+      apiUrl: s.SLACK_API_URL,
+    },
+    discord: { token: s.DISCORD_TOKEN, appId: s.DISCORD_APP_ID, apiUrl: s.DISCORD_API_URL },
+    http: { host: s.HTTP_HOST, port: s.HTTP_PORT },
+    log: { level: s.LOG_LEVEL, format: s.LOG_FORMAT },
+  };
+}
+
+/** The lines printed when start-up stops on bad settings: one per setting, no values. */
+export function formatProblems(problems: readonly ConfigProblem[]): string[] {
+  return problems.map((p) => `${p.setting}: expected ${p.expected}`);
+}
+
+/** The environment with every named bad setting removed, so defaults apply (for `doctor`). */
+export function withoutSettings(env: Environment, names: readonly SettingName[]): Environment {
+  const copy: Record<string, string | undefined> = { ...env };
+  for (const name of names) copy[name] = undefined;
+  return copy;
+}

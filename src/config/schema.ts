@@ -1,0 +1,140 @@
+import { z } from 'zod';
+
+/**
+ * Every setting sandbot reads, with what it expects. `expected` is the whole message a user
+ * sees when a value is bad: it names what is wanted and never echoes the value, because many
+ * of these are secrets.
+ */
+interface Setting {
+  readonly schema: z.ZodType;
+  readonly expected: string;
+  readonly secret?: boolean;
+}
+
+const wholeNumber = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const httpUrl = z.url({ protocol: /^https?$/ });
+
+export const SETTINGS = {
+  OPENAI_API_KEY: { schema: z.string().min(1), expected: 'an API key', secret: true },
+  OPENAI_BASE_URL: {
+    schema: httpUrl,
+    expected: 'an http(s) URL such as http://localhost:11434/v1',
+  },
+  OPENAI_MODEL: { schema: z.string().min(1).default('gpt-4o-mini'), expected: 'a model name' },
+  REDIS_URL: {
+    schema: z.url({ protocol: /^rediss?$/ }),
+    expected: 'a redis:// or rediss:// URL, or unset for the embedded in-process mode',
+    secret: true,
+  },
+  SANDBOX_IMAGE: {
+    schema: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._/:@-]*$/)
+      .default('sandbot-sandbox:latest'),
+    expected: 'a Docker image reference such as sandbot-sandbox:latest',
+  },
+  SANDBOX_RUNTIME: {
+    schema: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/),
+    expected: 'a Docker runtime name such as runsc, or unset for the default runtime',
+  },
+  SANDBOX_MEMORY_MB: {
+    schema: wholeNumber(128, 65536).default(1024),
+    expected: 'a whole number of megabytes from 128 to 65536',
+  },
+  SANDBOX_CPUS: {
+    schema: z.coerce.number().min(0.1).max(64).default(1),
+    expected: 'a number of CPUs from 0.1 to 64',
+  },
+  SANDBOX_DISK_MB: {
+    schema: wholeNumber(16, 65536).default(512),
+    expected: 'a whole number of megabytes from 16 to 65536 (size of /mnt/data)',
+  },
+  SANDBOX_TMP_MB: {
+    schema: wholeNumber(16, 65536).default(128),
+    expected: 'a whole number of megabytes from 16 to 65536 (size of /tmp)',
+  },
+  SANDBOX_PIDS_LIMIT: {
+    schema: wholeNumber(16, 65536).default(256),
+    expected: 'a whole number of processes from 16 to 65536',
+  },
+  SANDBOX_CELL_TIMEOUT_S: {
+    schema: wholeNumber(1, 86400).default(120),
+    expected: 'a whole number of seconds from 1 to 86400',
+  },
+  SANDBOX_OUTPUT_LIMIT_KB: {
+    schema: wholeNumber(1, 1048576).default(1024),
+    expected: 'a whole number of kilobytes from 1 to 1048576 (output kept per cell)',
+  },
+  SANDBOX_MAX_FILE_MB: {
+    schema: wholeNumber(1, 4096).default(50),
+    expected: 'a whole number of megabytes from 1 to 4096 (largest file copied out of a cell)',
+  },
+  SANDBOX_MAX_FILES: {
+    schema: wholeNumber(1, 1000).default(20),
+    expected: 'a whole number from 1 to 1000 (files copied out per cell)',
+  },
+  SANDBOX_POOL_SIZE: {
+    schema: wholeNumber(0, 64).default(2),
+    expected: 'a whole number of warm containers from 0 to 64',
+  },
+  SESSION_IDLE_MINUTES: {
+    schema: wholeNumber(1, 10080).default(30),
+    expected: 'a whole number of minutes from 1 to 10080',
+  },
+  SLACK_BOT_TOKEN: {
+    schema: z.string().regex(/^xoxb-[A-Za-z0-9-]+$/),
+    expected: 'a Slack bot token starting with xoxb-',
+    secret: true,
+  },
+  SLACK_APP_TOKEN: {
+    schema: z.string().regex(/^xapp-[A-Za-z0-9-]+$/),
+    expected: 'a Slack app-level token starting with xapp- (Socket Mode)',
+    secret: true,
+  },
+  SLACK_SIGNING_SECRET: {
+    schema: z.string().regex(/^[A-Za-z0-9]{16,}$/),
+    expected: 'the Slack signing secret (letters and digits, from Basic Information)',
+    secret: true,
+  },
+  SLACK_API_URL: { schema: httpUrl, expected: 'an http(s) URL ending in /api/' },
+  DISCORD_TOKEN: {
+    schema: z.string().regex(/^[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{16,}$/),
+    expected: 'a Discord bot token (three dot-separated parts, from the Bot page)',
+    secret: true,
+  },
+  DISCORD_APP_ID: {
+    schema: z.string().regex(/^\d{17,20}$/),
+    expected: 'a Discord application id (17 to 20 digits)',
+  },
+  DISCORD_API_URL: { schema: httpUrl, expected: 'an http(s) URL such as https://discord.com/api' },
+  HTTP_HOST: {
+    schema: z.string().min(1).default('127.0.0.1'),
+    expected: 'a host name or IP address to listen on',
+  },
+  HTTP_PORT: { schema: wholeNumber(0, 65535).default(3000), expected: 'a port from 0 to 65535' },
+  LOG_LEVEL: {
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    expected: 'one of fatal, error, warn, info, debug, trace, silent',
+  },
+  LOG_FORMAT: {
+    schema: z.enum(['auto', 'json', 'pretty']).default('auto'),
+    expected: 'one of auto (pretty on a terminal, JSON otherwise), json, pretty',
+  },
+} as const satisfies Record<string, Setting>;
+
+export type SettingName = keyof typeof SETTINGS;
+
+export const SETTING_NAMES = Object.keys(SETTINGS) as SettingName[];
+
+export const SECRET_SETTINGS: readonly SettingName[] = SETTING_NAMES.filter(
+  (name) => (SETTINGS[name] as Setting).secret === true,
+);
+
+/** A setting with a default always has a value; any other may be unset. */
+type Parsed<S> = S extends z.ZodDefault ? z.output<S> : z.output<S> | undefined;
+
+/** The raw values after parsing, keyed by setting name. */
+export type RawSettings = {
+  [K in SettingName]: Parsed<(typeof SETTINGS)[K]['schema']>;
+};

@@ -1,0 +1,135 @@
+import { posix } from 'node:path';
+import { pack, extract } from 'tar-stream';
+import { SandbotError } from '../errors.ts';
+
+export interface UploadFile {
+  /** A plain file name; it lands at /mnt/data/<name>. */
+  readonly name: string;
+  readonly content: Buffer;
+}
+
+const MAX_NAME_BYTES = 255;
+
+/**
+ * Why an upload name is refused, or undefined when it is safe. Only plain names are taken:
+ * no directories, no `..`, no absolute paths, no NUL or control characters, nothing that
+ * could escape /mnt/data or confuse a shell or a terminal later.
+ */
+export function uploadNameProblem(name: string): string | undefined {
+  if (name.length === 0) return 'the name is empty';
+  if (Buffer.byteLength(name) > MAX_NAME_BYTES)
+    return `the name is longer than ${MAX_NAME_BYTES} bytes`;
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what we refuse
+  if (/[\u0000-\u001f\u007f]/.test(name)) return 'the name contains control characters';
+  if (name.includes('/') || name.includes('\\')) return 'the name contains a path separator';
+  if (name === '.' || name === '..') return 'the name is a directory reference';
+  if (name.startsWith('-')) return 'the name starts with a dash';
+  return undefined;
+}
+
+export function assertUploadNames(files: readonly UploadFile[]): void {
+  for (const file of files) {
+    const problem = uploadNameProblem(file.name);
+    if (problem !== undefined) {
+      throw new SandbotError('FILE_REJECTED', `upload refused: ${problem}`);
+    }
+  }
+}
+
+/** A tar of the uploads, owned by the sandbox user so user code can overwrite them. */
+export async function uploadTar(files: readonly UploadFile[]): Promise<Buffer> {
+  assertUploadNames(files);
+  const archive = pack();
+  for (const file of files) {
+    archive.entry(
+      {
+        name: file.name,
+        size: file.content.length,
+        mode: 0o644,
+        uid: 1000,
+        gid: 1000,
+        type: 'file',
+      },
+      file.content,
+    );
+  }
+  archive.finalize();
+  const chunks: Buffer[] = [];
+  for await (const chunk of archive) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Whether a path reported by the runner may be fetched: relative, inside /mnt/data, clean. */
+export function isSafeRelativePath(path: string): boolean {
+  if (path.length === 0 || path.startsWith('/') || path.includes('\0')) return false;
+  const normalised = posix.normalize(path);
+  return (
+    normalised === path && !normalised.startsWith('..') && !normalised.split('/').includes('..')
+  );
+}
+
+export type FetchedFile =
+  | { readonly kind: 'file'; readonly content: Buffer }
+  | { readonly kind: 'skipped'; readonly reason: string };
+
+/**
+ * Reads the archive Docker returns for one path. Only a regular file is accepted: a symlink
+ * arrives as a link entry (Docker does not follow it) and is refused here, so a link to
+ * /etc/passwd yields nothing. Reading stops at `maxBytes`.
+ */
+export async function readSingleFile(
+  archive: NodeJS.ReadableStream,
+  expectedName: string,
+  maxBytes: number,
+): Promise<FetchedFile> {
+  const extractor = extract();
+  let result: FetchedFile = { kind: 'skipped', reason: 'not found' };
+  let seen = false;
+  const finished = new Promise<void>((resolve, reject) => {
+    extractor.on('entry', (header, stream, next) => {
+      const first = !seen;
+      seen = true;
+      if (!first) {
+        stream.resume();
+        stream.on('end', next);
+        return;
+      }
+      if (header.type !== 'file') {
+        result = { kind: 'skipped', reason: `it is a ${header.type}, not a regular file` };
+        stream.resume();
+        stream.on('end', next);
+        return;
+      }
+      if (header.name !== expectedName) {
+        result = { kind: 'skipped', reason: 'the archive named a different file' };
+        stream.resume();
+        stream.on('end', next);
+        return;
+      }
+      if (header.size > maxBytes) {
+        result = { kind: 'skipped', reason: `it is larger than ${formatBytes(maxBytes)}` };
+        stream.resume();
+        stream.on('end', next);
+        return;
+      }
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: unknown) => chunks.push(chunk as Buffer));
+      stream.on('end', () => {
+        result = { kind: 'file', content: Buffer.concat(chunks) };
+        next();
+      });
+      stream.on('error', reject);
+    });
+    extractor.on('finish', resolve);
+    extractor.on('error', reject);
+  });
+  archive.pipe(extractor);
+  await finished;
+  return result;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(bytes < 10 * 1024 ? 1 : 0)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MB`;
+}

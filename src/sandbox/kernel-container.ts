@@ -1,0 +1,385 @@
+import { randomBytes } from 'node:crypto';
+import { PassThrough, type Duplex } from 'node:stream';
+import type { Container } from 'dockerode';
+import type { Logger } from '../logging/logger.ts';
+import { SandbotError } from '../errors.ts';
+import { containerSpec, DATA_DIR, volumeSpec, type SandboxLimits } from './container-spec.ts';
+import { isNotFound, translateDockerError, type Docker } from './docker-client.ts';
+import { readSingleFile, uploadTar, type FetchedFile, type UploadFile } from './file-transfer.ts';
+import type { Labels } from './labels.ts';
+import { LineSplitter } from './line-splitter.ts';
+import { encodeRequest, parseFrame, type RunnerFrame, type RunnerRequest } from './protocol.ts';
+
+/** Frames carry whole PNGs in base64; anything far beyond that is a runaway, not a plot. */
+const MAX_FRAME_CHARS = 64 * 1024 * 1024;
+
+export interface KernelContainerOptions {
+  readonly docker: Docker;
+  readonly limits: SandboxLimits;
+  readonly labels: Labels;
+  readonly idleExitS: number;
+  readonly logger: Logger;
+  /** How long the runner may take to import the data stack and say `ready`. Default 60 s. */
+  readonly readyTimeoutMs?: number;
+}
+
+export interface ExitInfo {
+  readonly oomKilled: boolean;
+  readonly exitCode: number | undefined;
+  /** Why the worker gave up on the container, when it was the worker's decision. */
+  readonly reason: 'exited' | 'protocol' | 'destroyed';
+}
+
+type FrameListener = (frame: RunnerFrame) => void;
+
+/**
+ * One sandbox container and its runner: created hardened, attached once, spoken to over the
+ * attached stdin/stdout. Knows nothing about sessions or cells; `Sandbox` builds those on top.
+ */
+export class KernelContainer {
+  private readonly listeners = new Map<string, FrameListener>();
+  private exitListeners: ((info: ExitInfo) => void)[] = [];
+  private exitInfo: ExitInfo | undefined;
+  private readonly log: Logger;
+  readonly createdAt = Date.now();
+  pythonVersion = '';
+
+  private readonly options: KernelContainerOptions;
+  readonly container: Container;
+  readonly volumeName: string | undefined;
+  private readonly stream: Duplex;
+
+  private constructor(
+    options: KernelContainerOptions,
+    container: Container,
+    volumeName: string | undefined,
+    stream: Duplex,
+  ) {
+    this.options = options;
+    this.container = container;
+    this.volumeName = volumeName;
+    this.stream = stream;
+    this.log = options.logger.child({ container: container.id.slice(0, 12) });
+  }
+
+  get id(): string {
+    return this.container.id;
+  }
+
+  get alive(): boolean {
+    return this.exitInfo === undefined;
+  }
+
+  /** Creates the volume and the container, attaches, starts, and waits for `ready`. */
+  static async create(options: KernelContainerOptions): Promise<KernelContainer> {
+    const { docker } = options;
+    const suffix = randomBytes(6).toString('hex');
+    const volumeName = `sandbot-data-${suffix}`;
+    try {
+      await docker.createVolume(volumeSpec(volumeName, options.limits.diskMb, options.labels));
+    } catch (error) {
+      throw translateDockerError(error, 'create a sandbox volume');
+    }
+    let container: Container | undefined;
+    try {
+      container = await docker.createContainer(
+        containerSpec({
+          name: `sandbot-kernel-${suffix}`,
+          volumeName,
+          limits: options.limits,
+          labels: options.labels,
+          idleExitS: options.idleExitS,
+        }),
+      );
+      const stream = await attach(container);
+      const kernel = new KernelContainer(options, container, volumeName, stream);
+      const ready = kernel.waitForReady(options.readyTimeoutMs ?? 60_000);
+      await container.start();
+      kernel.watchExit();
+      await ready;
+      return kernel;
+    } catch (error) {
+      await removeQuietly(docker, container, volumeName);
+      if (isNotFound(error)) {
+        throw new SandbotError(
+          'SANDBOX_IMAGE_MISSING',
+          `sandbox image ${options.limits.image} is not built: run \`npm run sandbox:build\``,
+          { cause: error },
+        );
+      }
+      throw translateDockerError(error, 'start a sandbox container');
+    }
+  }
+
+  /** Attaches to a running sandbox container made earlier (a named `sandbot exec` session). */
+  static async attachExisting(
+    options: KernelContainerOptions,
+    containerId: string,
+  ): Promise<KernelContainer> {
+    const container = options.docker.getContainer(containerId);
+    try {
+      const info = await container.inspect();
+      const volume = info.Mounts.find((m) => m.Destination === DATA_DIR)?.Name;
+      const stream = await attach(container);
+      const kernel = new KernelContainer(options, container, volume, stream);
+      kernel.watchExit();
+      return kernel;
+    } catch (error) {
+      throw translateDockerError(error, 'attach to a sandbox container');
+    }
+  }
+
+  private waitForReady(timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(
+          new SandbotError(
+            'SANDBOX_START_FAILED',
+            `the sandbox did not become ready within ${timeoutMs} ms`,
+          ),
+        );
+      }, timeoutMs);
+      const onReady = (frame: RunnerFrame) => {
+        if (frame.type !== 'ready') return;
+        this.pythonVersion = frame.pythonVersion;
+        cleanup();
+        resolve();
+      };
+      const onExit = (info: ExitInfo) => {
+        cleanup();
+        reject(
+          new SandbotError(
+            'SANDBOX_START_FAILED',
+            `the sandbox exited during start-up (exit code ${info.exitCode ?? 'unknown'})`,
+          ),
+        );
+      };
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.listeners.delete('');
+        this.exitListeners = this.exitListeners.filter((l) => l !== onExit);
+      };
+      this.listeners.set('', onReady);
+      this.exitListeners.push(onExit);
+    });
+  }
+
+  private watchExit(): void {
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    this.options.docker.modem.demuxStream(this.stream, stdout, stderr);
+    const splitter = new LineSplitter(
+      MAX_FRAME_CHARS,
+      (line) => this.dispatch(line),
+      () => {
+        this.log.warn('sandbox sent an oversized frame; killing it');
+        void this.kill('protocol');
+      },
+    );
+    stdout.on('data', (chunk: Buffer) => splitter.push(chunk));
+    stderr.on('data', (chunk: Buffer) => {
+      this.log.debug({ runnerStderr: chunk.toString('utf8').slice(0, 2000) }, 'runner diagnostics');
+    });
+    this.stream.on('error', (error) => this.log.debug({ err: error }, 'attach stream error'));
+    this.stream.on('close', () => void this.onStreamEnded());
+    this.stream.on('end', () => void this.onStreamEnded());
+  }
+
+  private dispatch(line: string): void {
+    if (line.length === 0) return;
+    const frame = parseFrame(line);
+    if (frame === undefined) {
+      this.log.warn({ bytes: line.length }, 'ignored an invalid frame from the sandbox');
+      return;
+    }
+    const key = 'id' in frame ? frame.id : '';
+    this.listeners.get(key)?.(frame);
+  }
+
+  private ending: Promise<void> | undefined;
+
+  private detached = false;
+
+  /** Lets go of the container without stopping it (a named session lives on). */
+  detach(): void {
+    this.detached = true;
+    this.stream.destroy();
+  }
+
+  private onStreamEnded(): Promise<void> {
+    if (this.detached) return Promise.resolve();
+    this.ending ??= (async () => {
+      let oomKilled = false;
+      let exitCode: number | undefined;
+      try {
+        // The stream can end a moment before Docker records the exit; wait for the state.
+        const waited = (await Promise.race([
+          this.container.wait(),
+          new Promise((resolve) => setTimeout(resolve, 5000, undefined)),
+        ])) as { StatusCode?: number } | undefined;
+        exitCode = waited?.StatusCode;
+        const info = await this.container.inspect();
+        oomKilled = info.State.OOMKilled;
+        exitCode ??= info.State.ExitCode;
+      } catch {
+        // Already removed: nothing more to learn.
+      }
+      this.markExited({ oomKilled, exitCode, reason: 'exited' });
+    })();
+    return this.ending;
+  }
+
+  private markExited(info: ExitInfo): void {
+    if (this.exitInfo !== undefined) return;
+    this.exitInfo = info;
+    this.log.debug(info, 'sandbox container gone');
+    for (const listener of this.exitListeners) listener(info);
+    this.exitListeners = [];
+  }
+
+  /** Resolves with how the container ended; immediately if it already has. */
+  onExit(listener: (info: ExitInfo) => void): () => void {
+    if (this.exitInfo !== undefined) {
+      listener(this.exitInfo);
+      return () => undefined;
+    }
+    this.exitListeners.push(listener);
+    return () => {
+      this.exitListeners = this.exitListeners.filter((l) => l !== listener);
+    };
+  }
+
+  /** Routes frames carrying `id` to `listener` until the returned function is called. */
+  subscribe(id: string, listener: FrameListener): () => void {
+    this.listeners.set(id, listener);
+    return () => this.listeners.delete(id);
+  }
+
+  send(request: RunnerRequest): void {
+    if (!this.alive) throw new SandbotError('SANDBOX_GONE', 'the sandbox container has exited');
+    this.stream.write(encodeRequest(request));
+  }
+
+  /** Asks the runner something and waits for the frame with the same id. */
+  async ask(
+    request: RunnerRequest & { type: 'snapshot' | 'ping' },
+    timeoutMs = 10_000,
+  ): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        done();
+        reject(new SandbotError('SANDBOX_PROTOCOL', `the sandbox did not answer ${request.type}`));
+      }, timeoutMs);
+      const unsubscribe = this.subscribe(request.id, () => {
+        done();
+        resolve();
+      });
+      const stopExit = this.onExit(() => {
+        done();
+        reject(new SandbotError('SANDBOX_GONE', 'the sandbox container has exited'));
+      });
+      const done = () => {
+        clearTimeout(timer);
+        unsubscribe();
+        stopExit();
+      };
+      this.send(request);
+    });
+  }
+
+  /** SIGINT reaches the runner through Docker's init and interrupts the running cell. */
+  async interrupt(): Promise<void> {
+    if (!this.alive) return;
+    try {
+      await this.container.kill({ signal: 'SIGINT' });
+    } catch (error) {
+      this.log.debug({ err: error }, 'interrupt failed (container already stopped?)');
+    }
+  }
+
+  /** Kills the container now; the exit listeners fire with `reason`. */
+  async kill(reason: ExitInfo['reason'] = 'destroyed'): Promise<void> {
+    try {
+      await this.container.kill({ signal: 'SIGKILL' });
+    } catch {
+      // Already stopped.
+    }
+    this.markExited({ oomKilled: false, exitCode: 137, reason });
+  }
+
+  /** Removes the container and its volume. Safe to call more than once. */
+  async destroy(): Promise<void> {
+    this.markExited({ oomKilled: false, exitCode: undefined, reason: 'destroyed' });
+    this.stream.destroy();
+    await removeQuietly(this.options.docker, this.container, this.volumeName);
+  }
+
+  async putFiles(files: readonly UploadFile[]): Promise<void> {
+    const tar = await uploadTar(files);
+    try {
+      await this.container.putArchive(tar, { path: DATA_DIR });
+    } catch (error) {
+      throw translateDockerError(error, 'copy files into the sandbox');
+    }
+  }
+
+  async getFile(relativePath: string, maxBytes: number): Promise<FetchedFile> {
+    try {
+      const archive = await this.container.getArchive({ path: `${DATA_DIR}/${relativePath}` });
+      const base = relativePath.split('/').pop() ?? relativePath;
+      return await readSingleFile(archive, base, maxBytes);
+    } catch (error) {
+      if (isNotFound(error)) return { kind: 'skipped', reason: 'it no longer exists' };
+      throw translateDockerError(error, 'copy a file out of the sandbox');
+    }
+  }
+
+  /** Memory in use by the container, in bytes (page cache excluded where Docker reports it). */
+  async memoryBytes(): Promise<number> {
+    const stats = (await this.container.stats({ stream: false })) as {
+      memory_stats?: { usage?: number; stats?: { cache?: number; inactive_file?: number } };
+    };
+    const usage = stats.memory_stats?.usage ?? 0;
+    const cache = stats.memory_stats?.stats?.inactive_file ?? stats.memory_stats?.stats?.cache ?? 0;
+    return Math.max(0, usage - cache);
+  }
+}
+
+async function attach(container: Container): Promise<Duplex> {
+  // dockerode types the hijacked connection as a ReadWriteStream; it is a net.Socket.
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
+  return (await container.attach({
+    stream: true,
+    stdin: true,
+    stdout: true,
+    stderr: true,
+    hijack: true,
+  })) as Duplex;
+}
+
+async function removeQuietly(
+  docker: Docker,
+  container: Container | undefined,
+  volumeName: string | undefined,
+): Promise<void> {
+  if (container !== undefined) {
+    try {
+      await container.remove({ force: true, v: true });
+    } catch {
+      // Gone already, or Docker is down; the orphan sweep removes it later.
+    }
+  }
+  if (volumeName !== undefined) {
+    // A volume stays in use for a moment after a forced removal; retry briefly.
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      try {
+        await docker.getVolume(volumeName).remove();
+        return;
+      } catch (error) {
+        if (isNotFound(error)) return;
+        await new Promise((resolve) => setTimeout(resolve, 100 * (attempt + 1)));
+      }
+    }
+  }
+}

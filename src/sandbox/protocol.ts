@@ -1,0 +1,78 @@
+import { z } from 'zod';
+
+/**
+ * Frames of docs/sandbox-protocol.md. User code shares a process with the runner and could
+ * write to the protocol descriptor, so every frame is validated here, never trusted.
+ */
+const mimeBundle = z.record(z.string(), z.string());
+
+const ready = z.object({
+  type: z.literal('ready'),
+  pythonVersion: z.string(),
+  startupMs: z.number(),
+});
+const stream = z.object({
+  type: z.literal('stream'),
+  id: z.string(),
+  name: z.enum(['stdout', 'stderr']),
+  text: z.string(),
+});
+const display = z.object({
+  type: z.literal('display'),
+  id: z.string(),
+  kind: z.enum(['execute_result', 'display_data']),
+  data: mimeBundle,
+  metadata: z.record(z.string(), z.unknown()).optional(),
+});
+const error = z.object({
+  type: z.literal('error'),
+  id: z.string(),
+  ename: z.string(),
+  evalue: z.string(),
+  traceback: z.array(z.string()),
+});
+const done = z.object({
+  type: z.literal('done'),
+  id: z.string(),
+  status: z.enum(['ok', 'error', 'interrupted']),
+  executionCount: z.number().int(),
+  durationMs: z.number(),
+  files: z.array(z.object({ path: z.string(), size: z.number().int().nonnegative() })).max(10_000),
+  truncatedBytes: z.number().int().nonnegative(),
+});
+const snapshot = z.object({ type: z.literal('snapshot'), id: z.string() });
+const pong = z.object({ type: z.literal('pong'), id: z.string() });
+
+export const runnerFrame = z.discriminatedUnion('type', [
+  ready,
+  stream,
+  display,
+  error,
+  done,
+  snapshot,
+  pong,
+]);
+
+export type RunnerFrame = z.infer<typeof runnerFrame>;
+export type DoneFrame = z.infer<typeof done>;
+export type MimeBundle = z.infer<typeof mimeBundle>;
+
+export type RunnerRequest =
+  | { type: 'execute'; id: string; code: string; outputLimitBytes: number }
+  | { type: 'snapshot'; id: string }
+  | { type: 'ping'; id: string };
+
+export function parseFrame(line: string): RunnerFrame | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  const result = runnerFrame.safeParse(value);
+  return result.success ? result.data : undefined;
+}
+
+export function encodeRequest(request: RunnerRequest): string {
+  return `${JSON.stringify(request)}\n`;
+}

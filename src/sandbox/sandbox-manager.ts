@@ -1,0 +1,143 @@
+import type { SandboxSettings } from '../config/config.ts';
+import type { Logger } from '../logging/logger.ts';
+import { translateDockerError, type Docker } from './docker-client.ts';
+import { KernelContainer } from './kernel-container.ts';
+import { LABEL, type Labels } from './labels.ts';
+import { Sandbox } from './sandbox.ts';
+import { WarmPool } from './warm-pool.ts';
+
+export interface SandboxManagerOptions {
+  readonly docker: Docker;
+  readonly settings: SandboxSettings;
+  /** Names this worker's containers; leftovers with the same id are removed at start. */
+  readonly workerId: string;
+  readonly sessionIdleMs: number;
+  readonly logger: Logger;
+  /** Extra labels on everything created (tests use one per run to clean up). */
+  readonly labels?: Labels;
+  readonly interruptGraceMs?: number;
+}
+
+/**
+ * The sandboxes of one worker: one per session, a warm pool behind them, idle reaping, and
+ * removal of containers a previous run of this worker left behind.
+ */
+export class SandboxManager {
+  private readonly sessions = new Map<string, Sandbox>();
+  readonly pool: WarmPool;
+  private reaper: NodeJS.Timeout | undefined;
+  private readonly labels: Labels;
+
+  private readonly options: SandboxManagerOptions;
+
+  constructor(options: SandboxManagerOptions) {
+    this.options = options;
+    this.labels = { ...options.labels, [LABEL.worker]: options.workerId };
+    this.pool = new WarmPool({
+      size: options.settings.poolSize,
+      create: () => this.createKernel(),
+      logger: options.logger.child({ component: 'warm-pool' }),
+    });
+  }
+
+  private createKernel(labels: Labels = {}): Promise<KernelContainer> {
+    const { settings } = this.options;
+    return KernelContainer.create({
+      docker: this.options.docker,
+      limits: settings,
+      labels: { ...this.labels, ...labels },
+      // A little longer than our own reaping, so the runner's self-exit only ever catches
+      // containers whose worker died.
+      idleExitS: Math.ceil(this.options.sessionIdleMs / 1000) + 60,
+      logger: this.options.logger,
+    });
+  }
+
+  async start(): Promise<void> {
+    const removed = await removeContainers(this.options.docker, {
+      [LABEL.worker]: this.options.workerId,
+    });
+    if (removed > 0) this.options.logger.info({ removed }, 'removed leftover sandbox containers');
+    this.pool.start();
+    const every = Math.min(60_000, Math.max(1000, this.options.sessionIdleMs / 4));
+    this.reaper = setInterval(() => void this.reapIdle(), every);
+    this.reaper.unref();
+  }
+
+  /** The session's sandbox, created on first use (its container comes from the pool). */
+  session(sessionId: string): Sandbox {
+    let sandbox = this.sessions.get(sessionId);
+    if (sandbox === undefined) {
+      const { settings } = this.options;
+      sandbox = new Sandbox({
+        acquire: () => this.pool.take(),
+        limits: settings,
+        logger: this.options.logger.child({ session: sessionId }),
+        ...(this.options.interruptGraceMs === undefined
+          ? {}
+          : { interruptGraceMs: this.options.interruptGraceMs }),
+      });
+      this.sessions.set(sessionId, sandbox);
+    }
+    return sandbox;
+  }
+
+  has(sessionId: string): boolean {
+    return this.sessions.has(sessionId);
+  }
+
+  get liveSessions(): number {
+    return this.sessions.size;
+  }
+
+  async destroySession(sessionId: string): Promise<void> {
+    const sandbox = this.sessions.get(sessionId);
+    this.sessions.delete(sessionId);
+    await sandbox?.destroy();
+  }
+
+  /** Removes sessions idle for longer than SESSION_IDLE_MINUTES. */
+  async reapIdle(now = Date.now()): Promise<number> {
+    const idle = [...this.sessions].filter(
+      ([, sandbox]) => !sandbox.busy && now - sandbox.lastUsedAt > this.options.sessionIdleMs,
+    );
+    await Promise.all(idle.map(([id]) => this.destroySession(id)));
+    if (idle.length > 0) this.options.logger.info({ reaped: idle.length }, 'reaped idle sessions');
+    return idle.length;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.reaper);
+    await this.pool.close();
+    const ids = [...this.sessions.keys()];
+    await Promise.all(ids.map((id) => this.destroySession(id)));
+  }
+}
+
+/** Removes every sandbot container and volume carrying all of `labels`. Returns the count. */
+export async function removeContainers(docker: Docker, labels: Labels): Promise<number> {
+  const label = [`${LABEL.managed}=1`, ...Object.entries(labels).map(([k, v]) => `${k}=${v}`)];
+  try {
+    const containers = await docker.listContainers({ all: true, filters: { label } });
+    await Promise.all(
+      containers.map((c) =>
+        docker
+          .getContainer(c.Id)
+          .remove({ force: true, v: true })
+          .catch(() => undefined),
+      ),
+    );
+    const { Volumes: volumes } = await docker.listVolumes({ filters: { label } });
+    await Promise.all(
+      volumes.map((v) =>
+        docker
+          .getVolume(v.Name)
+          .remove()
+          .catch(() => undefined),
+      ),
+    );
+    return containers.length;
+  } catch (error) {
+    throw translateDockerError(error, 'list sandbox containers');
+  }
+}

@@ -1,0 +1,93 @@
+import type { Logger } from '../logging/logger.ts';
+import type { KernelContainer } from './kernel-container.ts';
+
+export interface WarmPoolOptions {
+  /** How many ready containers to keep; 0 disables the pool. */
+  readonly size: number;
+  readonly create: () => Promise<KernelContainer>;
+  readonly logger: Logger;
+  /** Wait after a failed start before trying again, so a down Docker is not hammered. Default 5 s. */
+  readonly retryDelayMs?: number;
+}
+
+/**
+ * Containers started ahead of need, with the data stack already imported, so the first cell
+ * of a new thread does not pay for container start and imports. Refilled in the background.
+ */
+export class WarmPool {
+  private readonly ready: KernelContainer[] = [];
+  private starting = 0;
+  private closed = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+
+  private readonly options: WarmPoolOptions;
+
+  constructor(options: WarmPoolOptions) {
+    this.options = options;
+  }
+
+  get readyCount(): number {
+    return this.ready.filter((k) => k.alive).length;
+  }
+
+  start(): void {
+    this.refill();
+  }
+
+  /** A ready container: from the pool when one is there, otherwise started now. */
+  async take(): Promise<KernelContainer> {
+    for (let kernel = this.ready.shift(); kernel !== undefined; kernel = this.ready.shift()) {
+      if (kernel.alive) {
+        this.refill();
+        return kernel;
+      }
+      void kernel.destroy();
+    }
+    this.refill();
+    return this.options.create();
+  }
+
+  /** Resolves once the pool holds `size` ready containers (for tests and benchmarks). */
+  async whenFull(timeoutMs = 60_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (this.readyCount < this.options.size) {
+      if (Date.now() > until) throw new Error('warm pool did not fill in time');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  private refill(): void {
+    if (this.closed || this.retryTimer !== undefined) return;
+    // Start at most two at once: imports are CPU-bound and the host has cells to run too.
+    while (this.ready.length + this.starting < this.options.size && this.starting < 2) {
+      this.starting += 1;
+      this.options
+        .create()
+        .then((kernel) => {
+          if (this.closed) void kernel.destroy();
+          else this.ready.push(kernel);
+        })
+        .catch((error: unknown) => {
+          this.options.logger.warn(
+            { err: error },
+            'warm pool could not start a sandbox; will retry',
+          );
+          this.retryTimer ??= setTimeout(() => {
+            this.retryTimer = undefined;
+            this.refill();
+          }, this.options.retryDelayMs ?? 5000).unref();
+        })
+        .finally(() => {
+          this.starting -= 1;
+          this.refill();
+        });
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    const kernels = this.ready.splice(0);
+    await Promise.all(kernels.map((k) => k.destroy()));
+  }
+}
