@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import { formatProblems, parseConfig, type Environment } from '../../src/config/config.ts';
+import { SETTING_NAMES } from '../../src/config/schema.ts';
+
+function problemsOf(env: Environment): string[] {
+  const result = parseConfig(env);
+  if (result.ok) return [];
+  return formatProblems(result.problems);
+}
+
+describe('configuration', () => {
+  it('starts with nothing set: embedded mode, playground defaults, no platforms', () => {
+    const result = parseConfig({});
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    const { config } = result;
+    expect(config.redisUrl).toBeUndefined();
+    expect(config.sandbox.image).toBe('sandbot-sandbox:latest');
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 3000 });
+    expect(config.sandbox.cellTimeoutMs).toBe(120_000);
+    expect(config.sessionIdleMs).toBe(30 * 60_000);
+    expect(config.slack.botToken).toBeUndefined();
+    expect(config.discord.token).toBeUndefined();
+    expect(config.log.level).toBe('info');
+  });
+
+  it('converts units into the names the code uses', () => {
+    const result = parseConfig({
+      SANDBOX_CELL_TIMEOUT_S: '30',
+      SANDBOX_OUTPUT_LIMIT_KB: '64',
+      SANDBOX_MAX_FILE_MB: '2',
+      SESSION_IDLE_MINUTES: '5',
+      SANDBOX_CPUS: '0.5',
+    });
+    expect(result.ok && result.config.sandbox.cellTimeoutMs).toBe(30_000);
+    expect(result.ok && result.config.sandbox.outputLimitBytes).toBe(64 * 1024);
+    expect(result.ok && result.config.sandbox.maxFileBytes).toBe(2 * 1024 * 1024);
+    expect(result.ok && result.config.sessionIdleMs).toBe(5 * 60_000);
+    expect(result.ok && result.config.sandbox.cpus).toBe(0.5);
+  });
+
+  it('trims values and treats empty ones as unset', () => {
+    const result = parseConfig({ HTTP_PORT: ' 8080 ', REDIS_URL: '   ', OPENAI_MODEL: '' });
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.config.http.port).toBe(8080);
+    expect(result.config.redisUrl).toBeUndefined();
+    expect(result.config.openai.model).toBe('gpt-4o-mini');
+  });
+
+  it('accepts a full, valid platform configuration', () => {
+    const result = parseConfig({
+      OPENAI_API_KEY: 'sk-test',
+      OPENAI_BASE_URL: 'http://localhost:11434/v1',
+      REDIS_URL: 'redis://localhost:6379/0',
+      SLACK_BOT_TOKEN: 'xoxb-1-2-abc',
+      SLACK_APP_TOKEN: 'xapp-1-A1-2-abc',
+      SLACK_API_URL: 'http://127.0.0.1:9999/api/',
+      DISCORD_TOKEN: 'MTIzNDU2Nzg5MDEyMzQ1Njc4.GaBcDe.abcdefghijklmnopqrstuvwxyz012345',
+      DISCORD_APP_ID: '123456789012345678',
+      SANDBOX_RUNTIME: 'runsc',
+    });
+    expect(result.ok).toBe(true);
+  });
+
+  // Every error path: each setting with a bad value, reported by name.
+  const BAD_VALUES: Record<string, string> = {
+    OPENAI_BASE_URL: 'not a url',
+    REDIS_URL: 'http://localhost:6379',
+    SANDBOX_IMAGE: 'Bad Image!',
+    SANDBOX_RUNTIME: 'run sc',
+    SANDBOX_MEMORY_MB: '64',
+    SANDBOX_CPUS: '0.01',
+    SANDBOX_DISK_MB: 'lots',
+    SANDBOX_TMP_MB: '-1',
+    SANDBOX_PIDS_LIMIT: '1.5',
+    SANDBOX_CELL_TIMEOUT_S: '-5',
+    SANDBOX_OUTPUT_LIMIT_KB: 'plenty',
+    SANDBOX_MAX_FILE_MB: '99999',
+    SANDBOX_MAX_FILES: '-3',
+    SANDBOX_POOL_SIZE: '1000',
+    SESSION_IDLE_MINUTES: 'forever',
+    SLACK_BOT_TOKEN: 'xoxp-user-token',
+    SLACK_APP_TOKEN: 'xoxb-wrong-kind',
+    SLACK_SIGNING_SECRET: 'short',
+    SLACK_API_URL: 'ftp://example',
+    DISCORD_TOKEN: 'not-a-token',
+    DISCORD_APP_ID: 'abc',
+    DISCORD_API_URL: 'nope',
+    HTTP_PORT: '70000',
+    LOG_LEVEL: 'loud',
+    LOG_FORMAT: 'xml',
+  };
+
+  for (const [name, value] of Object.entries(BAD_VALUES)) {
+    it(`rejects a bad ${name} by name, without echoing the value`, () => {
+      const env: Record<string, string> = { [name]: value };
+      // Slack settings come in pairs; give the partner so only the bad one is reported.
+      if (name.startsWith('SLACK_') && name !== 'SLACK_BOT_TOKEN') env.SLACK_BOT_TOKEN = 'xoxb-1-2';
+      if (name === 'SLACK_API_URL') env.SLACK_APP_TOKEN = 'xapp-1-2';
+      if (name === 'SLACK_BOT_TOKEN') env.SLACK_APP_TOKEN = 'xapp-1-2';
+      const lines = problemsOf(env);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(new RegExp(`^${name}: expected `));
+      expect(lines[0]).not.toContain(value);
+    });
+  }
+
+  it('has a bad-value case for every setting that can be wrong', () => {
+    const alwaysValid = ['OPENAI_API_KEY', 'OPENAI_MODEL', 'HTTP_HOST'];
+    const untested = SETTING_NAMES.filter((n) => !(n in BAD_VALUES) && !alwaysValid.includes(n));
+    expect(untested).toEqual([]);
+  });
+
+  it('reports every bad setting at once, one line each', () => {
+    const lines = problemsOf({ HTTP_PORT: 'x', LOG_LEVEL: 'y', SANDBOX_CPUS: 'z' });
+    expect(lines.map((l) => l.split(':')[0])).toEqual(['SANDBOX_CPUS', 'HTTP_PORT', 'LOG_LEVEL']);
+  });
+
+  it('never echoes a secret, even in a cross-setting problem', () => {
+    const secret = 'xoxb-very-secret-token-1234';
+    const lines = problemsOf({ SLACK_BOT_TOKEN: secret });
+    expect(lines).toEqual([
+      'SLACK_APP_TOKEN: expected set SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP events) next to SLACK_BOT_TOKEN',
+    ]);
+    expect(lines.join('\n')).not.toContain(secret);
+  });
+
+  it('needs the bot token when another Slack setting is given', () => {
+    expect(problemsOf({ SLACK_APP_TOKEN: 'xapp-1-2' })).toEqual([
+      'SLACK_BOT_TOKEN: expected a Slack bot token starting with xoxb- (the other Slack settings need it)',
+    ]);
+  });
+
+  it('accepts Slack over HTTP events with a signing secret instead of an app token', () => {
+    const result = parseConfig({
+      SLACK_BOT_TOKEN: 'xoxb-1-2',
+      SLACK_SIGNING_SECRET: '8f742231b10e8888abcd99yyyzzz85a5',
+    });
+    expect(result.ok).toBe(true);
+  });
+});

@@ -1,0 +1,114 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import Docker from 'dockerode';
+import { describe, expect, it } from 'vitest';
+import { checkDiscord, checkModel, checkNode, checkRuntime } from '../../src/doctor/checks.ts';
+import { runDoctor } from '../../src/doctor/run-doctor.ts';
+
+const run = promisify(execFile);
+const unreachableDocker = new Docker({ socketPath: '/nonexistent/docker.sock' });
+
+describe('sandbot doctor', () => {
+  it('names every missing piece and its fix on a machine with nothing configured', async () => {
+    const results = await runDoctor({
+      env: { REDIS_URL: 'redis://127.0.0.1:1' },
+      nodeVersion: 'v24.0.0',
+      docker: unreachableDocker,
+    });
+    const byName = new Map(results.map((r) => [r.name, r]));
+    expect(byName.get('Docker engine')).toMatchObject({ status: 'fail' });
+    expect(byName.get('Docker engine')?.fix).toMatch(/install Docker/);
+    expect(byName.get('sandbox image')).toMatchObject({ status: 'fail' });
+    expect(byName.get('sandbox image')?.fix).toMatch(/sandbox:build/);
+    expect(byName.get('Redis')).toMatchObject({ status: 'fail' });
+    expect(byName.get('Redis')?.fix).toMatch(/redis-server/);
+    expect(byName.get('model')).toMatchObject({ status: 'warn' });
+    for (const result of results) {
+      if (result.status === 'fail' || result.status === 'warn') expect(result.fix).toBeTruthy();
+    }
+  });
+
+  it('reports bad settings by name and still checks the rest with defaults', async () => {
+    const results = await runDoctor({
+      env: { HTTP_PORT: 'abc', OPENAI_API_KEY: 'sk-secret' },
+      nodeVersion: 'v24.0.0',
+      docker: unreachableDocker,
+    });
+    expect(results.find((r) => r.name === 'setting HTTP_PORT')).toMatchObject({ status: 'fail' });
+    expect(results.find((r) => r.name === 'model')).toMatchObject({ status: 'ok' });
+    expect(JSON.stringify(results)).not.toContain('sk-secret');
+  });
+
+  it('refuses a Node.js without type stripping', () => {
+    expect(checkNode('v20.20.2')).toMatchObject({ status: 'fail' });
+    expect(checkNode('v22.18.0')).toMatchObject({ status: 'ok' });
+    expect(checkNode('v24.21.0')).toMatchObject({ status: 'ok' });
+  });
+
+  it('says how to register gVisor when SANDBOX_RUNTIME=runsc is not known to Docker', () => {
+    const result = checkRuntime('runsc', { reachable: true, runtimes: ['runc'] });
+    expect(result.status).toBe('fail');
+    expect(result.fix).toMatch(/daemon\.json/);
+    expect(checkRuntime('runsc', { reachable: true, runtimes: ['runc', 'runsc'] }).status).toBe(
+      'ok',
+    );
+  });
+
+  it('notices a Discord token from another application', () => {
+    const appId = '123456789012345678';
+    const token = `${Buffer.from(appId).toString('base64url')}.GaBcDe.abcdefghijklmnopqrstuvwxyz0123`;
+    expect(checkDiscord({ token, appId, apiUrl: undefined }).status).toBe('ok');
+    expect(checkDiscord({ token, appId: '987654321098765432', apiUrl: undefined }).status).toBe(
+      'fail',
+    );
+  });
+
+  it('accepts a compatible server without an API key', () => {
+    const result = checkModel({
+      apiKey: undefined,
+      baseUrl: 'http://localhost:11434/v1',
+      model: 'llama3',
+    });
+    expect(result.status).toBe('ok');
+  });
+
+  it('exits non-zero from the real command when something required is missing', async () => {
+    const failure = await run(process.execPath, ['bin/sandbot.js', 'doctor'], {
+      env: { ...process.env, DOCKER_HOST: 'unix:///nonexistent/docker.sock', REDIS_URL: '' },
+    }).catch((error: unknown) => error as { code: number; stdout: string });
+    expect(failure).toMatchObject({ code: 1 });
+    expect((failure as { stdout: string }).stdout).toMatch(/\[FAIL\] Docker engine/);
+  });
+});
+
+describe('the sandbot command', () => {
+  it('prints usage and exits 2 without a command', async () => {
+    const failure = await run(process.execPath, ['bin/sandbot.js']).catch(
+      (error: unknown) => error as { code: number; stdout: string },
+    );
+    expect(failure).toMatchObject({ code: 2 });
+  });
+
+  it('exits 2 for an unknown command', async () => {
+    const failure = await run(process.execPath, ['bin/sandbot.js', 'frobnicate']).catch(
+      (error: unknown) => error as { code: number; stderr: string },
+    );
+    expect(failure).toMatchObject({ code: 2 });
+    expect((failure as { stderr: string }).stderr).toContain("unknown command 'frobnicate'");
+  });
+
+  it('has --help for each command', async () => {
+    for (const command of ['doctor', 'exec']) {
+      const { stdout } = await run(process.execPath, ['bin/sandbot.js', command, '--help']);
+      expect(stdout).toMatch(new RegExp(`^Usage: sandbot ${command}`));
+    }
+  });
+
+  it('stops on a bad setting with exit 78 and one line naming it', async () => {
+    const failure = await run(process.execPath, ['bin/sandbot.js', 'exec', '-c', '1'], {
+      env: { ...process.env, SANDBOX_MEMORY_MB: 'lots' },
+    }).catch((error: unknown) => error as { code: number; stderr: string });
+    expect(failure).toMatchObject({ code: 78 });
+    expect((failure as { stderr: string }).stderr).toContain('SANDBOX_MEMORY_MB: expected');
+  });
+});
