@@ -1,0 +1,46 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { checkRedis } from '../../src/doctor/checks.ts';
+import { readMaxmemoryPolicy, type Redis } from '../../src/redis/connection.ts';
+import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts';
+
+const services = inject('services');
+const redisUrl = services.redisUrl;
+
+describe.skipIf(redisUrl === undefined)('real Redis', () => {
+  let redis: Redis;
+  const prefix = uniquePrefix('redis smoke');
+
+  beforeAll(async () => {
+    redis = await connectRedis(redisUrl ?? '');
+  });
+
+  afterAll(async () => {
+    await deleteKeys(redis, prefix);
+    redis.disconnect();
+  });
+
+  it('stores and reads under a key prefix no other test uses', async () => {
+    await redis.set(`${prefix}:greeting`, 'hello', 'EX', 60);
+    expect(await redis.get(`${prefix}:greeting`)).toBe('hello');
+    expect(uniquePrefix('redis smoke')).not.toBe(prefix);
+  });
+
+  it('cleans up every key under the prefix', async () => {
+    await redis.set(`${prefix}:a`, '1');
+    await redis.set(`${prefix}:b`, '2');
+    expect(await deleteKeys(redis, prefix)).toBeGreaterThanOrEqual(2);
+    expect(await redis.exists(`${prefix}:a`, `${prefix}:b`)).toBe(0);
+  });
+
+  it('reads the eviction policy the worker and doctor check', async () => {
+    expect(await readMaxmemoryPolicy(redis)).toBe('noeviction');
+  });
+
+  it('passes the doctor check, and fails it with a fix for a wrong port', async () => {
+    const good = await checkRedis(redisUrl);
+    expect(good.map((r) => r.status)).toEqual(['ok', 'ok']);
+    const bad = await checkRedis('redis://127.0.0.1:1');
+    expect(bad[0]?.status).toBe('fail');
+    expect(bad[0]?.fix).toMatch(/redis-server/);
+  });
+});
