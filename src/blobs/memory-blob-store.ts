@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+import { SandbotError } from '../errors.ts';
+import { formatBytes } from '../sandbox/file-transfer.ts';
+import type { Blob, BlobRef, BlobStore, BlobStoreLimits } from './blob-store.ts';
+
+/** The embedded mode's blob store: a map with expiry, for one process. */
+export class MemoryBlobStore implements BlobStore {
+  private readonly blobs = new Map<string, { blob: Blob; expiresAt: number }>();
+  private readonly limits: BlobStoreLimits;
+  private readonly now: () => number;
+
+  constructor(limits: BlobStoreLimits, now: () => number = Date.now) {
+    this.limits = limits;
+    this.now = now;
+  }
+
+  put(content: Buffer, meta: { name: string; mime: string }): Promise<BlobRef> {
+    if (content.length > this.limits.maxBlobBytes) {
+      return Promise.reject(tooLarge(content.length, this.limits.maxBlobBytes));
+    }
+    this.sweep();
+    const ref: BlobRef = {
+      id: randomUUID(),
+      name: meta.name,
+      mime: meta.mime,
+      sizeBytes: content.length,
+    };
+    this.blobs.set(ref.id, { blob: { ref, content }, expiresAt: this.now() + this.limits.ttlMs });
+    return Promise.resolve(ref);
+  }
+
+  get(id: string): Promise<Blob | undefined> {
+    const entry = this.blobs.get(id);
+    if (entry === undefined || entry.expiresAt <= this.now()) {
+      this.blobs.delete(id);
+      return Promise.resolve(undefined);
+    }
+    return Promise.resolve(entry.blob);
+  }
+
+  delete(id: string): Promise<void> {
+    this.blobs.delete(id);
+    return Promise.resolve();
+  }
+
+  private sweep(): void {
+    const now = this.now();
+    for (const [id, entry] of this.blobs) if (entry.expiresAt <= now) this.blobs.delete(id);
+  }
+}
+
+export function tooLarge(size: number, max: number): SandbotError {
+  return new SandbotError(
+    'BLOB_TOO_LARGE',
+    `the file is ${formatBytes(size)}, over the ${formatBytes(max)} limit`,
+  );
+}
