@@ -11,7 +11,7 @@ import { LineSplitter } from './line-splitter.ts';
 import { encodeRequest, parseFrame, type RunnerFrame, type RunnerRequest } from './protocol.ts';
 
 /** Frames carry whole PNGs in base64; anything far beyond that is a runaway, not a plot. */
-const MAX_FRAME_CHARS = 64 * 1024 * 1024;
+const MAX_FRAME_CHARS = 32 * 1024 * 1024;
 
 export interface KernelContainerOptions {
   readonly docker: Docker;
@@ -208,7 +208,8 @@ export class KernelContainer {
   }
 
   private onStreamEnded(): Promise<void> {
-    if (this.detached) return Promise.resolve();
+    // Detached, or ended by us: nothing to learn from Docker.
+    if (this.detached || this.exitInfo !== undefined) return Promise.resolve();
     this.ending ??= (async () => {
       let oomKilled = false;
       let exitCode: number | undefined;
@@ -216,7 +217,7 @@ export class KernelContainer {
         // The stream can end a moment before Docker records the exit; wait for the state.
         const waited = (await Promise.race([
           this.container.wait(),
-          new Promise((resolve) => setTimeout(resolve, 5000, undefined)),
+          new Promise((resolve) => setTimeout(resolve, 5000, undefined).unref()),
         ])) as { StatusCode?: number } | undefined;
         exitCode = waited?.StatusCode;
         const info = await this.container.inspect();

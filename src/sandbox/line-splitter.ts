@@ -3,11 +3,13 @@ import { StringDecoder } from 'node:string_decoder';
 /**
  * Splits a byte stream into lines, refusing any line longer than `maxLineChars` so a runaway
  * frame cannot exhaust the worker's memory. UTF-8 sequences split across chunks are kept whole.
+ * Partial lines are kept as a list of pieces, so a long line costs linear time, not quadratic.
  */
 export class LineSplitter {
   private readonly decoder = new StringDecoder('utf8');
-  private pending = '';
-
+  private pieces: string[] = [];
+  private pendingChars = 0;
+  private overflowed = false;
   private readonly maxLineChars: number;
   private readonly onLine: (line: string) => void;
   private readonly onOverflow: () => void;
@@ -19,20 +21,28 @@ export class LineSplitter {
   }
 
   push(chunk: Buffer): void {
-    const text = this.pending + this.decoder.write(chunk);
+    if (this.overflowed) return;
+    const text = this.decoder.write(chunk);
     let start = 0;
     let newline = text.indexOf('\n', start);
     while (newline !== -1) {
-      this.onLine(text.slice(start, newline));
+      const tail = text.slice(start, newline);
+      const line = this.pieces.length === 0 ? tail : this.pieces.join('') + tail;
+      this.pieces = [];
+      this.pendingChars = 0;
+      this.onLine(line);
       start = newline + 1;
       newline = text.indexOf('\n', start);
     }
     const rest = text.slice(start);
-    if (rest.length > this.maxLineChars) {
-      this.pending = '';
+    if (rest.length === 0) return;
+    this.pendingChars += rest.length;
+    if (this.pendingChars > this.maxLineChars) {
+      this.overflowed = true;
+      this.pieces = [];
       this.onOverflow();
       return;
     }
-    this.pending = rest;
+    this.pieces.push(rest);
   }
 }

@@ -92,11 +92,14 @@ export class Sandbox {
     });
   }
 
-  destroy(): Promise<void> {
+  async destroy(): Promise<void> {
     const old = this.kernel;
     this.kernel = undefined;
-    return old?.destroy() ?? Promise.resolve();
+    await Promise.all([old?.destroy(), ...this.retiring]);
   }
+
+  /** Dead kernels being removed in the background; destroy() waits for them. */
+  private readonly retiring = new Set<Promise<void>>();
 
   /** Whether a cell is running or queued. */
   get busy(): boolean {
@@ -136,7 +139,8 @@ export class Sandbox {
     if (this.kernel?.alive === true) return this.kernel;
     if (this.kernel !== undefined) {
       this.stateLost = true;
-      void this.kernel.destroy();
+      const removal = this.kernel.destroy().finally(() => this.retiring.delete(removal));
+      this.retiring.add(removal);
       this.kernel = undefined;
     }
     this.kernel = await this.options.acquire();

@@ -17,6 +17,8 @@ export interface WarmPoolOptions {
 export class WarmPool {
   private readonly ready: KernelContainer[] = [];
   private starting = 0;
+  /** Starts under way, so close() can wait for them and remove what they produce. */
+  private readonly inFlight = new Set<Promise<void>>();
   private closed = false;
   private retryTimer: NodeJS.Timeout | undefined;
 
@@ -61,10 +63,10 @@ export class WarmPool {
     // Start at most two at once: imports are CPU-bound and the host has cells to run too.
     while (this.ready.length + this.starting < this.options.size && this.starting < 2) {
       this.starting += 1;
-      this.options
+      const started: Promise<void> = this.options
         .create()
-        .then((kernel) => {
-          if (this.closed) void kernel.destroy();
+        .then(async (kernel) => {
+          if (this.closed) await kernel.destroy();
           else this.ready.push(kernel);
         })
         .catch((error: unknown) => {
@@ -79,14 +81,17 @@ export class WarmPool {
         })
         .finally(() => {
           this.starting -= 1;
+          this.inFlight.delete(started);
           this.refill();
         });
+      this.inFlight.add(started);
     }
   }
 
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retryTimer);
+    await Promise.all(this.inFlight);
     const kernels = this.ready.splice(0);
     await Promise.all(kernels.map((k) => k.destroy()));
   }
