@@ -70,9 +70,18 @@ export async function benchSandbox(
       plotSamples.push(await timeMs(() => collectOutcome(warm.execute(PLOT))));
     }
 
-    log('idle session memory');
+    log('idle session memory: a new session after a few cells and a plot');
+    const idleSession = manager.session('bench:idle');
+    for (const code of [
+      'import pandas as pd',
+      'df = pd.DataFrame({"a": range(100)})',
+      'df.describe()',
+      PLOT,
+    ]) {
+      await collectOutcome(idleSession.execute(code));
+    }
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    const idle = await warm.status();
+    const idle = await idleSession.status();
     const idleMb = round((idle.memoryBytes ?? Number.NaN) / (1024 * 1024), 1);
 
     log('new session first cell, pool warm');

@@ -336,14 +336,20 @@ export class KernelContainer {
     }
   }
 
-  /** Memory in use by the container, in bytes (page cache excluded where Docker reports it). */
+  /**
+   * Memory this session alone costs, in bytes: anonymous memory plus tmpfs (files in
+   * /mnt/data and /tmp). Page cache of the image's files is left out: every session shares it.
+   */
   async memoryBytes(): Promise<number> {
     const stats = (await this.container.stats({ stream: false })) as {
-      memory_stats?: { usage?: number; stats?: { cache?: number; inactive_file?: number } };
+      memory_stats?: { usage?: number; stats?: Record<string, number | undefined> };
     };
-    const usage = stats.memory_stats?.usage ?? 0;
-    const cache = stats.memory_stats?.stats?.inactive_file ?? stats.memory_stats?.stats?.cache ?? 0;
-    return Math.max(0, usage - cache);
+    const s = stats.memory_stats?.stats ?? {};
+    // cgroup v1 names first, then cgroup v2.
+    const anon = s.total_rss ?? s.rss ?? s.anon;
+    const shmem = s.total_shmem ?? s.shmem ?? 0;
+    if (anon !== undefined) return anon + shmem;
+    return Math.max(0, (stats.memory_stats?.usage ?? 0) - (s.inactive_file ?? s.cache ?? 0));
   }
 }
 
