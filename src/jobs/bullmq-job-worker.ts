@@ -1,0 +1,156 @@
+import { Worker, type Job } from 'bullmq';
+import type { BlobStore } from '../blobs/blob-store.ts';
+import type { Logger } from '../logging/logger.ts';
+import { createRedis, type Redis } from '../redis/connection.ts';
+import type { SandboxManager } from '../sandbox/sandbox-manager.ts';
+import { parseJob, type JobDone, type JobEvent } from './job.ts';
+import { JobExecutor } from './job-executor.ts';
+import { appendEvent } from './redis-event-stream.ts';
+import { RedisKeys } from './redis-keys.ts';
+
+export interface BullmqJobWorkerOptions {
+  readonly redisUrl: string;
+  readonly prefix?: string;
+  readonly workerId: string;
+  /** Cells run at once by this worker (different sessions). Default 2. */
+  readonly concurrency?: number;
+  readonly manager: SandboxManager;
+  readonly blobs: BlobStore;
+  readonly logger: Logger;
+  /** How long a session stays pinned to this worker after its last job. */
+  readonly sessionIdleMs: number;
+}
+
+const HEARTBEAT_EVERY_MS = 1000;
+const HEARTBEAT_TTL_MS = 5000;
+const SESSION_LOCK_MS = 30_000;
+
+/**
+ * The worker side on BullMQ: takes jobs from the shared queue and from its own, runs each
+ * against the session's sandbox, writes events to the job's stream, pins sessions to itself,
+ * beats a heartbeat, and listens for cancellations.
+ */
+export class BullmqJobWorker {
+  private readonly options: BullmqJobWorkerOptions;
+  private readonly keys: RedisKeys;
+  private readonly redis: Redis;
+  private readonly subscriber: Redis;
+  private readonly executor: JobExecutor;
+  private readonly workers: Worker[] = [];
+  private readonly running = new Map<string, AbortController>();
+  private heartbeat: NodeJS.Timeout | undefined;
+
+  constructor(options: BullmqJobWorkerOptions) {
+    this.options = options;
+    this.keys = new RedisKeys(options.prefix ?? 'sandbot');
+    this.redis = createRedis(options.redisUrl, { maxRetriesPerRequest: null });
+    this.subscriber = createRedis(options.redisUrl, { maxRetriesPerRequest: null });
+    for (const connection of [this.redis, this.subscriber]) {
+      connection.on('error', (error) => options.logger.warn({ err: error }, 'redis (worker)'));
+    }
+    this.executor = new JobExecutor({
+      manager: options.manager,
+      blobs: options.blobs,
+      workerId: options.workerId,
+      logger: options.logger,
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.redis.connect();
+    await this.subscriber.connect();
+    await this.beat();
+    this.heartbeat = setInterval(() => void this.beat(), HEARTBEAT_EVERY_MS);
+    await this.subscriber.subscribe(this.keys.cancelChannel);
+    this.subscriber.on('message', (_channel: string, jobId: string) =>
+      this.running.get(jobId)?.abort(),
+    );
+    const concurrency = this.options.concurrency ?? 2;
+    for (const name of [this.keys.workerQueue(this.options.workerId), this.keys.sharedQueue]) {
+      const worker = new Worker(name, (job: Job) => this.process(job), {
+        connection: this.redis.duplicate(),
+        prefix: this.keys.prefix,
+        concurrency,
+        // A job whose worker died is reported lost by the producer, never silently re-run.
+        maxStalledCount: 0,
+      });
+      worker.on('error', (error) => this.options.logger.warn({ err: error }, 'bullmq worker'));
+      this.workers.push(worker);
+    }
+  }
+
+  private async beat(): Promise<void> {
+    try {
+      await this.redis.set(
+        this.keys.heartbeat(this.options.workerId),
+        String(Date.now()),
+        'PX',
+        HEARTBEAT_TTL_MS,
+      );
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'heartbeat failed');
+    }
+  }
+
+  private async process(bullJob: Job): Promise<JobDone> {
+    const parsed = parseJob(bullJob.data);
+    const jobId = bullJob.id ?? 'unknown';
+    const eventsKey = this.keys.events(jobId);
+    const emit = (event: JobEvent) => appendEvent(this.redis, eventsKey, event);
+    if (!parsed.ok) {
+      const done: JobDone = {
+        type: 'done',
+        status: 'failed',
+        durationMs: 0,
+        kernelRestarted: false,
+        message: parsed.message,
+      };
+      await emit(done);
+      return done;
+    }
+    const job = parsed.job;
+    const controller = new AbortController();
+    this.running.set(jobId, controller);
+    if ((await this.redis.exists(this.keys.cancelled(jobId))) === 1) controller.abort();
+    const unlock = await this.lockSession(job.sessionId);
+    try {
+      await this.redis.set(
+        this.keys.sessionWorker(job.sessionId),
+        this.options.workerId,
+        'PX',
+        this.options.sessionIdleMs,
+      );
+      return await this.executor.run(job, emit, controller.signal);
+    } finally {
+      await unlock();
+      this.running.delete(jobId);
+    }
+  }
+
+  /** Waits until no other job of the session runs anywhere, then holds the session. */
+  private async lockSession(sessionId: string): Promise<() => Promise<void>> {
+    const key = this.keys.sessionLock(sessionId);
+    const token = `${this.options.workerId}:${Math.random().toString(36).slice(2)}`;
+    while ((await this.redis.set(key, token, 'PX', SESSION_LOCK_MS, 'NX')) !== 'OK') {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const renew = setInterval(
+      () => void this.redis.pexpire(key, SESSION_LOCK_MS),
+      SESSION_LOCK_MS / 3,
+    );
+    return async () => {
+      clearInterval(renew);
+      // Release only our own lock.
+      if ((await this.redis.get(key)) === token) await this.redis.del(key);
+    };
+  }
+
+  /** Stops taking jobs, lets running cells finish (BullMQ waits), then lets go of Redis. */
+  async close(): Promise<void> {
+    clearInterval(this.heartbeat);
+    await Promise.all(this.workers.map((w) => w.close()));
+    await this.redis.del(this.keys.heartbeat(this.options.workerId)).catch(() => undefined);
+    this.subscriber.disconnect();
+    this.redis.disconnect();
+  }
+}

@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import type { BlobRef } from '../blobs/blob-store.ts';
+import type { CellStatus } from '../sandbox/cell-events.ts';
+
+const SESSION_ID = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,255}$/;
+/** Code of one cell; a chat message cannot be longer, and nothing sensible is. */
+export const MAX_CODE_CHARS = 200_000;
+export const MAX_UPLOADS_PER_JOB = 20;
+
+const blobRef = z.object({
+  id: z.string().min(1).max(100),
+  name: z.string().min(1).max(255),
+  sizeBytes: z.number().int().nonnegative(),
+  mime: z.string().max(200),
+});
+
+/**
+ * A code job as it travels through the queue. It holds no secrets and no file bytes: files
+ * are BlobRefs into the blob store (job data sits in Redis as plain text).
+ */
+export const codeJob = z.object({
+  jobId: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/),
+  sessionId: z.string().regex(SESSION_ID),
+  code: z.string().max(MAX_CODE_CHARS),
+  /** Files to place in /mnt/data before the code runs. */
+  uploads: z.array(blobRef).max(MAX_UPLOADS_PER_JOB).default([]),
+  timeoutMs: z.number().int().positive().max(86_400_000).optional(),
+  submittedAt: z.number(),
+});
+
+export type CodeJob = z.output<typeof codeJob>;
+export type CodeJobInput = z.input<typeof codeJob>;
+
+/** How a job ended: a cell status, or a fault of the machinery around it. */
+export type JobStatus =
+  | CellStatus
+  /** The worker running it died; the code was not run again. */
+  | 'lost'
+  /** It could not run: Docker down, bad job, missing upload. `error` says why. */
+  | 'failed';
+
+/** A job's events, in order; exactly one `done` ends them. */
+export type JobEvent =
+  | { readonly type: 'started'; readonly workerId: string; readonly queueWaitMs: number }
+  | { readonly type: 'stdout' | 'stderr'; readonly text: string }
+  | {
+      readonly type: 'display';
+      readonly kind: 'execute_result' | 'display_data';
+      readonly data: Readonly<Record<string, string>>;
+    }
+  | {
+      readonly type: 'error';
+      readonly ename: string;
+      readonly evalue: string;
+      readonly traceback: readonly string[];
+    }
+  | { readonly type: 'file'; readonly path: string; readonly blob: BlobRef }
+  | { readonly type: 'notice'; readonly text: string }
+  | {
+      readonly type: 'done';
+      readonly status: JobStatus;
+      readonly durationMs: number;
+      readonly kernelRestarted: boolean;
+      /** For `failed` and `lost`: what went wrong, in words a user can act on. */
+      readonly message?: string;
+    };
+
+export type JobDone = Extract<JobEvent, { type: 'done' }>;
+
+export interface JobHandle {
+  readonly jobId: string;
+  /** The job's events as they happen; ends after `done`. Iterate once. */
+  readonly events: AsyncIterable<JobEvent>;
+  /** Interrupts the job (from any process); it still ends with one `done`. */
+  cancel(): Promise<void>;
+}
+
+/** The producer side of the job queue: the bot submits, some worker runs. */
+export interface JobQueue {
+  submit(job: CodeJobInput): Promise<JobHandle>;
+  close(): Promise<void>;
+}
+
+/** Validates a job; the message names what is wrong without echoing the code. */
+export function parseJob(
+  input: unknown,
+): { ok: true; job: CodeJob } | { ok: false; message: string } {
+  const result = codeJob.safeParse(input);
+  if (result.success) return { ok: true, job: result.data };
+  const fields = [...new Set(result.error.issues.map((i) => i.path.join('.') || 'job'))];
+  return { ok: false, message: `invalid job: ${fields.join(', ')}` };
+}

@@ -1,0 +1,59 @@
+/**
+ * Every Redis key and channel the job transport uses, in one place. `prefix` separates
+ * deployments (and tests) sharing one Redis.
+ */
+export class RedisKeys {
+  readonly prefix: string;
+
+  constructor(prefix: string) {
+    this.prefix = prefix;
+  }
+
+  /** BullMQ queue any worker takes from. */
+  get sharedQueue(): string {
+    return 'jobs';
+  }
+
+  /** BullMQ queue only `workerId` takes from: jobs of the sessions it holds. */
+  workerQueue(workerId: string): string {
+    return `jobs-w-${workerId}`;
+  }
+
+  /** Ordered events of one job (a Redis stream). */
+  events(jobId: string): string {
+    return `${this.prefix}:job:${jobId}:events`;
+  }
+
+  /** Set once when a job id is first submitted: the same id never runs twice. */
+  submitted(jobId: string): string {
+    return `${this.prefix}:job:${jobId}:submitted`;
+  }
+
+  cancelled(jobId: string): string {
+    return `${this.prefix}:job:${jobId}:cancelled`;
+  }
+
+  get cancelChannel(): string {
+    return `${this.prefix}:cancel`;
+  }
+
+  /** Exists while the worker is alive (a key with a short TTL, refreshed). */
+  heartbeat(workerId: string): string {
+    return `${this.prefix}:worker:${workerId}:alive`;
+  }
+
+  /** Which worker holds the session's kernel. */
+  sessionWorker(sessionId: string): string {
+    return `${this.prefix}:session:${sessionId}:worker`;
+  }
+
+  /** Held while one of the session's jobs runs, so two never run at once. */
+  sessionLock(sessionId: string): string {
+    return `${this.prefix}:session:${sessionId}:lock`;
+  }
+
+  /** name -> blob id of the session's files, for restoring them on another worker. */
+  sessionFiles(sessionId: string): string {
+    return `${this.prefix}:session:${sessionId}:files`;
+  }
+}
