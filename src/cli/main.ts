@@ -4,10 +4,11 @@ import { errorMessage, isSandbotError } from '../errors.ts';
 import { UsageError, type Command, type CommandContext } from './command.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { execCommand } from './commands/exec.ts';
+import { workerCommand } from './commands/worker.ts';
 import { ExitCode } from './exit-codes.ts';
 import { ConfigExit } from './load-config.ts';
 
-const COMMANDS: readonly Command[] = [doctorCommand, execCommand];
+const COMMANDS: readonly Command[] = [doctorCommand, execCommand, workerCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

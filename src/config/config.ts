@@ -9,8 +9,16 @@ export interface Config {
   };
   /** Unset means the embedded mode: in-process worker, in-memory queue and stores. */
   readonly redisUrl: string | undefined;
+  /** Prefix of every Redis key and queue of this deployment. */
+  readonly redisPrefix: string;
   readonly sandbox: SandboxSettings;
   readonly sessionIdleMs: number;
+  readonly worker: {
+    readonly id: string;
+    readonly concurrency: number;
+    /** 0: no metrics server. */
+    readonly metricsPort: number;
+  };
   readonly slack: {
     readonly botToken: string | undefined;
     readonly appToken: string | undefined;
@@ -109,6 +117,7 @@ function toConfig(s: RawSettings): Config {
   return {
     openai: { apiKey: s.OPENAI_API_KEY, baseUrl: s.OPENAI_BASE_URL, model: s.OPENAI_MODEL },
     redisUrl: s.REDIS_URL,
+    redisPrefix: s.REDIS_PREFIX,
     sandbox: {
       image: s.SANDBOX_IMAGE,
       runtime: s.SANDBOX_RUNTIME,
@@ -124,6 +133,7 @@ function toConfig(s: RawSettings): Config {
       poolSize: s.SANDBOX_POOL_SIZE,
     },
     sessionIdleMs: s.SESSION_IDLE_MINUTES * 60_000,
+    worker: { id: s.WORKER_ID, concurrency: s.WORKER_CONCURRENCY, metricsPort: s.METRICS_PORT },
     slack: {
       botToken: s.SLACK_BOT_TOKEN,
       appToken: s.SLACK_APP_TOKEN,

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { z } from 'zod';
 
 /**
@@ -26,6 +27,14 @@ export const SETTINGS = {
     schema: z.url({ protocol: /^rediss?$/ }),
     expected: 'a redis:// or rediss:// URL, or unset for the embedded in-process mode',
     secret: true,
+  },
+  REDIS_PREFIX: {
+    schema: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/)
+      .default('sandbot'),
+    expected:
+      'a key prefix of letters, digits and . _ : - (deployments sharing one Redis need different ones)',
   },
   SANDBOX_IMAGE: {
     schema: z
@@ -81,6 +90,26 @@ export const SETTINGS = {
   SESSION_IDLE_MINUTES: {
     schema: wholeNumber(1, 10080).default(30),
     expected: 'a whole number of minutes from 1 to 10080',
+  },
+  WORKER_ID: {
+    schema: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/)
+      .default(() =>
+        hostname()
+          .replace(/[^A-Za-z0-9_.-]/g, '-')
+          .slice(0, 64),
+      ),
+    expected:
+      'a worker name of letters, digits and . _ - (unique per worker; default: the host name)',
+  },
+  WORKER_CONCURRENCY: {
+    schema: wholeNumber(1, 256).default(2),
+    expected: 'a whole number of cells a worker runs at once, from 1 to 256',
+  },
+  METRICS_PORT: {
+    schema: wholeNumber(0, 65535).default(9464),
+    expected: "a port from 0 to 65535 for the worker's /metrics and /healthz (0 turns them off)",
   },
   SLACK_BOT_TOKEN: {
     schema: z.string().regex(/^xoxb-[A-Za-z0-9-]+$/),

@@ -114,8 +114,8 @@ export class BullmqJobQueue implements JobQueue {
         message:
           'the worker running this cell stopped; it was not run again. Run it again to continue',
       };
+      // The session's pin stays: the worker that takes its next job sees it and restores files.
       await appendEvent(this.redis, eventsKey, lost);
-      await this.redis.del(this.keys.sessionWorker(job.sessionId));
       return lost;
     };
 

@@ -5,6 +5,7 @@ import { createRedis, type Redis } from '../redis/connection.ts';
 import type { SandboxManager } from '../sandbox/sandbox-manager.ts';
 import { parseJob, type JobDone, type JobEvent } from './job.ts';
 import { JobExecutor } from './job-executor.ts';
+import { RedisSessionFiles } from './redis-session-files.ts';
 import { appendEvent } from './redis-event-stream.ts';
 import { RedisKeys } from './redis-keys.ts';
 
@@ -19,6 +20,8 @@ export interface BullmqJobWorkerOptions {
   readonly logger: Logger;
   /** How long a session stays pinned to this worker after its last job. */
   readonly sessionIdleMs: number;
+  /** Told about every finished job (metrics). */
+  readonly onJobDone?: (done: JobDone, queueWaitMs: number | undefined) => void;
 }
 
 const HEARTBEAT_EVERY_MS = 1000;
@@ -37,6 +40,8 @@ export class BullmqJobWorker {
   private readonly subscriber: Redis;
   private readonly executor: JobExecutor;
   private readonly workers: Worker[] = [];
+  /** BullMQ leaves connections it was given open; these are ours to close. */
+  private readonly connections: Redis[] = [];
   private readonly running = new Map<string, AbortController>();
   private heartbeat: NodeJS.Timeout | undefined;
 
@@ -53,6 +58,7 @@ export class BullmqJobWorker {
       blobs: options.blobs,
       workerId: options.workerId,
       logger: options.logger,
+      sessionFiles: new RedisSessionFiles(this.redis, this.keys, options.sessionIdleMs),
     });
   }
 
@@ -67,8 +73,11 @@ export class BullmqJobWorker {
     );
     const concurrency = this.options.concurrency ?? 2;
     for (const name of [this.keys.workerQueue(this.options.workerId), this.keys.sharedQueue]) {
+      const connection = this.redis.duplicate();
+      connection.on('error', () => undefined); // reported by the worker's own 'error' handler
+      this.connections.push(connection);
       const worker = new Worker(name, (job: Job) => this.process(job), {
-        connection: this.redis.duplicate(),
+        connection,
         prefix: this.keys.prefix,
         concurrency,
         // A job whose worker died is reported lost by the producer, never silently re-run.
@@ -96,7 +105,12 @@ export class BullmqJobWorker {
     const parsed = parseJob(bullJob.data);
     const jobId = bullJob.id ?? 'unknown';
     const eventsKey = this.keys.events(jobId);
-    const emit = (event: JobEvent) => appendEvent(this.redis, eventsKey, event);
+    let queueWaitMs: number | undefined;
+    const emit = (event: JobEvent) => {
+      if (event.type === 'started') queueWaitMs = event.queueWaitMs;
+      if (event.type === 'done') this.options.onJobDone?.(event, queueWaitMs);
+      return appendEvent(this.redis, eventsKey, event);
+    };
     if (!parsed.ok) {
       const done: JobDone = {
         type: 'done',
@@ -114,13 +128,16 @@ export class BullmqJobWorker {
     if ((await this.redis.exists(this.keys.cancelled(jobId))) === 1) controller.abort();
     const unlock = await this.lockSession(job.sessionId);
     try {
+      // A pin with no kernel here means the session's kernel was lost with its worker.
+      const pinned = await this.redis.get(this.keys.sessionWorker(job.sessionId));
+      const takeover = pinned !== null && !this.options.manager.has(job.sessionId);
       await this.redis.set(
         this.keys.sessionWorker(job.sessionId),
         this.options.workerId,
         'PX',
         this.options.sessionIdleMs,
       );
-      return await this.executor.run(job, emit, controller.signal);
+      return await this.executor.run(job, emit, { signal: controller.signal, takeover });
     } finally {
       await unlock();
       this.running.delete(jobId);
@@ -145,11 +162,17 @@ export class BullmqJobWorker {
     };
   }
 
+  /** Interrupts every running cell (shutdown after the grace period). */
+  interruptAll(): void {
+    for (const controller of this.running.values()) controller.abort();
+  }
+
   /** Stops taking jobs, lets running cells finish (BullMQ waits), then lets go of Redis. */
   async close(): Promise<void> {
     clearInterval(this.heartbeat);
     await Promise.all(this.workers.map((w) => w.close()));
     await this.redis.del(this.keys.heartbeat(this.options.workerId)).catch(() => undefined);
+    for (const connection of this.connections) connection.disconnect();
     this.subscriber.disconnect();
     this.redis.disconnect();
   }

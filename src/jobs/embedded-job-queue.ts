@@ -35,11 +35,9 @@ export class EmbeddedJobQueue implements JobQueue {
       });
     } else {
       void this.executor
-        .run(
-          parsed.job,
-          (event) => Promise.resolve(running.log.append(event)),
-          running.controller.signal,
-        )
+        .run(parsed.job, (event) => Promise.resolve(running.log.append(event)), {
+          signal: running.controller.signal,
+        })
         .finally(() => this.forgetLater(input.jobId));
     }
     return Promise.resolve(this.handle(input.jobId, running));

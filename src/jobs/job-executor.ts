@@ -1,8 +1,9 @@
-import type { BlobStore } from '../blobs/blob-store.ts';
+import type { BlobRef, BlobStore } from '../blobs/blob-store.ts';
 import { errorMessage, isSandbotError } from '../errors.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { UploadFile } from '../sandbox/file-transfer.ts';
 import type { SandboxManager } from '../sandbox/sandbox-manager.ts';
+import type { Sandbox } from '../sandbox/sandbox.ts';
 import { mimeFromName } from '../util/mime.ts';
 import type { CodeJob, JobDone, JobEvent } from './job.ts';
 
@@ -11,9 +12,26 @@ export interface JobExecutorOptions {
   readonly blobs: BlobStore;
   readonly workerId: string;
   readonly logger: Logger;
+  readonly sessionFiles?: SessionFiles;
 }
 
 export type Emit = (event: JobEvent) => Promise<void>;
+
+/**
+ * Where a session's files are remembered (blob ids by name), so a worker that takes over a
+ * session from a lost one can put them back. Absent in the embedded mode: one process, one
+ * kernel, nothing to take over.
+ */
+export interface SessionFiles {
+  remember(sessionId: string, name: string, blob: BlobRef): Promise<void>;
+  list(sessionId: string): Promise<BlobRef[]>;
+}
+
+export interface RunOptions {
+  readonly signal: AbortSignal;
+  /** The session's kernel lived on a worker that is gone: restore its files, say so. */
+  readonly takeover?: boolean;
+}
 
 /**
  * Runs one job against its session's sandbox (the worker side of the queue): fetches the
@@ -27,7 +45,7 @@ export class JobExecutor {
     this.options = options;
   }
 
-  async run(job: CodeJob, emit: Emit, signal: AbortSignal): Promise<JobDone> {
+  async run(job: CodeJob, emit: Emit, { signal, takeover = false }: RunOptions): Promise<JobDone> {
     const startedAt = performance.now();
     const finish = async (done: Omit<JobDone, 'type' | 'durationMs'> & { durationMs?: number }) => {
       const event: JobDone = {
@@ -46,6 +64,7 @@ export class JobExecutor {
     });
     try {
       const sandbox = this.options.manager.session(job.sessionId);
+      if (takeover) await this.restoreFiles(job, sandbox, emit);
       const uploads = await this.fetchUploads(job);
       if ('missing' in uploads) {
         return await finish({
@@ -54,7 +73,13 @@ export class JobExecutor {
           message: `the attached file ${uploads.missing} has expired; attach it again`,
         });
       }
-      if (uploads.files.length > 0) await sandbox.upload(uploads.files);
+      if (uploads.files.length > 0) {
+        await sandbox.upload(uploads.files);
+        const files = this.options.sessionFiles;
+        if (files !== undefined) {
+          await Promise.all(job.uploads.map((ref) => files.remember(job.sessionId, ref.name, ref)));
+        }
+      }
       const options = {
         signal,
         ...(job.timeoutMs === undefined ? {} : { timeoutMs: job.timeoutMs }),
@@ -62,13 +87,13 @@ export class JobExecutor {
       for await (const event of sandbox.execute(job.code, options)) {
         switch (event.type) {
           case 'file':
-            await this.emitFile(event.path, event.content, emit);
+            await this.emitFile(job.sessionId, event.path, event.content, emit);
             break;
           case 'done':
             return await finish({
               status: event.status,
               durationMs: event.durationMs,
-              kernelRestarted: event.kernelRestarted,
+              kernelRestarted: event.kernelRestarted || takeover,
             });
           default:
             await emit(event);
@@ -88,6 +113,25 @@ export class JobExecutor {
     }
   }
 
+  /** Puts the session's remembered files back into a fresh kernel's /mnt/data. */
+  private async restoreFiles(job: CodeJob, sandbox: Sandbox, emit: Emit): Promise<void> {
+    const refs = (await this.options.sessionFiles?.list(job.sessionId)) ?? [];
+    const files: UploadFile[] = [];
+    const lost: string[] = [];
+    for (const ref of refs) {
+      const blob = ref.name.includes('/') ? undefined : await this.options.blobs.get(ref.id);
+      if (blob === undefined) lost.push(ref.name);
+      else files.push({ name: ref.name, content: blob.content });
+    }
+    if (files.length > 0) await sandbox.upload(files);
+    const restored = files.length > 0 ? ` ${files.length} file(s) in /mnt/data were restored.` : '';
+    const missing = lost.length > 0 ? ` Not restored: ${lost.join(', ')}.` : '';
+    await emit({
+      type: 'notice',
+      text: `This session's kernel was on a worker that stopped, so this runs in a fresh kernel: variables from earlier cells are gone.${restored}${missing}`,
+    });
+  }
+
   private async fetchUploads(job: CodeJob): Promise<{ files: UploadFile[] } | { missing: string }> {
     const files: UploadFile[] = [];
     for (const ref of job.uploads) {
@@ -98,9 +142,15 @@ export class JobExecutor {
     return { files };
   }
 
-  private async emitFile(path: string, content: Buffer, emit: Emit): Promise<void> {
+  private async emitFile(
+    sessionId: string,
+    path: string,
+    content: Buffer,
+    emit: Emit,
+  ): Promise<void> {
     try {
       const blob = await this.options.blobs.put(content, { name: path, mime: mimeFromName(path) });
+      await this.options.sessionFiles?.remember(sessionId, path, blob);
       await emit({ type: 'file', path, blob });
     } catch (error) {
       if (!isSandbotError(error, 'BLOB_TOO_LARGE')) throw error;

@@ -67,7 +67,9 @@ export function containerSpec(input: ContainerSpecInput): ContainerCreateOptions
       SecurityOpt: ['no-new-privileges'],
       ReadonlyRootfs: true,
       Privileged: false,
-      Init: true,
+      // Docker's init under gVisor makes containers exit at random on this Docker (seen with a
+      // plain python3 too); gVisor reaps orphans itself, and the runner handles SIGINT as PID 1.
+      Init: limits.runtime !== 'runsc',
       IpcMode: 'private',
       Tmpfs: { '/tmp': `rw,nosuid,nodev,size=${limits.tmpMb}m` },
       Mounts: [{ Type: 'volume', Source: input.volumeName, Target: DATA_DIR, ReadOnly: false }],

@@ -6,6 +6,8 @@ export const LABEL = {
   /** Set only on containers made for a named session from the start (`sandbot exec --session`). */
   session: 'sandbot.session',
   kind: 'sandbot.kind',
+  /** The Redis prefix of the deployment a worker serves; sweeps never cross deployments. */
+  deployment: 'sandbot.deployment',
 } as const;
 
 export type Labels = Readonly<Record<string, string>>;

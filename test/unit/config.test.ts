@@ -90,6 +90,10 @@ describe('configuration', () => {
     HTTP_PORT: '70000',
     LOG_LEVEL: 'loud',
     LOG_FORMAT: 'xml',
+    WORKER_ID: 'two words',
+    REDIS_PREFIX: 'has space',
+    WORKER_CONCURRENCY: '0',
+    METRICS_PORT: '99999',
   };
 
   for (const [name, value] of Object.entries(BAD_VALUES)) {

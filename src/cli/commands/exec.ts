@@ -1,16 +1,16 @@
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createLogger } from '../../logging/logger.ts';
-import type { CellEvent } from '../../sandbox/cell-events.ts';
-import { imageOf } from '../../sandbox/cell-outcome.ts';
+import type { Config } from '../../config/config.ts';
+import { createLogger, type Logger } from '../../logging/logger.ts';
 import { createDockerClient } from '../../sandbox/docker-client.ts';
 import { uploadNameProblem, type UploadFile } from '../../sandbox/file-transfer.ts';
 import { openNamedSession } from '../../sandbox/named-session.ts';
 import { UsageError, type Command, type CommandContext } from '../command.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { loadConfig } from '../load-config.ts';
+import { OutcomePrinter } from '../outcome-printer.ts';
+import { runQueued, type ExecRequest } from './exec-queued.ts';
 
 const HELP = `Usage: sandbot exec [FILE|-] [options]
 
@@ -30,11 +30,6 @@ Options:
 Exit status: 0 when the cell ran to the end; 1 when it raised, timed out, ran out of
 memory or was killed; 2 for a bad command line; 69 when Docker or the image is missing.`;
 
-interface WrittenFile {
-  readonly path: string;
-  readonly sizeBytes: number;
-}
-
 export const execCommand: Command = {
   name: 'exec',
   summary: 'run Python code in a sandbox session and print the outcome',
@@ -48,30 +43,55 @@ export const execCommand: Command = {
       level: config.log.level === 'info' ? 'warn' : config.log.level,
       format: config.log.format,
     });
-    const session = await openNamedSession({
-      docker: createDockerClient(),
-      settings: config.sandbox,
-      sessionIdleMs: config.sessionIdleMs,
-      logger,
-      name: parsed.session,
-    });
-    try {
-      if (uploads.length > 0) await session.sandbox.upload(uploads);
-      const controller = new AbortController();
-      context.signal.addEventListener('abort', () => controller.abort(), { once: true });
-      const events = session.sandbox.execute(code, {
-        signal: controller.signal,
-        ...(parsed.timeoutMs === undefined ? {} : { timeoutMs: parsed.timeoutMs }),
-      });
-      const printer = new OutcomePrinter(context, resolve(parsed.out), parsed.json);
-      for await (const event of events) await printer.handle(event);
-      printer.finish();
-      return printer.status === 'ok' ? ExitCode.Ok : ExitCode.Failed;
-    } finally {
-      await session.close();
+    const printer = new OutcomePrinter(context, resolve(parsed.out), parsed.json);
+    const request = {
+      code,
+      uploads,
+      sessionName: parsed.session,
+      timeoutMs: parsed.timeoutMs,
+      signal: context.signal,
+    };
+    // With REDIS_URL the cell goes through the queue to a `sandbot worker`; without it, this
+    // process drives a sandbox itself.
+    if (config.redisUrl !== undefined) {
+      await runQueued(
+        { ...request, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, logger },
+        printer,
+      );
+    } else {
+      await runDirect(request, config, logger, printer);
     }
+    printer.finish();
+    return printer.status === 'ok' ? ExitCode.Ok : ExitCode.Failed;
   },
 };
+
+async function runDirect(
+  request: ExecRequest,
+  config: Config,
+  logger: Logger,
+  printer: OutcomePrinter,
+): Promise<void> {
+  const session = await openNamedSession({
+    docker: createDockerClient(),
+    settings: config.sandbox,
+    sessionIdleMs: config.sessionIdleMs,
+    logger,
+    name: request.sessionName,
+  });
+  try {
+    if (request.uploads.length > 0) await session.sandbox.upload(request.uploads);
+    const controller = new AbortController();
+    request.signal.addEventListener('abort', () => controller.abort(), { once: true });
+    const events = session.sandbox.execute(request.code, {
+      signal: controller.signal,
+      ...(request.timeoutMs === undefined ? {} : { timeoutMs: request.timeoutMs }),
+    });
+    for await (const event of events) await printer.handle(event);
+  } finally {
+    await session.close();
+  }
+}
 
 interface ExecArgs {
   readonly file: string | undefined;
@@ -156,115 +176,4 @@ async function readAttachments(paths: readonly string[]): Promise<UploadFile[]> 
     }
   }
   return files;
-}
-
-/** Prints events as they come (or gathers them for --json) and writes images and files. */
-class OutcomePrinter {
-  status = 'killed';
-  private stdout = '';
-  private stderr = '';
-  private error: Extract<CellEvent, { type: 'error' }> | undefined;
-  private readonly results: string[] = [];
-  private readonly images: WrittenFile[] = [];
-  private readonly files: WrittenFile[] = [];
-  private readonly notices: string[] = [];
-  private done: Extract<CellEvent, { type: 'done' }> | undefined;
-
-  private readonly context: CommandContext;
-  private readonly outDir: string;
-  private readonly json: boolean;
-
-  constructor(context: CommandContext, outDir: string, json: boolean) {
-    this.context = context;
-    this.outDir = outDir;
-    this.json = json;
-  }
-
-  async handle(event: CellEvent): Promise<void> {
-    const live = !this.json;
-    switch (event.type) {
-      case 'stdout':
-        this.stdout += event.text;
-        if (live) this.context.stdout.write(event.text);
-        return;
-      case 'stderr':
-        this.stderr += event.text;
-        if (live) this.context.stderr.write(event.text);
-        return;
-      case 'display': {
-        const image = imageOf(event.data);
-        if (image !== undefined) {
-          const ext = image.mime === 'image/png' ? 'png' : 'jpg';
-          const path = await this.write(this.freeName(`image`, ext), image.content);
-          this.images.push({ path, sizeBytes: image.content.length });
-          if (live) this.context.stderr.write(`[image] ${path}\n`);
-          return;
-        }
-        const text = event.data['text/plain'];
-        if (text !== undefined) {
-          this.results.push(text);
-          if (live) this.context.stdout.write(`${text}\n`);
-        }
-        return;
-      }
-      case 'error':
-        this.error = event;
-        if (live) this.context.stderr.write(`${event.traceback.join('\n')}\n`);
-        return;
-      case 'file': {
-        const path = await this.write(join(this.outDir, event.path), event.content);
-        this.files.push({ path, sizeBytes: event.content.length });
-        if (live) this.context.stderr.write(`[file] ${path}\n`);
-        return;
-      }
-      case 'notice':
-        this.notices.push(event.text);
-        if (live) this.context.stderr.write(`sandbot: ${event.text}\n`);
-        return;
-      case 'done':
-        this.done = event;
-        this.status = event.status;
-        return;
-    }
-  }
-
-  finish(): void {
-    if (!this.json) {
-      if (this.status !== 'ok' && this.status !== 'error') {
-        this.context.stderr.write(`sandbot: cell ended: ${this.status}\n`);
-      }
-      return;
-    }
-    const out = {
-      status: this.status,
-      stdout: this.stdout,
-      stderr: this.stderr,
-      results: this.results,
-      error:
-        this.error === undefined
-          ? null
-          : { name: this.error.ename, value: this.error.evalue, traceback: this.error.traceback },
-      images: this.images,
-      files: this.files,
-      notices: this.notices,
-      durationMs: this.done?.durationMs ?? null,
-      kernelRestarted: this.done?.kernelRestarted ?? false,
-      executionCount: this.done?.executionCount ?? null,
-    };
-    this.context.stdout.write(`${JSON.stringify(out)}\n`);
-  }
-
-  private freeName(stem: string, ext: string): string {
-    for (let n = 1; ; n += 1) {
-      const candidate = join(this.outDir, `${stem}-${n}.${ext}`);
-      if (!existsSync(candidate) && !this.images.some((i) => i.path === candidate))
-        return candidate;
-    }
-  }
-
-  private async write(path: string, content: Buffer): Promise<string> {
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, content);
-    return path;
-  }
 }

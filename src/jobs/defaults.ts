@@ -1,0 +1,10 @@
+import type { BlobStoreLimits } from '../blobs/blob-store.ts';
+
+/**
+ * Blobs carry uploads (a chat attachment) and produced files (capped by SANDBOX_MAX_FILE_MB
+ * before they get here); a day is longer than any thread is worked on in one go.
+ */
+export const BLOB_LIMITS: BlobStoreLimits = {
+  maxBlobBytes: 100 * 1024 * 1024,
+  ttlMs: 24 * 3600_000,
+};

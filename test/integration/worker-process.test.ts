@@ -1,0 +1,239 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { BullmqJobQueue } from '../../src/jobs/bullmq-job-queue.ts';
+import type { JobEvent } from '../../src/jobs/job.ts';
+import type { Redis } from '../../src/redis/connection.ts';
+import { createDockerClient } from '../../src/sandbox/docker-client.ts';
+import { LABEL } from '../../src/sandbox/labels.ts';
+import { removeContainers } from '../../src/sandbox/sandbox-manager.ts';
+import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts';
+import { quietLogger } from '../support/sandbox.ts';
+
+const services = inject('services');
+const execFileAsync = promisify(execFile);
+const BIN = join(process.cwd(), 'bin/sandbot.js');
+
+describe.skipIf(services.sandboxImage === undefined || services.redisUrl === undefined)(
+  'sandbot worker as a real process behind the queue',
+  () => {
+    const redisUrl = services.redisUrl ?? '';
+    const prefix = uniquePrefix('worker-process');
+    const workers = new Map<string, ChildProcess>();
+    let redis: Redis;
+
+    const env = (extra: Record<string, string> = {}) => ({
+      ...process.env,
+      REDIS_URL: redisUrl,
+      REDIS_PREFIX: prefix,
+      SANDBOX_MEMORY_MB: '384',
+      SANDBOX_POOL_SIZE: '1',
+      METRICS_PORT: '0',
+      LOG_LEVEL: 'warn',
+      LOG_FORMAT: 'json',
+      ...extra,
+    });
+
+    async function startWorker(workerId: string): Promise<ChildProcess> {
+      const child = spawn(process.execPath, [BIN, 'worker'], {
+        env: env({ WORKER_ID: workerId }),
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      workers.set(workerId, child);
+      const until = Date.now() + 60_000;
+      while ((await redis.exists(`${prefix}:worker:${workerId}:alive`)) === 0) {
+        if (Date.now() > until || child.exitCode !== null)
+          throw new Error(`worker ${workerId} did not start`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      return child;
+    }
+
+    async function stopWorker(workerId: string): Promise<void> {
+      const child = workers.get(workerId);
+      if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+
+    async function exec(
+      args: string[],
+      cwd: string,
+    ): Promise<{ results: string[]; status: string; files: { path: string }[] }> {
+      const { stdout } = await execFileAsync(process.execPath, [BIN, 'exec', '--json', ...args], {
+        cwd,
+        env: env(),
+      }).catch((error: unknown) => error as { stdout: string });
+      return JSON.parse(stdout) as { results: string[]; status: string; files: { path: string }[] };
+    }
+
+    async function collect(events: AsyncIterable<JobEvent>, onEvent?: (e: JobEvent) => void) {
+      const all: JobEvent[] = [];
+      for await (const event of events) {
+        all.push(event);
+        onEvent?.(event);
+      }
+      return all;
+    }
+
+    beforeAll(async () => {
+      redis = await connectRedis(redisUrl);
+    });
+
+    afterAll(async () => {
+      for (const child of workers.values()) if (child.exitCode === null) child.kill('SIGKILL');
+      const docker = createDockerClient();
+      await removeContainers(docker, { [LABEL.deployment]: prefix });
+      await deleteKeys(redis, prefix);
+      redis.disconnect();
+    });
+
+    it('runs `sandbot exec` through Redis on a separate worker, keeping the session', async () => {
+      await startWorker('alpha');
+      const dir = await mkdtemp(join(tmpdir(), 'sandbot-queued-'));
+      await writeFile(join(dir, 'nums.csv'), 'n\n1\n2\n3\n');
+      const session = `s-${randomUUID().slice(0, 8)}`;
+      const first = await exec(
+        [
+          '--session',
+          session,
+          '--attach',
+          join(dir, 'nums.csv'),
+          '-c',
+          'import pandas as pd\ndf = pd.read_csv("/mnt/data/nums.csv")',
+        ],
+        dir,
+      );
+      expect(first.status).toBe('ok');
+      const second = await exec(['--session', session, '-c', 'df.n.sum().item()\n'], dir);
+      expect(second.results).toEqual(['6']);
+      const third = await exec(
+        [
+          '--session',
+          session,
+          '--out',
+          'out',
+          '-c',
+          'df.to_csv("/mnt/data/copy.csv", index=False)',
+        ],
+        dir,
+      );
+      expect(third.files.map((f) => f.path)).toEqual([join(dir, 'out', 'copy.csv')]);
+      expect(await readFile(join(dir, 'out', 'copy.csv'), 'utf8')).toBe('n\n1\n2\n3\n');
+    });
+
+    it(
+      'survives a worker killed mid-cell: one `lost` result, no re-run, the next job runs elsewhere with files restored',
+      { timeout: 120_000 },
+      async () => {
+        const queue = new BullmqJobQueue({ redisUrl, prefix, logger: quietLogger });
+        try {
+          const victim = await startWorker('victim');
+          // Only the victim takes jobs for now, so the session lands there.
+          await stopWorker('alpha');
+          const session = `kill-${randomUUID().slice(0, 8)}`;
+          const submit = (code: string) =>
+            queue.submit({
+              jobId: randomUUID(),
+              sessionId: session,
+              code,
+              submittedAt: Date.now(),
+            });
+
+          const setup = await collect(
+            (await submit('open("/mnt/data/keep.txt", "w").write("kept")\nkeep = 1')).events,
+          );
+          expect(setup.at(-1)).toMatchObject({ status: 'ok' });
+
+          const long = await submit('import time\ntime.sleep(25)');
+          const events = await collect(long.events, (event) => {
+            if (event.type === 'started') victim.kill('SIGKILL');
+          });
+          const done = events.filter((e) => e.type === 'done');
+          expect(done).toHaveLength(1);
+          expect(done[0]).toMatchObject({ status: 'lost', kernelRestarted: true });
+
+          await startWorker('rescuer');
+          const next = await collect((await submit('open("/mnt/data/keep.txt").read()')).events);
+          expect(next[0]).toMatchObject({ type: 'started', workerId: 'rescuer' });
+          expect(next.at(-1)).toMatchObject({ type: 'done', status: 'ok', kernelRestarted: true });
+          const notice = next.find((e) => e.type === 'notice');
+          expect(notice?.type === 'notice' ? notice.text : '').toMatch(
+            /fresh kernel.*1 file\(s\) in \/mnt\/data were restored/,
+          );
+          const shown = next.find((e) => e.type === 'display');
+          expect(shown?.type === 'display' ? shown.data['text/plain'] : '').toBe("'kept'");
+
+          // The killed job was not run again by anyone.
+          const stream = await redis.xrange(`${prefix}:job:${long.jobId}:events`, '-', '+');
+          expect(
+            stream.filter(([, fields]) => (fields[1] ?? '').includes('"started"')),
+          ).toHaveLength(1);
+
+          // The rescuer removed the dead worker's containers.
+          const docker = createDockerClient();
+          const until = Date.now() + 30_000;
+          let left = 1;
+          while (left > 0 && Date.now() < until) {
+            left = (
+              await docker.listContainers({
+                all: true,
+                filters: { label: [`${LABEL.worker}=victim`] },
+              })
+            ).length;
+            if (left > 0) await new Promise((resolve) => setTimeout(resolve, 500));
+          }
+          expect(left).toBe(0);
+        } finally {
+          await queue.close();
+        }
+      },
+    );
+
+    it('shuts down cleanly on SIGTERM, removing its containers', async () => {
+      const child = await startWorker('graceful');
+      const queue = new BullmqJobQueue({ redisUrl, prefix, logger: quietLogger });
+      try {
+        // Only this worker takes jobs, so the session's container is its own.
+        await stopWorker('rescuer');
+        const handle = await queue.submit({
+          jobId: randomUUID(),
+          sessionId: 'graceful:s',
+          code: 'print("hi")',
+          submittedAt: Date.now(),
+        });
+        await collect(handle.events);
+      } finally {
+        await queue.close();
+      }
+      child.kill('SIGTERM');
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      expect(code).toBe(0);
+      const docker = createDockerClient();
+      const left = await docker.listContainers({
+        all: true,
+        filters: { label: [`${LABEL.worker}=graceful`] },
+      });
+      expect(left).toHaveLength(0);
+    });
+
+    it('refuses to start against a Redis that may evict queue keys', async () => {
+      const before = await redis.config('GET', 'maxmemory-policy');
+      await redis.config('SET', 'maxmemory-policy', 'allkeys-lru');
+      try {
+        const failure = await execFileAsync(process.execPath, [BIN, 'worker'], {
+          env: env({ WORKER_ID: 'evict' }),
+        }).catch((error: unknown) => error as { code: number; stderr: string });
+        expect(failure).toMatchObject({ code: 78 });
+        expect((failure as { stderr: string }).stderr).toMatch(/maxmemory-policy is allkeys-lru/);
+      } finally {
+        await redis.config('SET', 'maxmemory-policy', before[1] ?? 'noeviction');
+      }
+    });
+  },
+);
