@@ -24,6 +24,8 @@ export async function deleteKeys(redis: Redis, prefix: string): Promise<number> 
 
 export async function connectRedis(url: string): Promise<Redis> {
   const redis = createRedis(url, { maxRetriesPerRequest: 1 });
+  // Failed commands reject on their own; the event would only print noise.
+  redis.on('error', () => undefined);
   await redis.connect();
   return redis;
 }
