@@ -4,6 +4,7 @@
  * noisy and absolute numbers alone mislead. Benchmarks are never tests: nothing here fails
  * on a slow figure; the targets are printed for a person to judge.
  */
+import { benchQueue } from './queue-bench.ts';
 import { benchSandbox } from './sandbox-bench.ts';
 
 const json = process.argv.includes('--json');
@@ -12,7 +13,11 @@ const log = (line: string) => {
   if (!json) process.stderr.write(`bench: ${line}\n`);
 };
 
-const figures = { ...(await benchSandbox(image, log)) };
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const figures = {
+  ...(await benchSandbox(image, log)),
+  ...(await benchQueue(image, redisUrl, log)),
+};
 
 if (json) {
   process.stdout.write(`${JSON.stringify(figures)}\n`);
@@ -21,6 +26,8 @@ if (json) {
     warm_vs_jupyter_ratio: 'target <= 3',
     docker_run_vs_new_session_ratio: 'target >= 7',
     idle_session_memory_mb: 'target < 80',
+    queue_cell_p50_ms: 'target < 10',
+    queue_overhead_p50_ms: 'target < 3',
   };
   for (const [name, value] of Object.entries(figures)) {
     const target = targets[name] === undefined ? '' : `   (${targets[name]})`;

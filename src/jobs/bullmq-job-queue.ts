@@ -62,19 +62,20 @@ export class BullmqJobQueue implements JobQueue {
     if (!parsed.ok) return failedHandle(input.jobId, parsed.message);
     const job = parsed.job;
     // The first submission of an id wins; a repeat only follows the first one's events.
-    const first = await this.redis.set(
-      this.keys.submitted(job.jobId),
-      '1',
-      'EX',
-      SUBMITTED_TTL_S,
-      'NX',
-    );
-    if (first === 'OK') await this.enqueue(job);
+    // One round trip: claim the id and read the session's pin together.
+    const replies = await this.redis
+      .pipeline()
+      .set(this.keys.submitted(job.jobId), '1', 'EX', SUBMITTED_TTL_S, 'NX')
+      .get(this.keys.sessionWorker(job.sessionId))
+      .exec();
+    if (replies?.[0]?.[1] === 'OK') {
+      const pinned = replies[1]?.[1];
+      await this.enqueue(job, typeof pinned === 'string' ? pinned : null);
+    }
     return this.handle(job);
   }
 
-  private async enqueue(job: CodeJob): Promise<string> {
-    const pinned = await this.redis.get(this.keys.sessionWorker(job.sessionId));
+  private async enqueue(job: CodeJob, pinned: string | null): Promise<void> {
     const alive = pinned !== null && (await this.redis.exists(this.keys.heartbeat(pinned))) === 1;
     const name = alive ? this.keys.workerQueue(pinned) : this.keys.sharedQueue;
     await this.queue(name).add('cell', job, {
@@ -83,7 +84,6 @@ export class BullmqJobQueue implements JobQueue {
       removeOnComplete: { age: 3600 },
       removeOnFail: { age: 86_400 },
     });
-    return name;
   }
 
   private handle(job: CodeJob): JobHandle {

@@ -27,6 +27,7 @@ export interface BullmqJobWorkerOptions {
 const HEARTBEAT_EVERY_MS = 1000;
 const HEARTBEAT_TTL_MS = 5000;
 const SESSION_LOCK_MS = 30_000;
+const RELEASE_LOCK = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0`;
 
 /**
  * The worker side on BullMQ: takes jobs from the shared queue and from its own, runs each
@@ -106,10 +107,22 @@ export class BullmqJobWorker {
     const jobId = bullJob.id ?? 'unknown';
     const eventsKey = this.keys.events(jobId);
     let queueWaitMs: number | undefined;
-    const emit = (event: JobEvent) => {
+    let unlock: (() => Promise<void>) | undefined;
+    // Commands on one connection keep their order, so events other than `done` need not be
+    // awaited one by one. The session is released before `done` is written: whoever reads
+    // `done` may submit the session's next job at once, and it must not find the lock held.
+    const emit = async (event: JobEvent) => {
       if (event.type === 'started') queueWaitMs = event.queueWaitMs;
-      if (event.type === 'done') this.options.onJobDone?.(event, queueWaitMs);
-      return appendEvent(this.redis, eventsKey, event);
+      if (event.type !== 'done') {
+        appendEvent(this.redis, eventsKey, event).catch((error: unknown) =>
+          this.options.logger.warn({ err: error, job: jobId }, 'could not write an event'),
+        );
+        return;
+      }
+      this.options.onJobDone?.(event, queueWaitMs);
+      await unlock?.();
+      unlock = undefined;
+      await appendEvent(this.redis, eventsKey, event);
     };
     if (!parsed.ok) {
       const done: JobDone = {
@@ -125,40 +138,59 @@ export class BullmqJobWorker {
     const job = parsed.job;
     const controller = new AbortController();
     this.running.set(jobId, controller);
-    if ((await this.redis.exists(this.keys.cancelled(jobId))) === 1) controller.abort();
-    const unlock = await this.lockSession(job.sessionId);
     try {
-      // A pin with no kernel here means the session's kernel was lost with its worker.
-      const pinned = await this.redis.get(this.keys.sessionWorker(job.sessionId));
-      const takeover = pinned !== null && !this.options.manager.has(job.sessionId);
-      await this.redis.set(
+      const { cancelled, release } = await this.claimSession(job.sessionId, jobId);
+      unlock = release;
+      if (cancelled) controller.abort();
+      // Pin the session here; a previous pin with no kernel here means the session's kernel
+      // was lost with its worker, and this one takes over.
+      const previous = await this.redis.set(
         this.keys.sessionWorker(job.sessionId),
         this.options.workerId,
         'PX',
         this.options.sessionIdleMs,
+        'GET',
       );
+      const takeover = previous !== null && !this.options.manager.has(job.sessionId);
       return await this.executor.run(job, emit, { signal: controller.signal, takeover });
     } finally {
-      await unlock();
+      await unlock?.();
       this.running.delete(jobId);
     }
   }
 
-  /** Waits until no other job of the session runs anywhere, then holds the session. */
-  private async lockSession(sessionId: string): Promise<() => Promise<void>> {
+  /**
+   * Waits until no other job of the session runs anywhere, then holds the session; also
+   * says whether the job was cancelled before it started. One round trip when uncontended.
+   */
+  private async claimSession(
+    sessionId: string,
+    jobId: string,
+  ): Promise<{ cancelled: boolean; release: () => Promise<void> }> {
     const key = this.keys.sessionLock(sessionId);
     const token = `${this.options.workerId}:${Math.random().toString(36).slice(2)}`;
-    while ((await this.redis.set(key, token, 'PX', SESSION_LOCK_MS, 'NX')) !== 'OK') {
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    let cancelled = false;
+    for (;;) {
+      const replies = await this.redis
+        .pipeline()
+        .exists(this.keys.cancelled(jobId))
+        .set(key, token, 'PX', SESSION_LOCK_MS, 'NX')
+        .exec();
+      cancelled = replies?.[0]?.[1] === 1;
+      if (replies?.[1]?.[1] === 'OK') break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
     }
     const renew = setInterval(
       () => void this.redis.pexpire(key, SESSION_LOCK_MS),
       SESSION_LOCK_MS / 3,
     );
-    return async () => {
-      clearInterval(renew);
-      // Release only our own lock.
-      if ((await this.redis.get(key)) === token) await this.redis.del(key);
+    return {
+      cancelled,
+      release: async () => {
+        clearInterval(renew);
+        // Release only our own lock (compare and delete, atomically).
+        await this.redis.eval(RELEASE_LOCK, 1, key, token);
+      },
     };
   }
 
