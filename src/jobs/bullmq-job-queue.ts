@@ -68,14 +68,16 @@ export class BullmqJobQueue implements JobQueue {
       .set(this.keys.submitted(job.jobId), '1', 'EX', SUBMITTED_TTL_S, 'NX')
       .get(this.keys.sessionWorker(job.sessionId))
       .exec();
+    let waitingFor: string | undefined;
     if (replies?.[0]?.[1] === 'OK') {
       const pinned = replies[1]?.[1];
-      await this.enqueue(job, typeof pinned === 'string' ? pinned : null);
+      waitingFor = await this.enqueue(job, typeof pinned === 'string' ? pinned : null);
     }
-    return this.handle(job);
+    return this.handle(job, waitingFor);
   }
 
-  private async enqueue(job: CodeJob, pinned: string | null): Promise<void> {
+  /** Adds the job to its queue; returns the worker whose own queue holds it, if any. */
+  private async enqueue(job: CodeJob, pinned: string | null): Promise<string | undefined> {
     const alive = pinned !== null && (await this.redis.exists(this.keys.heartbeat(pinned))) === 1;
     const name = alive ? this.keys.workerQueue(pinned) : this.keys.sharedQueue;
     await this.queue(name).add('cell', job, {
@@ -84,20 +86,48 @@ export class BullmqJobQueue implements JobQueue {
       removeOnComplete: { age: 3600 },
       removeOnFail: { age: 86_400 },
     });
+    return alive ? pinned : undefined;
   }
 
-  private handle(job: CodeJob): JobHandle {
+  /**
+   * A job waiting in the own queue of a worker that has since died would wait forever:
+   * move it to the shared queue. Returns false when it had already been taken.
+   */
+  private async rescue(job: CodeJob, workerId: string): Promise<boolean> {
+    const removed = await this.queue(this.keys.workerQueue(workerId)).remove(job.jobId);
+    if (removed !== 1) return false;
+    await this.queue(this.keys.sharedQueue).add('cell', job, {
+      jobId: job.jobId,
+      attempts: 1,
+      removeOnComplete: { age: 3600 },
+      removeOnFail: { age: 86_400 },
+    });
+    return true;
+  }
+
+  private handle(job: CodeJob, waitingFor: string | undefined): JobHandle {
     const reader = this.redis.duplicate();
     reader.on('error', () => undefined);
     this.readers.add(reader);
     const eventsKey = this.keys.events(job.jobId);
     let workerId: string | undefined;
+    let queuedFor = waitingFor;
     let silentSince: number | undefined;
     const lostAfterMs = this.options.lostAfterMs ?? 8000;
 
     // While idle: a started job whose worker stopped beating is lost; report it once, in the
     // stream, so every reader of this job agrees.
     const onIdle = async (): Promise<JobEvent | undefined> => {
+      if (workerId === undefined && queuedFor !== undefined) {
+        const waiting = queuedFor;
+        const alive = (await this.redis.exists(this.keys.heartbeat(waiting))) === 1;
+        if (!alive) {
+          // Not rescued means the dead worker had taken it: then it is lost with that worker.
+          if (!(await this.rescue(job, waiting))) workerId = waiting;
+          queuedFor = undefined;
+        }
+        return undefined;
+      }
       if (workerId === undefined) return undefined;
       const alive = (await this.redis.exists(this.keys.heartbeat(workerId))) === 1;
       if (alive) {

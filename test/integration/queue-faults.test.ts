@@ -206,6 +206,23 @@ describe.skipIf(!ready)('queue faults', () => {
     expect(all.map(resultOf)).toEqual(['10', '20', '30', '40', '50']);
   }, 120_000);
 
+  it('moves a job waiting for a worker that died to one that lives', async () => {
+    const prefix = uniquePrefix('rescue');
+    const redis = await connectRedis(redisUrl);
+    // The session is pinned to a worker whose heartbeat is about to run out.
+    await redis.set(`${prefix}:session:rescue:s:worker`, 'ghost', 'PX', 60_000);
+    await redis.set(`${prefix}:worker:ghost:alive`, '1', 'PX', 1000);
+    const queue = new BullmqJobQueue({ redisUrl, prefix, logger: quietLogger });
+    cleanups.push(() => queue.close());
+    const handle = await queue.submit(job('rescue:s', '"rescued"'));
+    await worker({ redisUrl, prefix, workerId: 'living' });
+    const events = await collect(handle);
+    expect(events[0]).toMatchObject({ type: 'started', workerId: 'living' });
+    expect(resultOf(events)).toBe("'rescued'");
+    await deleteKeys(redis, prefix);
+    redis.disconnect();
+  });
+
   it('two workers, twenty sessions, interleaved jobs: all correct, affinity kept, nothing lost', async () => {
     const prefix = uniquePrefix('twenty');
     await worker({ redisUrl, prefix, workerId: 'left' });

@@ -149,6 +149,14 @@ describe.skipIf(services.sandboxImage === undefined)('under gVisor (SANDBOX_RUNT
       ]);
       // gVisor reports its own kernel version, not the host's.
       expect(lastResult(outcome)).toBe("'4.4.0'");
+      // Without Docker's init the runner is PID 1; SIGINT still interrupts and keeps state.
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 500);
+      const stopped = await run(sandbox, 'import time\ntime.sleep(60)', {
+        signal: controller.signal,
+      });
+      expect(stopped.status).toBe('interrupted');
+      expect(lastResult(await run(sandbox, 'text'))).toBe("'abc'");
     } finally {
       expect(await harness.close()).toBe(0);
     }

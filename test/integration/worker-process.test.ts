@@ -38,9 +38,12 @@ describe.skipIf(services.sandboxImage === undefined || services.redisUrl === und
       ...extra,
     });
 
-    async function startWorker(workerId: string): Promise<ChildProcess> {
+    async function startWorker(
+      workerId: string,
+      extra: Record<string, string> = {},
+    ): Promise<ChildProcess> {
       const child = spawn(process.execPath, [BIN, 'worker'], {
-        env: env({ WORKER_ID: workerId }),
+        env: env({ WORKER_ID: workerId, ...extra }),
         stdio: ['ignore', 'ignore', 'inherit'],
       });
       workers.set(workerId, child);
@@ -94,7 +97,8 @@ describe.skipIf(services.sandboxImage === undefined || services.redisUrl === und
     });
 
     it('runs `sandbot exec` through Redis on a separate worker, keeping the session', async () => {
-      await startWorker('alpha');
+      const metricsPort = 19_000 + Math.floor(Math.random() * 1000);
+      await startWorker('alpha', { METRICS_PORT: String(metricsPort) });
       const dir = await mkdtemp(join(tmpdir(), 'sandbot-queued-'));
       await writeFile(join(dir, 'nums.csv'), 'n\n1\n2\n3\n');
       const session = `s-${randomUUID().slice(0, 8)}`;
@@ -125,6 +129,16 @@ describe.skipIf(services.sandboxImage === undefined || services.redisUrl === und
       );
       expect(third.files.map((f) => f.path)).toEqual([join(dir, 'out', 'copy.csv')]);
       expect(await readFile(join(dir, 'out', 'copy.csv'), 'utf8')).toBe('n\n1\n2\n3\n');
+
+      // The worker reports what it did on /metrics, and is healthy.
+      const health = await fetch(`http://127.0.0.1:${metricsPort}/healthz`);
+      expect(health.status).toBe(200);
+      const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      expect(metrics).toMatch(/sandbot_jobs_total\{status="ok"\} 3/);
+      expect(metrics).toContain('sandbot_cell_duration_seconds_bucket');
+      expect(metrics).toContain('sandbot_queue_wait_seconds_count 3');
+      expect(metrics).toMatch(/sandbot_live_sessions 1/);
+      expect(metrics).toContain('sandbot_warm_pool_ready');
     });
 
     it(
