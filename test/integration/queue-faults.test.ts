@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
@@ -13,6 +12,7 @@ import type { JobEvent, JobHandle } from '../../src/jobs/job.ts';
 import { SandboxManager } from '../../src/sandbox/sandbox-manager.ts';
 import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts';
 import { dockerTestScope } from '../support/docker.ts';
+import { privateRedis } from '../support/redis-server.ts';
 import { quietLogger, testSandboxSettings } from '../support/sandbox.ts';
 
 const services = inject('services');
@@ -140,54 +140,17 @@ describe.skipIf(!ready)('queue faults', () => {
   });
 
   it('loses no accepted job when Redis restarts (AOF on) while jobs wait', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'sandbot-redis-'));
-    const port = 16_000 + Math.floor(Math.random() * 1000);
-    const url = `redis://127.0.0.1:${port}`;
-    let server: ChildProcess | undefined;
-    const startRedis = async () => {
-      server = spawn(
-        'redis-server',
-        [
-          '--port',
-          String(port),
-          '--bind',
-          '127.0.0.1',
-          '--dir',
-          dir,
-          '--appendonly',
-          'yes',
-          '--appendfsync',
-          'always',
-          '--save',
-          '',
-          '--maxmemory-policy',
-          'noeviction',
-        ],
-        { stdio: 'ignore' },
-      );
-      const until = Date.now() + 10_000;
-      for (;;) {
-        try {
-          const probe = await connectRedis(url);
-          await probe.ping();
-          probe.disconnect();
-          return;
-        } catch {
-          if (Date.now() > until) throw new Error('redis did not start');
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
-      }
-    };
-    const killRedis = async () => {
-      const exited = new Promise((resolve) => server?.once('exit', resolve));
-      server?.kill('SIGKILL');
-      await exited;
-    };
-    cleanups.push(async () => {
-      await killRedis();
-      await rm(dir, { recursive: true, force: true });
-    });
-    await startRedis();
+    const redisServer = await privateRedis([
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'always',
+      '--maxmemory-policy',
+      'noeviction',
+    ]);
+    cleanups.push(() => redisServer.dispose());
+    await redisServer.start();
+    const url = redisServer.url;
 
     const queue = new BullmqJobQueue({ redisUrl: url, prefix: 'faults', logger: quietLogger });
     cleanups.push(() => queue.close());
@@ -197,8 +160,8 @@ describe.skipIf(!ready)('queue faults', () => {
     );
     const results = Promise.all(handles.map(collect));
 
-    await killRedis();
-    await startRedis();
+    await redisServer.kill();
+    await redisServer.start();
     await worker({ redisUrl: url, prefix: 'faults', workerId: 'after-restart' });
 
     const all = await results;

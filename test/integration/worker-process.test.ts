@@ -12,6 +12,7 @@ import { createDockerClient } from '../../src/sandbox/docker-client.ts';
 import { LABEL } from '../../src/sandbox/labels.ts';
 import { removeContainers } from '../../src/sandbox/sandbox-manager.ts';
 import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts';
+import { privateRedis } from '../support/redis-server.ts';
 import { quietLogger } from '../support/sandbox.ts';
 
 const services = inject('services');
@@ -237,16 +238,16 @@ describe.skipIf(services.sandboxImage === undefined || services.redisUrl === und
     });
 
     it('refuses to start against a Redis that may evict queue keys', async () => {
-      const before = await redis.config('GET', 'maxmemory-policy');
-      await redis.config('SET', 'maxmemory-policy', 'allkeys-lru');
+      const evicting = await privateRedis(['--maxmemory-policy', 'allkeys-lru']);
       try {
+        await evicting.start();
         const failure = await execFileAsync(process.execPath, [BIN, 'worker'], {
-          env: env({ WORKER_ID: 'evict' }),
+          env: env({ WORKER_ID: 'evict', REDIS_URL: evicting.url }),
         }).catch((error: unknown) => error as { code: number; stderr: string });
         expect(failure).toMatchObject({ code: 78 });
         expect((failure as { stderr: string }).stderr).toMatch(/maxmemory-policy is allkeys-lru/);
       } finally {
-        await redis.config('SET', 'maxmemory-policy', before[1] ?? 'noeviction');
+        await evicting.dispose();
       }
     });
   },
