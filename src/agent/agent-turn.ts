@@ -1,0 +1,170 @@
+import type {
+  ChatCompletionAssistantMessageParam,
+  ChatCompletionMessageParam,
+  ChatCompletionMessageFunctionToolCall,
+} from 'openai/resources/chat/completions';
+import type { JobEvent } from '../jobs/job.ts';
+import { describeModelError, type OpenAI } from './model-client.ts';
+import { PYTHON_TOOL, parsePythonArguments } from './python-tool.ts';
+import { SYSTEM_PROMPT } from './system-prompt.ts';
+import { summarizeCell } from './tool-result.ts';
+
+export interface CellRun {
+  readonly code: string;
+  readonly events: readonly JobEvent[];
+}
+
+export interface AgentTurnOptions {
+  readonly client: OpenAI;
+  readonly model: string;
+  /** The thread so far (user, assistant and tool messages; no system message). */
+  readonly history: readonly ChatCompletionMessageParam[];
+  /** This turn's user message, already labelled with its author and attachments. */
+  readonly userMessage: string;
+  /** Runs one cell in the thread's kernel and gives back its events. */
+  readonly runCell: (code: string, signal: AbortSignal) => Promise<readonly JobEvent[]>;
+  /** Model calls per turn (each may run one or more cells). Default 10. */
+  readonly maxSteps?: number;
+  /** Wall time for the whole turn. Default 10 minutes. */
+  readonly maxWallMs?: number;
+  /** Stop: aborts the model call or interrupts the running cell, and ends the turn. */
+  readonly signal?: AbortSignal;
+  /** Answer text as the model streams it. */
+  readonly onText?: (delta: string) => void;
+  /** Called before each cell runs, with its code. */
+  readonly onCell?: (code: string) => void;
+}
+
+export type TurnStop = 'answered' | 'step_limit' | 'time_limit' | 'cancelled' | 'model_error';
+
+export interface AgentTurnResult {
+  readonly text: string;
+  /** The messages this turn adds to the thread's transcript, in order. */
+  readonly messages: readonly ChatCompletionMessageParam[];
+  readonly cells: readonly CellRun[];
+  readonly stop: TurnStop;
+  /** For every stop but `answered`: what to tell the user. */
+  readonly notice?: string;
+}
+
+/**
+ * One turn of the conversation: the model answers, or calls the python tool; each call runs
+ * a cell whose compact summary goes back to the model, until it answers or a bound stops it.
+ * Never throws for model or user-code trouble: the result says what happened.
+ */
+export async function runAgentTurn(options: AgentTurnOptions): Promise<AgentTurnResult> {
+  const maxSteps = options.maxSteps ?? 10;
+  const deadline = AbortSignal.timeout(options.maxWallMs ?? 10 * 60_000);
+  const signal =
+    options.signal === undefined ? deadline : AbortSignal.any([options.signal, deadline]);
+  const added: ChatCompletionMessageParam[] = [{ role: 'user', content: options.userMessage }];
+  const cells: CellRun[] = [];
+  let text = '';
+
+  const stopped = (stop: TurnStop, notice: string): AgentTurnResult => ({
+    text,
+    messages: added,
+    cells,
+    stop,
+    notice,
+  });
+  const whyAborted = (): AgentTurnResult =>
+    deadline.aborted
+      ? stopped(
+          'time_limit',
+          'I stopped: this request ran past its time limit. Ask me to continue if needed.',
+        )
+      : stopped('cancelled', 'Stopped.');
+
+  for (let step = 0; step < maxSteps; step += 1) {
+    if (signal.aborted) return whyAborted();
+    let reply: { content: string; toolCalls: ChatCompletionMessageFunctionToolCall[] };
+    try {
+      reply = await streamReply(options, [...options.history, ...added], signal);
+    } catch (error) {
+      // Read again: the await above may have seen the signal fire.
+      if (isAborted(signal)) return whyAborted();
+      return stopped('model_error', describeModelError(error));
+    }
+    text = reply.content;
+    const assistant: ChatCompletionAssistantMessageParam = {
+      role: 'assistant',
+      content: reply.content === '' ? null : reply.content,
+      ...(reply.toolCalls.length > 0 ? { tool_calls: reply.toolCalls } : {}),
+    };
+    added.push(assistant);
+    if (reply.toolCalls.length === 0) return { text, messages: added, cells, stop: 'answered' };
+
+    for (const call of reply.toolCalls) {
+      const content = await runToolCall(options, call, signal, cells);
+      added.push({ role: 'tool', tool_call_id: call.id, content });
+    }
+  }
+  return stopped(
+    'step_limit',
+    `I stopped after ${maxSteps} steps without finishing. Ask me to continue, or narrow the request.`,
+  );
+}
+
+function isAborted(signal: AbortSignal): boolean {
+  return signal.aborted;
+}
+
+async function runToolCall(
+  options: AgentTurnOptions,
+  call: ChatCompletionMessageFunctionToolCall,
+  signal: AbortSignal,
+  cells: CellRun[],
+): Promise<string> {
+  if (call.function.name !== PYTHON_TOOL.function.name) {
+    return `Error: there is no tool named ${call.function.name}; use "python".`;
+  }
+  const parsed = parsePythonArguments(call.function.arguments);
+  if ('error' in parsed) return `Error: ${parsed.error}`;
+  if (signal.aborted) return '[not run: the turn was stopped]';
+  options.onCell?.(parsed.code);
+  const events = await options.runCell(parsed.code, signal);
+  cells.push({ code: parsed.code, events });
+  return summarizeCell(events);
+}
+
+/** One streamed model call, reassembled into text and complete tool calls. */
+async function streamReply(
+  options: AgentTurnOptions,
+  messages: readonly ChatCompletionMessageParam[],
+  signal: AbortSignal,
+): Promise<{ content: string; toolCalls: ChatCompletionMessageFunctionToolCall[] }> {
+  const stream = await options.client.chat.completions.create(
+    {
+      model: options.model,
+      messages: [{ role: 'system', content: SYSTEM_PROMPT }, ...messages],
+      tools: [PYTHON_TOOL],
+      stream: true,
+    },
+    { signal },
+  );
+  let content = '';
+  const calls: { id: string; name: string; arguments: string }[] = [];
+  for await (const chunk of stream) {
+    const delta = chunk.choices[0]?.delta;
+    if (delta === undefined) continue;
+    if (typeof delta.content === 'string' && delta.content !== '') {
+      content += delta.content;
+      options.onText?.(delta.content);
+    }
+    for (const part of delta.tool_calls ?? []) {
+      const call = (calls[part.index] ??= { id: '', name: '', arguments: '' });
+      if (part.id !== undefined) call.id = part.id;
+      if (part.function?.name !== undefined) call.name += part.function.name;
+      if (part.function?.arguments !== undefined) call.arguments += part.function.arguments;
+    }
+  }
+  const toolCalls = calls
+    .filter((c) => c.name !== '')
+    .map((c, i) => ({
+      id: c.id === '' ? `call_${i}` : c.id,
+      type: 'function' as const,
+      function: { name: c.name, arguments: c.arguments },
+    }));
+  return { content, toolCalls };
+}

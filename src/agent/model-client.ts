@@ -1,0 +1,53 @@
+import OpenAI, {
+  APIConnectionError,
+  APIConnectionTimeoutError,
+  APIError,
+  APIUserAbortError,
+} from 'openai';
+import type { Config } from '../config/config.ts';
+
+export type { OpenAI };
+
+/**
+ * The model client. The openai package retries 408, 409, 429 and 5xx answers and timeouts
+ * itself, with exponential backoff that honours Retry-After; sandbot only sets how often.
+ */
+export function createModelClient(
+  openai: Config['openai'],
+  options: { maxRetries?: number; timeoutMs?: number } = {},
+): OpenAI | undefined {
+  if (openai.apiKey === undefined && openai.baseUrl === undefined) return undefined;
+  return new OpenAI({
+    // Local servers (Ollama, vLLM) take any key; the client insists on one.
+    apiKey: openai.apiKey ?? 'not-needed',
+    ...(openai.baseUrl === undefined ? {} : { baseURL: openai.baseUrl }),
+    maxRetries: options.maxRetries ?? 3,
+    timeout: options.timeoutMs ?? 60_000,
+  });
+}
+
+/** The one place model errors become words a chat user can act on. */
+export function describeModelError(error: unknown): string {
+  if (error instanceof APIUserAbortError) return 'The request to the model was cancelled.';
+  if (error instanceof APIConnectionTimeoutError) {
+    return 'The model did not answer in time, even after retries. Try again in a moment.';
+  }
+  if (error instanceof APIConnectionError) {
+    return 'The model endpoint could not be reached. Check OPENAI_BASE_URL, or try again later.';
+  }
+  if (error instanceof APIError) {
+    const status: number | undefined = (error as APIError).status;
+    if (status === 401 || status === 403) {
+      return `The model endpoint refused the credentials (${status}). Check OPENAI_API_KEY.`;
+    }
+    if (status === 404)
+      return 'The model endpoint does not know this model (404). Check OPENAI_MODEL.';
+    if (status === 429)
+      return 'The model is rate-limited (429), even after retries. Try again in a minute.';
+    if (status !== undefined && status >= 500) {
+      return `The model service failed (${status}), even after retries. Try again later.`;
+    }
+    return `The model endpoint rejected the request (${status ?? 'no status'}).`;
+  }
+  return 'The model could not be used because of an internal error.';
+}
