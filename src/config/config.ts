@@ -13,6 +13,19 @@ export interface Config {
   readonly redisPrefix: string;
   readonly sandbox: SandboxSettings;
   readonly sessionIdleMs: number;
+  readonly agent: {
+    readonly maxSteps: number;
+    readonly turnTimeoutMs: number;
+    readonly maxAttachmentBytes: number;
+    readonly maxAttachments: number;
+  };
+  readonly policy: {
+    /** `platform:id` entries; undefined means everyone. */
+    readonly allowedUsers: readonly string[] | undefined;
+    readonly allowedChannels: readonly string[] | undefined;
+    /** 0: no limit. */
+    readonly userRatePerMinute: number;
+  };
   readonly worker: {
     readonly id: string;
     readonly concurrency: number;
@@ -133,6 +146,17 @@ function toConfig(s: RawSettings): Config {
       poolSize: s.SANDBOX_POOL_SIZE,
     },
     sessionIdleMs: s.SESSION_IDLE_MINUTES * 60_000,
+    agent: {
+      maxSteps: s.AGENT_MAX_STEPS,
+      turnTimeoutMs: s.AGENT_TURN_TIMEOUT_S * 1000,
+      maxAttachmentBytes: s.MAX_ATTACHMENT_MB * 1024 * 1024,
+      maxAttachments: s.MAX_ATTACHMENTS,
+    },
+    policy: {
+      allowedUsers: splitList(s.ALLOWED_USERS),
+      allowedChannels: splitList(s.ALLOWED_CHANNELS),
+      userRatePerMinute: s.USER_RATE_PER_MINUTE,
+    },
     worker: { id: s.WORKER_ID, concurrency: s.WORKER_CONCURRENCY, metricsPort: s.METRICS_PORT },
     slack: {
       botToken: s.SLACK_BOT_TOKEN,
@@ -144,6 +168,10 @@ function toConfig(s: RawSettings): Config {
     http: { host: s.HTTP_HOST, port: s.HTTP_PORT },
     log: { level: s.LOG_LEVEL, format: s.LOG_FORMAT },
   };
+}
+
+function splitList(value: string | undefined): string[] | undefined {
+  return value?.split(',').map((item) => item.trim());
 }
 
 /** The lines printed when start-up stops on bad settings: one per setting, no values. */

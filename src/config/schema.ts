@@ -111,6 +111,35 @@ export const SETTINGS = {
     schema: wholeNumber(0, 65535).default(9464),
     expected: "a port from 0 to 65535 for the worker's /metrics and /healthz (0 turns them off)",
   },
+  AGENT_MAX_STEPS: {
+    schema: wholeNumber(1, 100).default(10),
+    expected: 'a whole number of model calls per turn, from 1 to 100',
+  },
+  AGENT_TURN_TIMEOUT_S: {
+    schema: wholeNumber(10, 86400).default(600),
+    expected: 'a whole number of seconds per turn, from 10 to 86400',
+  },
+  MAX_ATTACHMENT_MB: {
+    schema: wholeNumber(1, 1024).default(50),
+    expected: 'a whole number of megabytes per attached file, from 1 to 1024',
+  },
+  MAX_ATTACHMENTS: {
+    schema: wholeNumber(1, 100).default(10),
+    expected: 'a whole number of files per message, from 1 to 100',
+  },
+  ALLOWED_USERS: {
+    schema: z.string().regex(/^[a-z]+:[A-Za-z0-9._@-]+(,\s*[a-z]+:[A-Za-z0-9._@-]+)*$/),
+    expected:
+      'a comma-separated list of platform:user-id (e.g. slack:U012AB,discord:1234), or unset for everyone',
+  },
+  ALLOWED_CHANNELS: {
+    schema: z.string().regex(/^[a-z]+:[A-Za-z0-9._@-]+(,\s*[a-z]+:[A-Za-z0-9._@-]+)*$/),
+    expected: 'a comma-separated list of platform:channel-id, or unset for every channel',
+  },
+  USER_RATE_PER_MINUTE: {
+    schema: wholeNumber(0, 10000).default(20),
+    expected: 'a whole number of messages per user per minute (0 for no limit)',
+  },
   SLACK_BOT_TOKEN: {
     schema: z.string().regex(/^xoxb-[A-Za-z0-9-]+$/),
     expected: 'a Slack bot token starting with xoxb-',

@@ -4,6 +4,7 @@ import type { Logger } from '../logging/logger.ts';
 import type { UploadFile } from '../sandbox/file-transfer.ts';
 import type { SandboxManager } from '../sandbox/sandbox-manager.ts';
 import type { Sandbox } from '../sandbox/sandbox.ts';
+import { formatBytes } from '../sandbox/file-transfer.ts';
 import { mimeFromName } from '../util/mime.ts';
 import type { CodeJob, JobDone, JobEvent } from './job.ts';
 
@@ -16,6 +17,18 @@ export interface JobExecutorOptions {
 }
 
 export type Emit = (event: JobEvent) => Promise<void>;
+
+async function describeStatus(sandbox: Sandbox, takeover: boolean): Promise<string> {
+  const status = await sandbox.status();
+  const kernel = status.kernelAlive
+    ? 'running'
+    : takeover
+      ? 'lost with its worker; the next cell starts a fresh one'
+      : 'not started yet (the next cell starts it)';
+  const memory =
+    status.memoryBytes === undefined ? '' : `, memory ${formatBytes(status.memoryBytes)}`;
+  return `Kernel ${kernel}; ${status.cellsRun} cell(s) run in it${memory}.`;
+}
 
 /**
  * Where a session's files are remembered (blob ids by name), so a worker that takes over a
@@ -64,6 +77,14 @@ export class JobExecutor {
     });
     try {
       const sandbox = this.options.manager.session(job.sessionId);
+      if (job.command === 'reset') {
+        await sandbox.reset();
+        return await finish({ status: 'ok', kernelRestarted: true });
+      }
+      if (job.command === 'status') {
+        await emit({ type: 'notice', text: await describeStatus(sandbox, takeover) });
+        return await finish({ status: 'ok', kernelRestarted: false });
+      }
       if (takeover) await this.restoreFiles(job, sandbox, emit);
       const uploads = await this.fetchUploads(job);
       if ('missing' in uploads) {

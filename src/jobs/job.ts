@@ -25,6 +25,11 @@ export const codeJob = z.object({
   /** Files to place in /mnt/data before the code runs. */
   uploads: z.array(blobRef).max(MAX_UPLOADS_PER_JOB).default([]),
   timeoutMs: z.number().int().positive().max(86_400_000).optional(),
+  /**
+   * Instead of running `code`: `reset` gives the session a fresh kernel and an empty
+   * /mnt/data; `status` reports on the kernel in a notice.
+   */
+  command: z.enum(['reset', 'status']).optional(),
   submittedAt: z.number(),
 });
 

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { AccessPolicy } from '../../src/conversation/access-policy.ts';
+
+const open = { allowedUsers: undefined, allowedChannels: undefined, userRatePerMinute: 0 };
+
+describe('access policy', () => {
+  it('lets everyone in everywhere when nothing is configured', () => {
+    expect(new AccessPolicy(open).check('slack', 'U1', 'C1')).toEqual({ allowed: true });
+  });
+
+  it('refuses politely outside the channel allowlist, per platform', () => {
+    const policy = new AccessPolicy({ ...open, allowedChannels: ['slack:C1'] });
+    expect(policy.check('slack', 'U1', 'C1').allowed).toBe(true);
+    expect(policy.check('discord', 'U1', 'C1')).toMatchObject({
+      allowed: false,
+      reply: expect.stringMatching(/not enabled in this channel/) as unknown,
+    });
+  });
+
+  it('refuses people not on the user allowlist', () => {
+    const policy = new AccessPolicy({ ...open, allowedUsers: ['slack:U1'] });
+    expect(policy.check('slack', 'U1', 'C').allowed).toBe(true);
+    expect(policy.check('slack', 'U2', 'C').allowed).toBe(false);
+  });
+
+  it('limits each person to N messages a minute and says when to come back', () => {
+    let now = 0;
+    const policy = new AccessPolicy({ ...open, userRatePerMinute: 2 }, () => now);
+    expect(policy.check('web', 'a', 'c').allowed).toBe(true);
+    now = 10_000;
+    expect(policy.check('web', 'a', 'c').allowed).toBe(true);
+    now = 20_000;
+    expect(policy.check('web', 'a', 'c')).toEqual({
+      allowed: false,
+      reply:
+        'You have sent 2 requests in the last minute, my limit per person. Please try again in 40 s.',
+    });
+    expect(policy.check('web', 'b', 'c').allowed).toBe(true);
+    now = 60_001;
+    expect(policy.check('web', 'a', 'c').allowed).toBe(true);
+  });
+});
