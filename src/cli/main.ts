@@ -2,13 +2,14 @@ import { resolve } from 'node:path';
 import { readEnvironment } from '../config/environment.ts';
 import { errorMessage, isSandbotError } from '../errors.ts';
 import { UsageError, type Command, type CommandContext } from './command.ts';
+import { chatCommand } from './commands/chat.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { execCommand } from './commands/exec.ts';
 import { workerCommand } from './commands/worker.ts';
 import { ExitCode } from './exit-codes.ts';
 import { ConfigExit } from './load-config.ts';
 
-const COMMANDS: readonly Command[] = [doctorCommand, execCommand, workerCommand];
+const COMMANDS: readonly Command[] = [doctorCommand, execCommand, workerCommand, chatCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { parseArgs } from 'node:util';
+import type { InboundAttachment } from '../../conversation/conversation.ts';
+import type { Reply, ThreadReply } from '../../conversation/reply.ts';
+import { createLogger } from '../../logging/logger.ts';
+import { buildCore } from '../../runtime/core.ts';
+import { UsageError, type Command, type CommandContext } from '../command.ts';
+import { ExitCode } from '../exit-codes.ts';
+import { loadConfig } from '../load-config.ts';
+
+const HELP = `Usage: sandbot chat [-m MESSAGE] [--attach FILE]... [--session ID] [--out DIR]
+
+Talks to sandbot in the terminal, with the same core as Slack, Discord and the playground.
+With -m it answers one message and exits; without it, it is an interactive conversation
+(type "exit" or Ctrl-D to leave). Commands work as everywhere: run, reset, files, stop,
+export, status, help. Images and files are written to --out (default ./sandbot-out).
+
+--session ID continues a thread across invocations when REDIS_URL is set (its kernel lives on
+a worker); without Redis a thread lasts as long as this process.
+
+Exit status: 0 on success; 1 when a turn failed; 78 for invalid settings.`;
+
+export const chatCommand: Command = {
+  name: 'chat',
+  summary: 'talk to sandbot in the terminal (one message with -m, or interactive)',
+  help: HELP,
+  async run(args, context) {
+    let values;
+    try {
+      ({ values } = parseArgs({
+        args: [...args],
+        options: {
+          message: { type: 'string', short: 'm' },
+          attach: { type: 'string', multiple: true },
+          session: { type: 'string' },
+          out: { type: 'string' },
+        },
+      }));
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    if (
+      values.session !== undefined &&
+      !/^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$/.test(values.session)
+    ) {
+      throw new UsageError('--session takes 1 to 100 letters, digits and . _ @ -');
+    }
+    const config = loadConfig(context);
+    const logger = createLogger({
+      level: config.log.level === 'info' ? 'warn' : config.log.level,
+      format: config.log.format,
+    });
+    const core = await buildCore(config, logger, { embeddedWorkerId: `chat-${process.pid}` });
+    const sessionKey = `terminal:local:cli:${values.session ?? randomUUID().slice(0, 8)}`;
+    const outDir = resolve(values.out ?? 'sandbot-out');
+    const user = context.env.USER ?? 'you';
+    const author = { id: user, name: user };
+    const attachments = await readAttachments(values.attach ?? []);
+    try {
+      const say = async (text: string, files: InboundAttachment[] = []) => {
+        await core.conversation.handle(
+          { sessionKey, author, text, attachments: files },
+          printer(context, outDir),
+        );
+      };
+      if (values.message !== undefined) {
+        await say(values.message, attachments);
+        return ExitCode.Ok;
+      }
+      const lines = createInterface({
+        input: context.stdin,
+        output: context.stdout,
+        terminal: false,
+      });
+      context.stdout.write('sandbot: ask me anything ("help" for commands, "exit" to leave)\n> ');
+      let pending = attachments;
+      for await (const line of lines) {
+        if (line.trim() === 'exit' || line.trim() === 'quit') break;
+        if (line.trim() !== '') await say(line, pending);
+        pending = [];
+        context.stdout.write('> ');
+      }
+      // "exit" leaves with stdin still open; let go of it so the process can end.
+      lines.close();
+      context.stdin.pause();
+      return ExitCode.Ok;
+    } finally {
+      await core.close();
+    }
+  },
+};
+
+async function readAttachments(paths: readonly string[]): Promise<InboundAttachment[]> {
+  return Promise.all(
+    paths.map(async (path) => {
+      let content: Buffer;
+      try {
+        content = await readFile(path);
+      } catch (error) {
+        throw new UsageError(`cannot attach ${path}: ${(error as Error).message}`);
+      }
+      return {
+        name: basename(path),
+        sizeBytes: content.length,
+        fetch: () => Promise.resolve(content),
+      };
+    }),
+  );
+}
+
+/** The terminal's side of a thread: progress on stderr, the answer on stdout, files to disk. */
+function printer(context: CommandContext, outDir: string): ThreadReply {
+  return {
+    progress(update) {
+      if (update.type === 'running') context.stderr.write(`[running]\n${update.code}\n`);
+    },
+    async reply(reply: Reply) {
+      if (reply.text !== '') context.stdout.write(`${reply.text}\n`);
+      for (const notice of reply.notices) context.stdout.write(`! ${notice}\n`);
+      const attachments = [...reply.images, ...reply.files];
+      if (attachments.length > 0) await mkdir(outDir, { recursive: true });
+      for (const attachment of attachments) {
+        const path = join(outDir, basename(attachment.name));
+        await writeFile(path, attachment.content);
+        context.stdout.write(
+          `[${attachment.mime.startsWith('image/') ? 'image' : 'file'}] ${path}\n`,
+        );
+      }
+    },
+  };
+}

@@ -1,0 +1,108 @@
+import { createModelClient } from '../agent/model-client.ts';
+import type { BlobStore } from '../blobs/blob-store.ts';
+import { MemoryBlobStore } from '../blobs/memory-blob-store.ts';
+import { RedisBlobStore } from '../blobs/redis-blob-store.ts';
+import type { Config } from '../config/config.ts';
+import { AccessPolicy } from '../conversation/access-policy.ts';
+import { Conversation } from '../conversation/conversation.ts';
+import { BullmqJobQueue } from '../jobs/bullmq-job-queue.ts';
+import { BLOB_LIMITS } from '../jobs/defaults.ts';
+import { EmbeddedJobQueue } from '../jobs/embedded-job-queue.ts';
+import type { JobQueue } from '../jobs/job.ts';
+import { JobExecutor } from '../jobs/job-executor.ts';
+import type { Logger } from '../logging/logger.ts';
+import { createRedis } from '../redis/connection.ts';
+import { createDockerClient, translateDockerError } from '../sandbox/docker-client.ts';
+import { SandboxManager } from '../sandbox/sandbox-manager.ts';
+import { MemorySessionStore } from '../sessions/memory-session-store.ts';
+import { RedisSessionStore } from '../sessions/redis-session-store.ts';
+import type { SessionStore } from '../sessions/session-store.ts';
+
+export interface Core {
+  readonly conversation: Conversation;
+  readonly jobs: JobQueue;
+  readonly blobs: BlobStore;
+  readonly sessions: SessionStore;
+  /** Embedded mode only: the in-process worker's sandboxes. */
+  readonly manager: SandboxManager | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * The conversation core as every surface uses it. With REDIS_URL: queue, blobs and sessions
+ * in Redis, code run by `sandbot worker` processes. Without: all of it in this process.
+ */
+export async function buildCore(
+  config: Config,
+  logger: Logger,
+  options: {
+    /** Names the in-process worker's containers (embedded mode). A long-running bot keeps one
+     *  id so it removes its leftovers at start; a one-shot command uses its own. */
+    readonly embeddedWorkerId?: string;
+  } = {},
+): Promise<Core> {
+  const model = createModelClient(config.openai);
+  const modelOption =
+    model === undefined ? undefined : { client: model, name: config.openai.model };
+  const base = {
+    policy: new AccessPolicy(config.policy),
+    agent: config.agent,
+    logger,
+    model: modelOption,
+  };
+
+  if (config.redisUrl !== undefined) {
+    const redis = createRedis(config.redisUrl, { maxRetriesPerRequest: null });
+    redis.on('error', (error) => logger.warn({ err: error }, 'redis'));
+    await redis.connect();
+    const blobs = new RedisBlobStore(redis, `${config.redisPrefix}:`, BLOB_LIMITS);
+    const sessions = new RedisSessionStore(redis, config.redisPrefix, config.sessionIdleMs * 48);
+    const jobs = new BullmqJobQueue({
+      redisUrl: config.redisUrl,
+      prefix: config.redisPrefix,
+      logger,
+    });
+    return {
+      conversation: new Conversation({ ...base, jobs, blobs, sessions }),
+      jobs,
+      blobs,
+      sessions,
+      manager: undefined,
+      async close() {
+        await jobs.close();
+        redis.disconnect();
+      },
+    };
+  }
+
+  const docker = createDockerClient();
+  try {
+    await docker.ping();
+  } catch (error) {
+    throw translateDockerError(error, 'reach the engine');
+  }
+  const manager = new SandboxManager({
+    docker,
+    settings: config.sandbox,
+    workerId: options.embeddedWorkerId ?? `embedded-${config.worker.id}`,
+    sessionIdleMs: config.sessionIdleMs,
+    logger,
+  });
+  await manager.start();
+  const blobs = new MemoryBlobStore(BLOB_LIMITS);
+  const sessions = new MemorySessionStore(config.sessionIdleMs * 48);
+  const jobs = new EmbeddedJobQueue(
+    new JobExecutor({ manager, blobs, workerId: 'embedded', logger }),
+  );
+  return {
+    conversation: new Conversation({ ...base, jobs, blobs, sessions }),
+    jobs,
+    blobs,
+    sessions,
+    manager,
+    async close() {
+      await jobs.close();
+      await manager.close();
+    },
+  };
+}
