@@ -354,6 +354,8 @@ export class Conversation {
     });
     const cancel = () => void handle.cancel();
     signal.addEventListener('abort', cancel, { once: true });
+    // A stop that came while submitting has no listener to hear it.
+    if (signal.aborted) cancel();
     const events: JobEvent[] = [];
     try {
       for await (const event of handle.events) {

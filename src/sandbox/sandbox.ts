@@ -157,6 +157,19 @@ export class Sandbox {
     const freshAfterLoss = this.stateLost;
     this.stateLost = false;
     if (freshAfterLoss) queue.push({ type: 'notice', text: RESTART_NOTICE });
+    // Stopped while the kernel was being acquired (or before the job started): the abort
+    // listener below would never fire, so answer now instead of running the cell.
+    if (options.signal?.aborted === true) {
+      queue.push({
+        type: 'done',
+        status: 'interrupted',
+        durationMs: Math.round(performance.now() - startedAt),
+        kernelRestarted: freshAfterLoss,
+        executionCount: undefined,
+      });
+      queue.end();
+      return;
+    }
 
     const { limits } = this.options;
     const timeoutMs = options.timeoutMs ?? limits.cellTimeoutMs;

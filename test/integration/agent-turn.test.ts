@@ -60,6 +60,7 @@ describe.skipIf(services.sandboxImage === undefined)(
         });
         pending = [];
         signal.addEventListener('abort', () => void handle.cancel(), { once: true });
+        if (signal.aborted) void handle.cancel();
         const events: JobEvent[] = [];
         for await (const event of handle.events) events.push(event);
         return events;

@@ -28,6 +28,16 @@ describe.skipIf(services.sandboxImage === undefined)('sandbox limits and faults'
     expect(lastResult(await run(sandbox, 'kept'))).toBe("'yes'");
   });
 
+  it('does not run a cell whose stop came before it started', async () => {
+    const sandbox = harness.manager.session('limits:stopped-early');
+    const controller = new AbortController();
+    controller.abort();
+    const outcome = await run(sandbox, 'ran = True', { signal: controller.signal });
+    expect(outcome.status).toBe('interrupted');
+    const check = await run(sandbox, "'ran' in globals()");
+    expect(lastResult(check)).toBe('False');
+  });
+
   it('stops a cell at the time limit and keeps state when it obeys SIGINT', async () => {
     const sandbox = harness.manager.session('limits:timeout-soft');
     await run(sandbox, 'kept = 7');
