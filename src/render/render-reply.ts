@@ -1,0 +1,254 @@
+import type { Reply, ReplyAttachment } from '../conversation/reply.ts';
+import { formatBytes } from '../sandbox/file-transfer.ts';
+
+/**
+ * One place that turns a finished turn into chat messages: every adapter supplies its limits
+ * and posts what comes back, so splitting, truncation and attachment rules never differ
+ * between Slack, Discord and the playground. Lengths are UTF-16 code units (`string.length`),
+ * never fewer than what a platform counts.
+ */
+export interface RenderLimits {
+  /** Longest text of one message, e.g. Discord 2000, Slack 40000 (at least 200). */
+  readonly maxMessageChars: number;
+  /** Most text messages one reply may post; beyond that the full text goes as reply.md. */
+  readonly maxMessages: number;
+  /** Most attachments on one message, e.g. Discord 10. */
+  readonly maxFilesPerMessage: number;
+  /** Largest attachment, e.g. the Discord guild's upload limit. */
+  readonly maxFileBytes: number;
+}
+
+export interface RenderedMessage {
+  readonly text: string;
+  readonly attachments: readonly ReplyAttachment[];
+}
+
+const MINIMUM: Readonly<Record<keyof RenderLimits, number>> = {
+  // Room for a continuation line plus a reopened fence, with text still making progress.
+  maxMessageChars: 200,
+  maxMessages: 1,
+  maxFilesPerMessage: 1,
+  maxFileBytes: 0,
+};
+const CONTINUED = '\n… (continued in reply.md)';
+
+/**
+ * The reply as messages, in posting order: the text, the code that ran, then notices, split
+ * to the limits; attachments (images, files, code.py, reply.md) ride on the last text
+ * message, with further groups in messages of their own.
+ */
+export function renderReply(reply: Reply, limits: RenderLimits): RenderedMessage[] {
+  checkLimits(limits);
+  const code = renderCode(
+    reply.code.map((cell) => cell.trimEnd()).filter((cell) => cell.trim() !== ''),
+    limits.maxMessageChars,
+  );
+  const candidates = [...reply.images, ...reply.files, ...(code.file ? [code.file] : [])];
+  const attachments = candidates.filter((a) => a.content.length <= limits.maxFileBytes);
+  // Dropped attachments become notices, so they are rendered before the text is split.
+  const notices = [
+    ...reply.notices.map((n) => n.trim()).filter((n) => n !== ''),
+    ...candidates.filter((a) => !attachments.includes(a)).map((a) => tooBig(a, limits)),
+  ];
+  const body = [reply.text.trim(), ...code.blocks, notices.map((n) => `⚠️ ${n}`).join('\n')]
+    .filter((part) => part !== '')
+    .join('\n\n');
+  if (body === '' && attachments.length === 0) return [{ text: '(no output)', attachments: [] }];
+
+  const full = Buffer.from(body);
+  const fullFits = full.length <= limits.maxFileBytes;
+  const marker = fullFits
+    ? CONTINUED
+    : `\n… (truncated: the full reply is ${formatBytes(full.length)}, over the ${formatBytes(limits.maxFileBytes)} upload limit)`;
+  const { chunks, overflowed } = splitMessages(body, limits, marker);
+  if (overflowed && fullFits) {
+    attachments.push({ name: 'reply.md', content: full, mime: 'text/markdown' });
+  }
+
+  const groups = groupsOf(attachments, limits.maxFilesPerMessage);
+  const lastText = chunks.pop();
+  const messages: RenderedMessage[] = chunks.map((text) => ({ text, attachments: [] }));
+  if (lastText !== undefined) messages.push({ text: lastText, attachments: groups.shift() ?? [] });
+  messages.push(...groups.map((group) => ({ text: '', attachments: group })));
+  return messages;
+}
+
+function checkLimits(limits: RenderLimits): void {
+  for (const key of Object.keys(MINIMUM) as (keyof RenderLimits)[]) {
+    const value = limits[key];
+    if (!(value >= MINIMUM[key]) || !(Number.isInteger(value) || value === Infinity)) {
+      throw new RangeError(`${key} must be a whole number of at least ${MINIMUM[key]}`);
+    }
+  }
+}
+
+function tooBig(attachment: ReplyAttachment, limits: RenderLimits): string {
+  const size = formatBytes(attachment.content.length);
+  const limit = formatBytes(limits.maxFileBytes);
+  return `${attachment.name} (${size}) is over the ${limit} upload limit and was not attached`;
+}
+
+/** Fenced blocks, one per cell; when any is cut to fit a message, code.py holds all of it. */
+function renderCode(cells: readonly string[], limit: number) {
+  const blocks = cells.map((cell) => codeBlock(cell, limit));
+  if (!blocks.some((block) => block.truncated)) return { blocks: blocks.map((b) => b.text) };
+  const source =
+    cells.length === 1
+      ? `${cells[0] ?? ''}\n`
+      : cells.map((cell, i) => `# --- cell ${i + 1} ---\n${cell}\n`).join('\n');
+  const file = { name: 'code.py', content: Buffer.from(source), mime: 'text/x-python' };
+  return { blocks: blocks.map((b) => b.text), file };
+}
+
+function codeBlock(code: string, limit: number): { text: string; truncated: boolean } {
+  // A fence longer than any backtick run in the code, so the code cannot close it early.
+  const longestRun = (code.match(/`{3,}/g) ?? []).reduce((n, run) => Math.max(n, run.length), 2);
+  const fence = '`'.repeat(longestRun + 1);
+  const whole = `${fence}python\n${code}\n${fence}`;
+  if (whole.length <= limit) return { text: whole, truncated: false };
+
+  const lines = code.split('\n');
+  const tail = (more: number) => `\n${fence}\n… (${more} more line${more === 1 ? '' : 's'})`;
+  let budget = limit - `${fence}python\n`.length - tail(lines.length).length;
+  const shown: string[] = [];
+  for (const line of lines) {
+    if (line.length + 1 > budget) break;
+    shown.push(line);
+    budget -= line.length + 1;
+  }
+  // A first line longer than a message is cut rather than showing an empty block.
+  if (shown.length === 0) {
+    const first = lines[0] ?? '';
+    shown.push(`${first.slice(0, safeCut(first, Math.max(0, budget - 1)))}…`);
+  }
+  return {
+    text: `${fence}python\n${shown.join('\n')}${tail(lines.length - shown.length)}`,
+    truncated: true,
+  };
+}
+
+/** A fenced block in the body: the opener and closer lines and where its content starts. */
+interface Fence {
+  readonly openStart: number;
+  readonly contentStart: number;
+  readonly closeStart: number;
+  readonly closeEnd: number;
+  readonly opener: string;
+  readonly closer: string;
+}
+
+function findFences(body: string): Fence[] {
+  const fences: Fence[] = [];
+  let open: { openStart: number; contentStart: number; opener: string; closer: string } | undefined;
+  for (const match of body.matchAll(/^ {0,3}(`{3,}|~{3,})(.*)$/gm)) {
+    const [line, marker = '', info = ''] = match;
+    if (open === undefined) {
+      if (marker.startsWith('`') && info.includes('`')) continue; // inline code, not a fence
+      const contentStart = Math.min(match.index + line.length + 1, body.length);
+      open = { openStart: match.index, contentStart, opener: marker + info.trim(), closer: marker };
+    } else if (marker.startsWith(open.closer) && info.trim() === '') {
+      fences.push({ ...open, closeStart: match.index, closeEnd: match.index + line.length });
+      open = undefined;
+    }
+  }
+  if (open) fences.push({ ...open, closeStart: body.length, closeEnd: body.length });
+  return fences;
+}
+
+/** The fence a message starting or ending at `at` would be inside of. */
+function fenceAt(fences: readonly Fence[], at: number): Fence | undefined {
+  return fences.find((f) => f.contentStart <= at && at <= f.closeStart);
+}
+
+function splitMessages(body: string, limits: RenderLimits, marker: string) {
+  const fences = findFences(body);
+  const chunks: string[] = [];
+  for (let pos = 0; pos < body.length;) {
+    const piece = cutChunk(body, fences, pos, limits.maxMessageChars);
+    if (piece.end < body.length && chunks.length === limits.maxMessages - 1) {
+      const last = cutChunk(body, fences, pos, limits.maxMessageChars - marker.length);
+      chunks.push(last.text + marker);
+      return { chunks, overflowed: true };
+    }
+    chunks.push(piece.text);
+    pos = piece.end;
+  }
+  return { chunks, overflowed: false };
+}
+
+/**
+ * The next message from `pos`: a fence left open by the previous message is reopened, and
+ * one this message leaves open is closed, both within `limit`.
+ */
+function cutChunk(body: string, fences: readonly Fence[], pos: number, limit: number) {
+  const reopened = fenceAt(fences, pos);
+  const prefix = reopened ? `${reopened.opener}\n` : '';
+  if (prefix.length + body.length - pos <= limit) {
+    return { text: prefix + body.slice(pos), end: body.length };
+  }
+  // The closer's length depends on where the cut lands, so reserve room and retry if short.
+  for (let reserve = 0; prefix.length + reserve <= limit / 2;) {
+    const end = clearOfMarkers(
+      fences,
+      pos,
+      findCut(body, pos, pos + limit - prefix.length - reserve),
+    );
+    const inside = fenceAt(fences, end);
+    if (!inside) return { text: prefix + body.slice(pos, end), end };
+    // The real closing line is next: take it rather than adding a copy and an empty reopen.
+    if (end === inside.closeStart && prefix.length + inside.closeEnd - pos <= limit) {
+      return { text: prefix + body.slice(pos, inside.closeEnd), end: inside.closeEnd };
+    }
+    const suffix = `${body[end - 1] === '\n' ? '' : '\n'}${inside.closer}`;
+    if (suffix.length <= reserve) return { text: prefix + body.slice(pos, end) + suffix, end };
+    reserve = suffix.length;
+  }
+  // Only with an absurdly long fence info string: cut plainly rather than exceed the limit.
+  const end = findCut(body, pos, pos + limit);
+  return { text: body.slice(pos, end), end };
+}
+
+/** Cutting inside a fence line would leave half a marker in each message. */
+function clearOfMarkers(fences: readonly Fence[], pos: number, end: number): number {
+  for (const f of fences) {
+    if (f.openStart > pos && f.openStart < end && end <= f.contentStart) return f.openStart;
+    if (f.closeStart > pos && f.closeStart < end && end < f.closeEnd) return f.closeStart;
+  }
+  return end;
+}
+
+/** Where to end a message that may reach `max`: paragraph, line, space, or a hard cut. */
+function findCut(body: string, pos: number, max: number): number {
+  const window = body.slice(pos, max);
+  for (const separator of ['\n\n', '\n', ' ']) {
+    const at = window.lastIndexOf(separator);
+    // A break early in the window makes many short messages; a weaker break later reads better.
+    if (at >= 0 && at + separator.length >= window.length / 2) return pos + at + separator.length;
+  }
+  return hardCut(body, pos, max);
+}
+
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+function hardCut(body: string, pos: number, max: number): number {
+  // Keep a grapheme ("👍🏽", a flag) whole, looking back only a little for its start.
+  const from = Math.max(pos, max - 32);
+  let boundary = pos;
+  for (const { index } of graphemes.segment(body.slice(from, max + 16))) {
+    if (from + index > max) break;
+    if (from + index > pos) boundary = from + index;
+  }
+  return safeCut(body, boundary > pos ? boundary : max);
+}
+
+/** `at`, or one before it when `at` would split a surrogate pair. */
+function safeCut(text: string, at: number): number {
+  const code = text.charCodeAt(at - 1);
+  return code >= 0xd800 && code <= 0xdbff ? at - 1 : at;
+}
+
+function groupsOf<T>(items: readonly T[], size: number): T[][] {
+  const groups: T[][] = [];
+  for (let i = 0; i < items.length; i += size) groups.push(items.slice(i, i + size));
+  return groups;
+}
