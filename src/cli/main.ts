@@ -5,11 +5,18 @@ import { UsageError, type Command, type CommandContext } from './command.ts';
 import { chatCommand } from './commands/chat.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { execCommand } from './commands/exec.ts';
+import { startCommand } from './commands/start.ts';
 import { workerCommand } from './commands/worker.ts';
 import { ExitCode } from './exit-codes.ts';
 import { ConfigExit } from './load-config.ts';
 
-const COMMANDS: readonly Command[] = [doctorCommand, execCommand, workerCommand, chatCommand];
+const COMMANDS: readonly Command[] = [
+  startCommand,
+  doctorCommand,
+  execCommand,
+  workerCommand,
+  chatCommand,
+];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -42,8 +42,17 @@ export interface Config {
     readonly token: string | undefined;
     readonly appId: string | undefined;
     readonly apiUrl: string | undefined;
+    /** `npm run discord:register` registers commands in this guild only (development). */
+    readonly guildId: string | undefined;
   };
   readonly http: { readonly host: string; readonly port: number };
+  /** Answer messages other bots post (the bot's own are always ignored). */
+  readonly allowBotMessages: boolean;
+  readonly playground: {
+    readonly mode: RawSettings['PLAYGROUND'];
+    /** Required (by `sandbot start`) when HTTP_HOST is not loopback. */
+    readonly token: string | undefined;
+  };
   readonly log: {
     readonly level: RawSettings['LOG_LEVEL'];
     readonly format: RawSettings['LOG_FORMAT'];
@@ -164,8 +173,15 @@ function toConfig(s: RawSettings): Config {
       signingSecret: s.SLACK_SIGNING_SECRET,
       apiUrl: s.SLACK_API_URL,
     },
-    discord: { token: s.DISCORD_TOKEN, appId: s.DISCORD_APP_ID, apiUrl: s.DISCORD_API_URL },
+    discord: {
+      token: s.DISCORD_TOKEN,
+      appId: s.DISCORD_APP_ID,
+      apiUrl: s.DISCORD_API_URL,
+      guildId: s.DISCORD_GUILD_ID,
+    },
     http: { host: s.HTTP_HOST, port: s.HTTP_PORT },
+    allowBotMessages: s.ALLOW_BOT_MESSAGES === 'true',
+    playground: { mode: s.PLAYGROUND, token: s.PLAYGROUND_TOKEN },
     log: { level: s.LOG_LEVEL, format: s.LOG_FORMAT },
   };
 }

@@ -140,6 +140,10 @@ export const SETTINGS = {
     schema: wholeNumber(0, 10000).default(20),
     expected: 'a whole number of messages per user per minute (0 for no limit)',
   },
+  ALLOW_BOT_MESSAGES: {
+    schema: z.enum(['true', 'false']).default('false'),
+    expected: 'true or false: answer messages that other bots post (never its own)',
+  },
   SLACK_BOT_TOKEN: {
     schema: z.string().regex(/^xoxb-[A-Za-z0-9-]+$/),
     expected: 'a Slack bot token starting with xoxb-',
@@ -166,6 +170,19 @@ export const SETTINGS = {
     expected: 'a Discord application id (17 to 20 digits)',
   },
   DISCORD_API_URL: { schema: httpUrl, expected: 'an http(s) URL such as https://discord.com/api' },
+  DISCORD_GUILD_ID: {
+    schema: z.string().regex(/^\d{17,20}$/),
+    expected: 'a Discord server (guild) id: `npm run discord:register` registers commands there only',
+  },
+  PLAYGROUND: {
+    schema: z.enum(['auto', 'on', 'off']).default('auto'),
+    expected: 'auto (only when no Slack or Discord token is set), on, or off',
+  },
+  PLAYGROUND_TOKEN: {
+    schema: z.string().min(16),
+    expected: 'at least 16 characters; required when HTTP_HOST is not a loopback address',
+    secret: true,
+  },
   HTTP_HOST: {
     schema: z.string().min(1).default('127.0.0.1'),
     expected: 'a host name or IP address to listen on',

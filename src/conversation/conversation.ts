@@ -66,6 +66,12 @@ export class Conversation {
     this.options = options;
   }
 
+  /** Whether the bot has a session in this thread: adapters answer such threads without a
+   *  mention. */
+  async hasSession(sessionKey: string): Promise<boolean> {
+    return (await this.options.sessions.load(sessionKey)) !== undefined;
+  }
+
   async handle(message: InboundMessage, thread: ThreadReply): Promise<void> {
     const key = parseSessionKey(message.sessionKey);
     if (key === undefined) throw new Error(`malformed session key: ${message.sessionKey}`);

@@ -5,6 +5,11 @@ import { RedisBlobStore } from '../blobs/redis-blob-store.ts';
 import type { Config } from '../config/config.ts';
 import { AccessPolicy } from '../conversation/access-policy.ts';
 import { Conversation } from '../conversation/conversation.ts';
+import {
+  MemoryDeliveryGuard,
+  RedisDeliveryGuard,
+  type DeliveryGuard,
+} from '../conversation/delivery-guard.ts';
 import { BullmqJobQueue } from '../jobs/bullmq-job-queue.ts';
 import { BLOB_LIMITS } from '../jobs/defaults.ts';
 import { EmbeddedJobQueue } from '../jobs/embedded-job-queue.ts';
@@ -23,6 +28,7 @@ export interface Core {
   readonly jobs: JobQueue;
   readonly blobs: BlobStore;
   readonly sessions: SessionStore;
+  readonly deliveries: DeliveryGuard;
   /** Embedded mode only: the in-process worker's sandboxes. */
   readonly manager: SandboxManager | undefined;
   close(): Promise<void>;
@@ -67,6 +73,7 @@ export async function buildCore(
       jobs,
       blobs,
       sessions,
+      deliveries: new RedisDeliveryGuard(redis, config.redisPrefix),
       manager: undefined,
       async close() {
         await jobs.close();
@@ -99,6 +106,7 @@ export async function buildCore(
     jobs,
     blobs,
     sessions,
+    deliveries: new MemoryDeliveryGuard(),
     manager,
     async close() {
       await jobs.close();

@@ -57,10 +57,11 @@ describe('sandbot doctor', () => {
   it('notices a Discord token from another application', () => {
     const appId = '123456789012345678';
     const token = `${Buffer.from(appId).toString('base64url')}.GaBcDe.abcdefghijklmnopqrstuvwxyz0123`;
-    expect(checkDiscord({ token, appId, apiUrl: undefined }).status).toBe('ok');
-    expect(checkDiscord({ token, appId: '987654321098765432', apiUrl: undefined }).status).toBe(
-      'fail',
-    );
+    expect(checkDiscord({ token, appId, apiUrl: undefined, guildId: undefined }).status).toBe('ok');
+    expect(
+      checkDiscord({ token, appId: '987654321098765432', apiUrl: undefined, guildId: undefined })
+        .status,
+    ).toBe('fail');
   });
 
   it('accepts a compatible server without an API key', () => {

@@ -1,0 +1,193 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { Config } from '../../config/config.ts';
+import type {
+  AdapterContext,
+  AdapterFactory,
+  ChatAdapter,
+} from '../../conversation/chat-adapter.ts';
+import { SandbotError } from '../../errors.ts';
+import { HttpServer } from '../../http/http-server.ts';
+import { createLogger, type Logger } from '../../logging/logger.ts';
+import { buildCore } from '../../runtime/core.ts';
+import { createDockerClient, translateDockerError } from '../../sandbox/docker-client.ts';
+import { UsageError, type Command, type CommandContext } from '../command.ts';
+import { ExitCode } from '../exit-codes.ts';
+import { loadConfig } from '../load-config.ts';
+
+const DEFAULT_IMAGE = 'sandbot-sandbox:latest';
+const BUILD_SCRIPT = fileURLToPath(new URL('../../../sandbox-image/build.sh', import.meta.url));
+
+/*
+ * The composition root: the one place in src/ that loads adapters, and only those whose
+ * credentials are set (so a Discord-only bot never loads Bolt). Core modules never import
+ * an adapter.
+ */
+const ADAPTERS = {
+  slack: async () => (await import('../../../adapters/slack/index.ts')).createSlackAdapter,
+  discord: async () => (await import('../../../adapters/discord/index.ts')).createDiscordAdapter,
+  web: async () => (await import('../../../adapters/web/index.ts')).createWebAdapter,
+} satisfies Record<string, () => Promise<AdapterFactory>>;
+type SurfaceName = keyof typeof ADAPTERS;
+
+export const startCommand: Command = {
+  name: 'start',
+  summary: 'run the bot: Slack and Discord when configured, else the local playground',
+  help: `Usage: sandbot start [--no-build]
+
+Runs every chat surface whose credentials are set: Slack (SLACK_BOT_TOKEN), Discord
+(DISCORD_TOKEN). With neither, it serves the local web playground on HTTP_HOST:HTTP_PORT
+(PLAYGROUND=on serves it alongside them). /healthz and /metrics are on the same port.
+
+With REDIS_URL unset the sandbox worker runs in this process; if the sandbox image is
+missing it is built first (about a minute), unless --no-build is given.
+
+Exit status: 0 after Ctrl-C or SIGTERM; 69 when Docker or the sandbox image is missing;
+78 when a setting is invalid.`,
+  async run(args, context) {
+    const build = !args.includes('--no-build');
+    const unknown = args.filter((a) => a !== '--no-build');
+    if (unknown.length > 0) throw new UsageError(`unknown option ${unknown.join(' ')}`);
+    const config = loadConfig(context);
+    const logger = createLogger({ level: config.log.level, format: config.log.format });
+
+    const surfaces = chooseSurfaces(config);
+    if (surfaces.includes('web') && !isLoopback(config.http.host) && !config.playground.token) {
+      context.stderr.write(
+        `sandbot start: the playground would listen on ${config.http.host}, reachable from other machines; set PLAYGROUND_TOKEN (16+ characters) or HTTP_HOST=127.0.0.1.\n`,
+      );
+      return ExitCode.Config;
+    }
+    if (config.redisUrl === undefined) await ensureSandboxImage(config, context, build);
+
+    const core = await buildCore(config, logger, { embeddedWorkerId: `bot-${config.worker.id}` });
+    let healthy = true;
+    const metrics = new Registry();
+    collectDefaultMetrics({ register: metrics, prefix: 'sandbot_bot_' });
+    const http = new HttpServer({
+      host: config.http.host,
+      port: config.http.port,
+      logger,
+      metrics,
+      healthy: () => healthy,
+    });
+    const adapterContext: AdapterContext = {
+      config,
+      conversation: core.conversation,
+      deliveries: core.deliveries,
+      http,
+      logger,
+    };
+    const adapters: ChatAdapter[] = [];
+    try {
+      await http.listen();
+      for (const name of surfaces) {
+        const adapter = (await ADAPTERS[name]())(adapterContext);
+        await adapter.start();
+        adapters.push(adapter);
+      }
+      context.stdout.write(announce(surfaces, http.url, config));
+      await waitFor(context.signal);
+      logger.info('shutting down');
+    } finally {
+      healthy = false;
+      await stopAll(adapters, logger);
+      await http.close();
+      await core.close();
+    }
+    return ExitCode.Ok;
+  },
+};
+
+function chooseSurfaces(config: Config): SurfaceName[] {
+  const surfaces: SurfaceName[] = [];
+  if (config.slack.botToken !== undefined) surfaces.push('slack');
+  if (config.discord.token !== undefined) surfaces.push('discord');
+  const web =
+    config.playground.mode === 'on' || (config.playground.mode === 'auto' && surfaces.length === 0);
+  if (web) surfaces.push('web');
+  return surfaces;
+}
+
+function announce(surfaces: readonly SurfaceName[], url: string, config: Config): string {
+  const lines = [`sandbot is running (${surfaces.join(', ') || 'no chat surface'}).`];
+  if (surfaces.includes('web')) lines.push(`Playground: ${url}/`);
+  if (config.redisUrl === undefined) lines.push('Code runs in this process (REDIS_URL unset).');
+  if (config.openai.apiKey === undefined && config.openai.baseUrl === undefined) {
+    lines.push('No model configured: code runs, chat needs OPENAI_API_KEY or OPENAI_BASE_URL.');
+  }
+  lines.push('Ctrl-C stops it.');
+  return `${lines.join('\n')}\n`;
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/**
+ * Embedded mode runs sandboxes here, so Docker and the image must be present: a missing
+ * default image is built on the spot (offline-capable script), anything else says what to do.
+ */
+async function ensureSandboxImage(
+  config: Config,
+  context: CommandContext,
+  build: boolean,
+): Promise<void> {
+  const docker = createDockerClient();
+  try {
+    await docker.ping();
+  } catch (error) {
+    throw translateDockerError(error, 'reach the engine');
+  }
+  const image = config.sandbox.image;
+  const present = await docker
+    .getImage(image)
+    .inspect()
+    .then(() => true)
+    .catch(() => false);
+  if (present) return;
+  const buildable = image === DEFAULT_IMAGE && existsSync(BUILD_SCRIPT);
+  if (!build || !buildable) {
+    throw new SandbotError(
+      'SANDBOX_IMAGE_MISSING',
+      buildable
+        ? `the sandbox image ${image} is missing; build it with \`npm run sandbox:build\` (about a minute)`
+        : `the sandbox image ${image} (SANDBOX_IMAGE) is missing; build or pull it on this Docker engine`,
+    );
+  }
+  context.stderr.write(
+    `The sandbox image ${image} is missing; building it now (npm run sandbox:build, about a minute)…\n`,
+  );
+  const code = await new Promise<number | null>((resolve) => {
+    const child = spawn('bash', [BUILD_SCRIPT], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.pipe(context.stderr, { end: false });
+    child.stderr.pipe(context.stderr, { end: false });
+    child.on('close', resolve);
+    child.on('error', () => resolve(null));
+  });
+  if (code !== 0) {
+    throw new SandbotError(
+      'SANDBOX_IMAGE_MISSING',
+      `building the sandbox image failed (exit ${code}); see the output above, then run \`npm run sandbox:build\``,
+    );
+  }
+}
+
+async function stopAll(adapters: readonly ChatAdapter[], logger: Logger): Promise<void> {
+  await Promise.all(
+    adapters.map((adapter) =>
+      adapter.stop().catch((error: unknown) => {
+        logger.warn({ err: error, adapter: adapter.name }, 'adapter did not stop cleanly');
+      }),
+    ),
+  );
+}
+
+function waitFor(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) =>
+    signal.addEventListener('abort', () => resolve(), { once: true }),
+  );
+}
