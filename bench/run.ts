@@ -4,8 +4,10 @@
  * noisy and absolute numbers alone mislead. Benchmarks are never tests: nothing here fails
  * on a slow figure; the targets are printed for a person to judge.
  */
+import { benchDiscord } from './discord-bench.ts';
 import { benchQueue } from './queue-bench.ts';
 import { benchSandbox } from './sandbox-bench.ts';
+import { benchSlack } from './slack-bench.ts';
 
 const json = process.argv.includes('--json');
 const image = process.env.SANDBOX_IMAGE ?? 'sandbot-sandbox:latest';
@@ -17,6 +19,8 @@ const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const figures = {
   ...(await benchSandbox(image, log)),
   ...(await benchQueue(image, redisUrl, log)),
+  ...(await benchSlack(image, log)),
+  ...(await benchDiscord(image, log)),
 };
 
 if (json) {
