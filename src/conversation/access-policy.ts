@@ -17,9 +17,19 @@ export class AccessPolicy {
     this.now = now;
   }
 
-  check(platform: string, userId: string, channelId: string): AccessDecision {
+  /** `place` is the channel and the workspace (Slack team, Discord guild) it belongs to: an
+   *  ALLOWED_CHANNELS entry naming the workspace allows all of its channels. */
+  check(
+    platform: string,
+    userId: string,
+    place: { readonly channel: string; readonly workspace: string },
+  ): AccessDecision {
     const { allowedUsers, allowedChannels, userRatePerMinute } = this.policy;
-    if (allowedChannels !== undefined && !allowedChannels.includes(`${platform}:${channelId}`)) {
+    if (
+      allowedChannels !== undefined &&
+      !allowedChannels.includes(`${platform}:${place.channel}`) &&
+      !allowedChannels.includes(`${platform}:${place.workspace}`)
+    ) {
       return {
         allowed: false,
         reply:

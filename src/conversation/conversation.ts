@@ -75,7 +75,7 @@ export class Conversation {
   async handle(message: InboundMessage, thread: ThreadReply): Promise<void> {
     const key = parseSessionKey(message.sessionKey);
     if (key === undefined) throw new Error(`malformed session key: ${message.sessionKey}`);
-    const decision = this.options.policy.check(key.platform, message.author.id, key.channel);
+    const decision = this.options.policy.check(key.platform, message.author.id, key);
     if (!decision.allowed) {
       await thread.reply(textReply(decision.reply));
       return;

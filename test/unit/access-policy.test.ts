@@ -5,13 +5,17 @@ const open = { allowedUsers: undefined, allowedChannels: undefined, userRatePerM
 
 describe('access policy', () => {
   it('lets everyone in everywhere when nothing is configured', () => {
-    expect(new AccessPolicy(open).check('slack', 'U1', 'C1')).toEqual({ allowed: true });
+    expect(new AccessPolicy(open).check('slack', 'U1', { channel: 'C1', workspace: 'W' })).toEqual({
+      allowed: true,
+    });
   });
 
-  it('refuses politely outside the channel allowlist, per platform', () => {
-    const policy = new AccessPolicy({ ...open, allowedChannels: ['slack:C1'] });
-    expect(policy.check('slack', 'U1', 'C1').allowed).toBe(true);
-    expect(policy.check('discord', 'U1', 'C1')).toMatchObject({
+  it('refuses politely outside the channel (or workspace) allowlist, per platform', () => {
+    const policy = new AccessPolicy({ ...open, allowedChannels: ['slack:C1', 'slack:T1'] });
+    expect(policy.check('slack', 'U1', { channel: 'C1', workspace: 'W' }).allowed).toBe(true);
+    expect(policy.check('slack', 'U1', { channel: 'C9', workspace: 'T1' }).allowed).toBe(true);
+    expect(policy.check('slack', 'U1', { channel: 'C9', workspace: 'T2' }).allowed).toBe(false);
+    expect(policy.check('discord', 'U1', { channel: 'C1', workspace: 'W' })).toMatchObject({
       allowed: false,
       reply: expect.stringMatching(/not enabled in this channel/) as unknown,
     });
@@ -19,24 +23,24 @@ describe('access policy', () => {
 
   it('refuses people not on the user allowlist', () => {
     const policy = new AccessPolicy({ ...open, allowedUsers: ['slack:U1'] });
-    expect(policy.check('slack', 'U1', 'C').allowed).toBe(true);
-    expect(policy.check('slack', 'U2', 'C').allowed).toBe(false);
+    expect(policy.check('slack', 'U1', { channel: 'C', workspace: 'W' }).allowed).toBe(true);
+    expect(policy.check('slack', 'U2', { channel: 'C', workspace: 'W' }).allowed).toBe(false);
   });
 
   it('limits each person to N messages a minute and says when to come back', () => {
     let now = 0;
     const policy = new AccessPolicy({ ...open, userRatePerMinute: 2 }, () => now);
-    expect(policy.check('web', 'a', 'c').allowed).toBe(true);
+    expect(policy.check('web', 'a', { channel: 'c', workspace: 'W' }).allowed).toBe(true);
     now = 10_000;
-    expect(policy.check('web', 'a', 'c').allowed).toBe(true);
+    expect(policy.check('web', 'a', { channel: 'c', workspace: 'W' }).allowed).toBe(true);
     now = 20_000;
-    expect(policy.check('web', 'a', 'c')).toEqual({
+    expect(policy.check('web', 'a', { channel: 'c', workspace: 'W' })).toEqual({
       allowed: false,
       reply:
         'You have sent 2 requests in the last minute, my limit per person. Please try again in 40 s.',
     });
-    expect(policy.check('web', 'b', 'c').allowed).toBe(true);
+    expect(policy.check('web', 'b', { channel: 'c', workspace: 'W' }).allowed).toBe(true);
     now = 60_001;
-    expect(policy.check('web', 'a', 'c').allowed).toBe(true);
+    expect(policy.check('web', 'a', { channel: 'c', workspace: 'W' }).allowed).toBe(true);
   });
 });
