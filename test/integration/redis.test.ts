@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { RedisDeliveryGuard } from '../../src/conversation/delivery-guard.ts';
 import { checkRedis } from '../../src/doctor/checks.ts';
 import { readMaxmemoryPolicy, type Redis } from '../../src/redis/connection.ts';
 import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts';
@@ -30,6 +31,15 @@ describe.skipIf(redisUrl === undefined)('real Redis', () => {
     await redis.set(`${prefix}:b`, '2');
     expect(await deleteKeys(redis, prefix)).toBeGreaterThanOrEqual(2);
     expect(await redis.exists(`${prefix}:a`, `${prefix}:b`)).toBe(0);
+  });
+
+  it('drops a redelivered platform event, across two bot processes sharing Redis', async () => {
+    const first = new RedisDeliveryGuard(redis, prefix, 60_000);
+    const second = new RedisDeliveryGuard(redis, prefix, 60_000);
+    expect(await first.firstDelivery('slack:Ev123')).toBe(true);
+    expect(await second.firstDelivery('slack:Ev123')).toBe(false);
+    expect(await first.firstDelivery('slack:Ev123')).toBe(false);
+    expect(await second.firstDelivery('slack:Ev124')).toBe(true);
   });
 
   it('reads the eviction policy the worker and doctor check', async () => {
