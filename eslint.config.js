@@ -21,6 +21,26 @@ export default tseslint.config(
     },
   },
   {
+    // DESIGN.md: core modules never import an adapter or a chat platform's SDK. The one
+    // composition root that loads adapters is src/cli/commands/start.ts.
+    files: ['src/**/*.ts'],
+    ignores: ['src/cli/commands/start.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/adapters/**'], message: 'core must not import adapters' },
+            {
+              group: ['@slack/*', 'discord.js', '@discordjs/*'],
+              message: 'platform SDKs belong in adapters/',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.js'],
     extends: [tseslint.configs.disableTypeChecked],
   },
