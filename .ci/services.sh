@@ -85,6 +85,16 @@ PY
   log "warning: runsc did not register; gVisor tests will fail"
 }
 
+# The playground's browser tests drive Debian's Chromium (never a downloaded browser).
+ensure_chromium() {
+  if [ -x /usr/bin/chromium ]; then
+    return
+  fi
+  log "installing chromium"
+  apt_install chromium
+}
+
 ensure_docker
 ensure_runsc
 ensure_redis
+ensure_chromium
