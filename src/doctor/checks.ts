@@ -1,7 +1,12 @@
 import type { Config, ConfigProblem } from '../config/config.ts';
 import { errorMessage } from '../errors.ts';
 import { createRedis, readMaxmemoryPolicy } from '../redis/connection.ts';
-import { isNotFound, translateDockerError, type Docker } from '../sandbox/docker-client.ts';
+import {
+  DOCKER_UNREACHABLE_FIX,
+  isNotFound,
+  translateDockerError,
+  type Docker,
+} from '../sandbox/docker-client.ts';
 import { fail, info, ok, warn, type CheckResult } from './check.ts';
 
 /** Type stripping of .ts sources, which `sandbot` runs on, is on by default from 22.18. */
@@ -54,7 +59,7 @@ export async function checkDocker(docker: Docker): Promise<[CheckResult, DockerF
       fail(
         'Docker engine',
         translateDockerError(error, 'reach the engine').message,
-        'install Docker (Debian: apt-get install docker.io) and start it (systemctl start docker, or `dockerd &`); set DOCKER_HOST if it listens elsewhere',
+        DOCKER_UNREACHABLE_FIX,
       ),
       { reachable: false, runtimes: [] },
     ];

@@ -19,6 +19,10 @@ interface DockerodeError {
   reason?: string;
 }
 
+/** What to do when the engine cannot be reached; doctor and start say the same. */
+export const DOCKER_UNREACHABLE_FIX =
+  'install Docker (Debian: apt-get install docker.io) and start it (systemctl start docker, or `dockerd &`); set DOCKER_HOST if it listens elsewhere';
+
 /** The one place where dockerode errors become SandbotErrors with a cause people can act on. */
 export function translateDockerError(error: unknown, doing: string): SandbotError {
   if (error instanceof SandbotError) return error;

@@ -29,6 +29,22 @@ describe('sandbot start', () => {
     expect(ctx.output().err).toMatch(/set PLAYGROUND_TOKEN/);
   });
 
+  it('says what to do when Docker is unreachable in the embedded mode', async () => {
+    // dockerode reads DOCKER_HOST from the process environment, like the docker CLI.
+    const saved = process.env.DOCKER_HOST;
+    process.env.DOCKER_HOST = 'unix:///nonexistent/docker.sock';
+    try {
+      const ctx = context({});
+      expect(await main(['start'], ctx.value)).toBe(69);
+      expect(ctx.output().err).toMatch(/unreachable/);
+      expect(ctx.output().err).toMatch(/install Docker/);
+      expect(ctx.output().err).toMatch(/sandbot doctor/);
+    } finally {
+      if (saved === undefined) delete process.env.DOCKER_HOST;
+      else process.env.DOCKER_HOST = saved;
+    }
+  });
+
   it('rejects unknown options with the usage', async () => {
     const ctx = context({});
     expect(await main(['start', '--fast'], ctx.value)).toBe(2);

@@ -12,7 +12,11 @@ import { SandbotError } from '../../errors.ts';
 import { HttpServer } from '../../http/http-server.ts';
 import { createLogger, type Logger } from '../../logging/logger.ts';
 import { buildCore } from '../../runtime/core.ts';
-import { createDockerClient, translateDockerError } from '../../sandbox/docker-client.ts';
+import {
+  createDockerClient,
+  DOCKER_UNREACHABLE_FIX,
+  translateDockerError,
+} from '../../sandbox/docker-client.ts';
 import { UsageError, type Command, type CommandContext } from '../command.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { loadConfig } from '../load-config.ts';
@@ -139,7 +143,12 @@ async function ensureSandboxImage(
   try {
     await docker.ping();
   } catch (error) {
-    throw translateDockerError(error, 'reach the engine');
+    const cause = translateDockerError(error, 'reach the engine');
+    throw new SandbotError(
+      'DOCKER_UNAVAILABLE',
+      `${cause.message}.\nThe sandboxes need it: ${DOCKER_UNREACHABLE_FIX}. \`npx sandbot doctor\` checks everything; or set REDIS_URL to leave the sandboxes to \`sandbot worker\` processes elsewhere.`,
+      { cause: error },
+    );
   }
   const image = config.sandbox.image;
   const present = await docker

@@ -1,0 +1,64 @@
+import type { Conversation, InboundMessage } from '../../src/conversation/conversation.ts';
+import { textReply } from '../../src/conversation/reply.ts';
+import type { Logger } from '../../src/logging/logger.ts';
+import type { EventHub } from './event-hub.ts';
+import type { ThreadItem, ThreadStore } from './thread-store.ts';
+import { webThreadReply } from './web-thread-reply.ts';
+
+/** The playground is one local user in one workspace; each page thread is a session. */
+export const PLAYGROUND_AUTHOR = { id: 'local', name: 'you' } as const;
+
+export function playgroundSessionKey(threadId: string): string {
+  return `web:local:playground:${threadId}`;
+}
+
+export interface SendMessageDeps {
+  readonly conversation: Conversation;
+  readonly store: ThreadStore;
+  readonly hub: EventHub;
+  readonly logger: Logger;
+}
+
+/**
+ * Records a message the page sent (with the uploads it names) and hands it to the core. The
+ * core queues turns per thread in call order, so messages run in the order they were sent;
+ * this returns at once and the answer arrives over the event stream.
+ */
+export function sendMessage(
+  deps: SendMessageDeps,
+  threadId: string,
+  text: string,
+  uploadIds: readonly string[],
+): ThreadItem {
+  const { store, hub, logger } = deps;
+  const uploads = store.takeUploads(threadId, uploadIds);
+  const item = store.addUserMessage(
+    threadId,
+    text,
+    uploads.map((u) => u.ref),
+  );
+  hub.publish({ type: 'item', threadId, item });
+  const summary = store.summary(threadId);
+  if (summary !== undefined) hub.publish({ type: 'thread', thread: summary });
+
+  const message: InboundMessage = {
+    sessionKey: playgroundSessionKey(threadId),
+    author: PLAYGROUND_AUTHOR,
+    text,
+    attachments: uploads.map(({ ref, content }) => ({
+      name: ref.name,
+      sizeBytes: ref.sizeBytes,
+      // The core fetches only files within its limits, and only those kept their bytes.
+      fetch: () =>
+        content === undefined
+          ? Promise.reject(new Error(`${ref.name} was over the size limit`))
+          : Promise.resolve(content),
+    })),
+  };
+  const thread = webThreadReply({ threadId, messageId: item.id, store, hub, logger });
+  deps.conversation.handle(message, thread).catch(async (error: unknown) => {
+    logger.error({ err: error, threadId }, 'playground message failed');
+    await thread.reply(textReply('Something went wrong on my side; see the bot log.'));
+  });
+  return item;
+}
