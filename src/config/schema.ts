@@ -172,7 +172,8 @@ export const SETTINGS = {
   DISCORD_API_URL: { schema: httpUrl, expected: 'an http(s) URL such as https://discord.com/api' },
   DISCORD_GUILD_ID: {
     schema: z.string().regex(/^\d{17,20}$/),
-    expected: 'a Discord server (guild) id: `npm run discord:register` registers commands there only',
+    expected:
+      'a Discord server (guild) id: `npm run discord:register` registers commands there only',
   },
   PLAYGROUND: {
     schema: z.enum(['auto', 'on', 'off']).default('auto'),

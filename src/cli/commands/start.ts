@@ -117,7 +117,11 @@ function chooseSurfaces(config: Config): SurfaceName[] {
 
 function announce(surfaces: readonly SurfaceName[], url: string, config: Config): string {
   const lines = [`sandbot is running (${surfaces.join(', ') || 'no chat surface'}).`];
-  if (surfaces.includes('web')) lines.push(`Playground: ${url}/`);
+  if (surfaces.includes('web')) {
+    // Listening on every interface: show an address a browser on this machine can open.
+    const local = url.replace(/^http:\/\/(0\.0\.0\.0|\[::\])(?=:)/, 'http://127.0.0.1');
+    lines.push(`Playground: ${local}/`);
+  }
   if (config.redisUrl === undefined) lines.push('Code runs in this process (REDIS_URL unset).');
   if (config.openai.apiKey === undefined && config.openai.baseUrl === undefined) {
     lines.push('No model configured: code runs, chat needs OPENAI_API_KEY or OPENAI_BASE_URL.');
