@@ -1,0 +1,82 @@
+import type {
+  ButtonInteraction,
+  ChatInputCommandInteraction,
+  ModalSubmitInteraction,
+} from 'discord.js';
+import type { Progress, Reply, ThreadReply } from '../../src/conversation/reply.ts';
+import type { Logger } from '../../src/logging/logger.ts';
+import type { LiveProgress } from '../../src/render/live-progress.ts';
+import { renderReply } from '../../src/render/render-reply.ts';
+import { withoutTokens } from './discord-errors.ts';
+import { renderLimits } from './limits.ts';
+import { postRendered, type PostMessage } from './post-rendered.ts';
+import { discordLiveProgress } from './progress.ts';
+import { stopButtonRow } from './stop-button.ts';
+import { interactionUploadLimitBytes } from './upload-limit.ts';
+
+export type AnsweredInteraction =
+  ChatInputCommandInteraction | ModalSubmitInteraction | ButtonInteraction;
+
+export interface InteractionReplyOptions {
+  /** Already deferred (deferReply) or, for a button, acknowledged (deferUpdate). */
+  readonly interaction: AnsweredInteraction;
+  /**
+   * `deferred-reply`: progress and the first answer message edit the deferred reply, the
+   * rest are follow-ups. `follow-up`: everything is a follow-up (a button press must not
+   * overwrite the message its button sits on).
+   */
+  readonly mode: 'deferred-reply' | 'follow-up';
+  readonly logger: Logger;
+}
+
+/**
+ * How a slash command, a submitted /run modal or a Stop press is answered: through the
+ * interaction's webhook, which needs no channel permissions and keeps working for 15 minutes.
+ */
+export class InteractionReply implements ThreadReply {
+  private readonly options: InteractionReplyOptions;
+  private readonly live: LiveProgress;
+
+  constructor(options: InteractionReplyOptions) {
+    this.options = options;
+    this.live = discordLiveProgress((text) => this.show(text), options.logger);
+  }
+
+  progress(update: Progress): void {
+    if (this.options.mode === 'deferred-reply') this.live.update(update);
+  }
+
+  async reply(reply: Reply): Promise<void> {
+    await this.live.close();
+    const { interaction } = this.options;
+    const messages = renderReply(reply, renderLimits(interactionUploadLimitBytes(interaction)));
+    try {
+      await postRendered(messages, this.poster());
+    } catch (error) {
+      // The webhook URL in Discord's errors carries the interaction token.
+      throw withoutTokens(error);
+    }
+  }
+
+  private async show(text: string): Promise<void> {
+    await this.options.interaction.editReply({ content: text, components: [stopButtonRow()] });
+  }
+
+  private poster(): PostMessage {
+    const { interaction } = this.options;
+    let originalDone = this.options.mode === 'follow-up';
+    return async (message) => {
+      if (originalDone) {
+        await interaction.followUp(message);
+        return;
+      }
+      // The answer replaces the deferred "thinking…" and the progress, Stop button included.
+      await interaction.editReply({
+        content: message.content ?? '',
+        files: message.files ?? [],
+        components: [],
+      });
+      originalDone = true;
+    };
+  }
+}

@@ -1,0 +1,69 @@
+import type { Client, Message, SendableChannels } from 'discord.js';
+import type { AdapterContext } from '../../src/conversation/chat-adapter.ts';
+import { ChannelReply } from './channel-reply.ts';
+import { inboundMessage, threadName } from './inbound-message.ts';
+import { sessionKeyOf } from './session-keys.ts';
+import { openThread, type OpenedPlace } from './thread-opener.ts';
+import { DEFAULT_UPLOAD_LIMIT_BYTES, guildUploadLimitBytes } from './upload-limit.ts';
+
+/** What to do with a message: nothing, open a thread for it, or answer where it is. */
+type Route = 'ignore' | 'open-thread' | 'answer-here';
+
+/**
+ * Messages the bot answers: a mention in a channel (a thread opens from it), anything in a
+ * thread the bot opened or has a session in, and DMs. Its own messages never, other bots'
+ * only with ALLOW_BOT_MESSAGES. A message replayed after a gateway resume is handled once.
+ */
+export function createMessageHandler(
+  client: Client<true>,
+  context: AdapterContext,
+): (message: Message) => Promise<void> {
+  return async (message) => {
+    const botId = client.user.id;
+    const route = await routeOf(message, botId, context);
+    if (route === 'ignore') return;
+    if (!(await context.deliveries.firstDelivery(`discord:message:${message.id}`))) return;
+    const logger = context.logger.child({ message: message.id });
+    const inbound = inboundMessage(message, botId);
+
+    let place: OpenedPlace;
+    if (route === 'open-thread' && message.inGuild()) {
+      place = await openThread(message, threadName(inbound), logger);
+    } else if (message.channel.isSendable()) {
+      place = { channel: message.channel };
+    } else {
+      return;
+    }
+    const reply = new ChannelReply({
+      channel: place.channel,
+      maxFileBytes: uploadLimitOf(place.channel),
+      logger,
+    });
+    reply.startTyping();
+    if (place.notice !== undefined) await place.channel.send(place.notice);
+    await context.conversation.handle(
+      { ...inbound, sessionKey: sessionKeyOf(place.channel) },
+      reply,
+    );
+  };
+}
+
+async function routeOf(message: Message, botId: string, context: AdapterContext): Promise<Route> {
+  if (message.author.id === botId || message.system) return 'ignore';
+  if (message.author.bot && !context.config.allowBotMessages) return 'ignore';
+  const channel = message.channel;
+  const mentioned = message.mentions.users.has(botId);
+  if (channel.isDMBased()) return 'answer-here';
+  if (channel.isThread()) {
+    if (mentioned || channel.ownerId === botId) return 'answer-here';
+    // A thread someone else opened, where the bot was mentioned before.
+    return (await context.conversation.hasSession(sessionKeyOf(channel)))
+      ? 'answer-here'
+      : 'ignore';
+  }
+  return mentioned ? 'open-thread' : 'ignore';
+}
+
+function uploadLimitOf(channel: SendableChannels): number {
+  return channel.isDMBased() ? DEFAULT_UPLOAD_LIMIT_BYTES : guildUploadLimitBytes(channel.guild);
+}

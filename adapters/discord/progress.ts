@@ -1,0 +1,26 @@
+import type { Logger } from '../../src/logging/logger.ts';
+import { LiveProgress } from '../../src/render/live-progress.ts';
+import { errorFields } from './discord-errors.ts';
+import { MAX_MESSAGE_CHARS, PROGRESS_INTERVAL_MS } from './limits.ts';
+
+/** The live status of a turn, shown by posting or editing one message at Discord's pace. */
+export function discordLiveProgress(
+  show: (text: string) => Promise<void>,
+  logger: Logger,
+): LiveProgress {
+  return new LiveProgress({
+    intervalMs: PROGRESS_INTERVAL_MS,
+    maxChars: MAX_MESSAGE_CHARS,
+    show,
+    onError: (error) => logger.warn(errorFields(error), 'progress update failed'),
+  });
+}
+
+/**
+ * The status message once the answer is posted: the code and output it showed stay, the
+ * heading (its first line) says the turn is over, and the Stop button goes.
+ */
+export function finishedStatus(shown: string): string {
+  const rest = shown.split('\n').slice(1).join('\n');
+  return `✅ Finished: the answer is below.${rest === '' ? '' : `\n${rest}`}`;
+}

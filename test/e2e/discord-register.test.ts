@@ -1,0 +1,88 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COMMANDS } from '../../src/conversation/parse-message.ts';
+import { startFakeDiscord, type FakeDiscord } from '../fakes/fake-discord-server.ts';
+
+const run = promisify(execFile);
+const SCRIPT = join(process.cwd(), 'adapters/discord/register-commands.ts');
+
+/** `npm run discord:register`, run as a person would, in a directory without a .env. */
+async function register(env: Record<string, string>, cwd: string) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [SCRIPT], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', ...env },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+describe('npm run discord:register', () => {
+  let discord: FakeDiscord;
+  let cwd: string;
+
+  beforeAll(async () => {
+    discord = await startFakeDiscord();
+    cwd = await mkdtemp(join(tmpdir(), 'sandbot-discord-register-'));
+  });
+
+  afterAll(async () => {
+    await discord.close();
+  });
+
+  const settings = () => ({
+    DISCORD_TOKEN: discord.token,
+    DISCORD_APP_ID: discord.appId,
+    DISCORD_API_URL: discord.apiUrl,
+  });
+
+  it('registers every core command in the development server', async () => {
+    const result = await register({ ...settings(), DISCORD_GUILD_ID: discord.guildId }, cwd);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(
+      new RegExp(`^Registered 7 commands \\(/run, .*\\) in server ${discord.guildId}`),
+    );
+    const registered = discord.commands.guild(discord.guildId) as {
+      name: string;
+      options?: { name: string; type: number; required?: boolean }[];
+    }[];
+    expect(registered.map((c) => c.name).sort()).toEqual([...COMMANDS].sort());
+    const runCommand = registered.find((c) => c.name === 'run');
+    expect(runCommand?.options).toEqual([
+      expect.objectContaining({ name: 'code', type: 3, required: false }),
+    ]);
+    const put = discord.requests.find(
+      (r) => r.route === 'PUT /applications/:app/guilds/:guild/commands',
+    );
+    expect(put?.status).toBe(200);
+    expect(discord.commands.global).toEqual([]);
+  });
+
+  it('registers globally without DISCORD_GUILD_ID', async () => {
+    const result = await register(settings(), cwd);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('globally');
+    expect((discord.commands.global as { name: string }[]).map((c) => c.name)).toContain('export');
+  });
+
+  it('says what is missing, and fails, without a token or application id', async () => {
+    const result = await register({ DISCORD_API_URL: discord.apiUrl }, cwd);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/set DISCORD_TOKEN .* and DISCORD_APP_ID/);
+  });
+
+  it('explains a refused token', async () => {
+    const wrong = `${discord.token.slice(0, -4)}nope`;
+    const result = await register({ ...settings(), DISCORD_TOKEN: wrong }, cwd);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('Discord refused the token (401)');
+  });
+});
