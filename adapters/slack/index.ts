@@ -1,6 +1,7 @@
 import type { AdapterFactory } from '../../src/conversation/chat-adapter.ts';
+import { SlackAdapter } from './slack-adapter.ts';
 
-/** Placeholder until the slack adapter lands. */
-export const createSlackAdapter: AdapterFactory = () => {
-  throw new Error('the slack adapter is not built yet');
-};
+/** Loaded by `sandbot start` when SLACK_BOT_TOKEN is set (see README.md in this folder). */
+export const createSlackAdapter: AdapterFactory = (context) => new SlackAdapter(context);
+
+export { SlackAdapter, type SlackAdapterOptions } from './slack-adapter.ts';

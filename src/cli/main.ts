@@ -78,6 +78,12 @@ export async function runCli(): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // A library failing for good outside any await of ours (a Socket Mode reconnect with a
+  // revoked token, say) would otherwise end the process with a bare stack trace.
+  process.on('unhandledRejection', (reason) => {
+    process.stderr.write(`sandbot: unexpected failure, stopping: ${errorMessage(reason)}\n`);
+    process.exit(ExitCode.Failed);
+  });
   const context: CommandContext = {
     env: readEnvironment(process.env, resolve('.env')),
     stdout: process.stdout,

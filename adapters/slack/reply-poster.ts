@@ -1,0 +1,62 @@
+import type { webApi } from '@slack/bolt';
+import type { ReplyAttachment } from '../../src/conversation/reply.ts';
+import type { Logger } from '../../src/logging/logger.ts';
+import type { RenderedMessage } from '../../src/render/render-reply.ts';
+import { escapeMrkdwn, markdownToMrkdwn } from './mrkdwn.ts';
+import { slackErrorCode } from './slack-errors.ts';
+import { placeArgs, type SlackPlace } from './slack-place.ts';
+
+/**
+ * Posts a rendered answer in order: each message's text as mrkdwn, then its attachments
+ * uploaded into the same place with the external-upload flow (files.uploadV2). A failed upload
+ * does not end the answer: a message names the files that did not make it and why.
+ */
+export async function postRendered(
+  client: webApi.WebClient,
+  place: SlackPlace,
+  messages: readonly RenderedMessage[],
+  logger: Logger,
+  /** mrkdwn put before the first message (who asked, for slash command answers). */
+  heading?: string,
+): Promise<void> {
+  let pendingHeading = heading;
+  for (const message of messages) {
+    const body = message.text === '' ? '' : markdownToMrkdwn(message.text);
+    const text = [pendingHeading, body].filter((part) => part !== undefined && part !== '');
+    pendingHeading = undefined;
+    if (text.length > 0) {
+      await client.chat.postMessage({
+        ...placeArgs(place),
+        text: text.join('\n'),
+        // A plot's link or a URL in the output should not grow a preview card.
+        unfurl_links: false,
+        unfurl_media: false,
+      });
+    }
+    if (message.attachments.length > 0) await upload(client, place, message.attachments, logger);
+  }
+}
+
+async function upload(
+  client: webApi.WebClient,
+  place: SlackPlace,
+  attachments: readonly ReplyAttachment[],
+  logger: Logger,
+): Promise<void> {
+  try {
+    await client.files.uploadV2({
+      channel_id: place.channel,
+      ...(place.threadTs === undefined ? {} : { thread_ts: place.threadTs }),
+      file_uploads: attachments.map((a) => ({ file: a.content, filename: a.name, title: a.name })),
+    });
+  } catch (error) {
+    const code = slackErrorCode(error);
+    logger.warn({ code, files: attachments.map((a) => a.name) }, 'file upload failed');
+    const names = attachments.map((a) => `\`${escapeMrkdwn(a.name)}\``).join(', ');
+    // The external-upload flow shares all files of one call together, or none of them.
+    await client.chat.postMessage({
+      ...placeArgs(place),
+      text: `⚠️ I could not upload ${names} to Slack (${code}).`,
+    });
+  }
+}

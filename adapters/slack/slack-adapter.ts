@@ -1,0 +1,139 @@
+import { App, SocketModeReceiver, type HTTPReceiver } from '@slack/bolt';
+import type { AdapterContext, ChatAdapter } from '../../src/conversation/chat-adapter.ts';
+import { SandbotError } from '../../src/errors.ts';
+import type { Logger } from '../../src/logging/logger.ts';
+import { createAssistantPane } from './assistant-pane.ts';
+import { boltLogger } from './bolt-logger.ts';
+import { createHttpReceiver, httpEventsRoute } from './http-events.ts';
+import { registerMessageEvents } from './message-events.ts';
+import { slackErrorCode } from './slack-errors.ts';
+import { SlackFileDownloader } from './slack-files.ts';
+import { SOCKET_MODE_RETRY, STATUS_DELAY_MS, WEB_API_RETRY } from './slack-limits.ts';
+import { registerSlashCommand } from './slash-command.ts';
+import { registerStopButton } from './stop-button.ts';
+import { TurnStarter } from './turn-starter.ts';
+import { UserNames } from './user-names.ts';
+
+export interface SlackAdapterOptions {
+  /** How long a turn runs before its status message appears. Default STATUS_DELAY_MS. */
+  readonly statusDelayMs?: number;
+}
+
+/**
+ * Slack through Bolt. With SLACK_APP_TOKEN it connects out over Socket Mode (no public URL);
+ * otherwise Slack posts signed HTTP requests to /slack/events on the bot's HTTP server.
+ * SLACK_API_URL moves the Web API (and Socket Mode's apps.connections.open) elsewhere.
+ */
+export class SlackAdapter implements ChatAdapter {
+  readonly name = 'slack';
+  private readonly context: AdapterContext;
+  private readonly logger: Logger;
+  private readonly app: App;
+  private readonly receiver: HTTPReceiver | undefined;
+  private readonly socketMode: boolean;
+  private open = false;
+
+  constructor(context: AdapterContext, options: SlackAdapterOptions = {}) {
+    this.context = context;
+    this.logger = context.logger.child({ platform: 'slack' });
+    const { botToken, appToken, signingSecret, apiUrl } = context.config.slack;
+    if (botToken === undefined) {
+      throw new SandbotError('CONFIG_INVALID', 'SLACK_BOT_TOKEN is needed for Slack');
+    }
+    if (appToken === undefined && signingSecret === undefined) {
+      throw new SandbotError(
+        'CONFIG_INVALID',
+        'set SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP events) for Slack',
+      );
+    }
+    const logger = boltLogger(this.logger);
+    const common = {
+      token: botToken,
+      logger,
+      clientOptions: {
+        ...(apiUrl === undefined ? {} : { slackApiUrl: apiUrl }),
+        retryConfig: { ...WEB_API_RETRY },
+      },
+      // auth.test runs in start(), so a bad token fails start-up with a clear error.
+      deferInitialization: true,
+      // Bolt's per-conversation store is unused; the core keeps sessions.
+      convoStore: false as const,
+    };
+    this.socketMode = appToken !== undefined;
+    if (appToken !== undefined) {
+      this.receiver = undefined;
+      const socket = new SocketModeReceiver({
+        appToken,
+        logger,
+        installerOptions: {
+          clientOptions: {
+            ...(apiUrl === undefined ? {} : { slackApiUrl: apiUrl }),
+            retryConfig: { ...SOCKET_MODE_RETRY },
+          },
+        },
+      });
+      this.app = new App({ ...common, receiver: socket });
+    } else {
+      this.receiver = createHttpReceiver(signingSecret ?? '', logger);
+      this.app = new App({ ...common, receiver: this.receiver });
+    }
+    this.app.error((error) => {
+      this.logger.error({ err: error, code: slackErrorCode(error.original ?? error) }, 'Bolt');
+      return Promise.resolve();
+    });
+    this.register(botToken, apiUrl, options.statusDelayMs ?? STATUS_DELAY_MS);
+  }
+
+  async start(): Promise<void> {
+    try {
+      await this.app.init();
+    } catch (error) {
+      throw new SandbotError(
+        'CONFIG_INVALID',
+        `Slack refused SLACK_BOT_TOKEN (${slackErrorCode(error)}); check the token and SLACK_API_URL`,
+        { cause: error },
+      );
+    }
+    this.open = true;
+    if (this.receiver === undefined) {
+      await this.app.start();
+      this.logger.info('Slack connected over Socket Mode');
+    } else {
+      this.context.http.mount(
+        '/slack/',
+        httpEventsRoute(this.receiver, () => this.open),
+      );
+      this.logger.info(`Slack events accepted on ${this.context.http.url}/slack/events`);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.open = false;
+    if (this.socketMode) await this.app.stop();
+  }
+
+  private register(botToken: string, apiUrl: string | undefined, statusDelayMs: number): void {
+    const { config, conversation, deliveries } = this.context;
+    const files = new SlackFileDownloader({
+      botToken,
+      apiUrl,
+      maxBytes: config.agent.maxAttachmentBytes,
+    });
+    const turns = new TurnStarter({
+      conversation,
+      deliveries,
+      files,
+      names: new UserNames(this.logger),
+      statusDelayMs,
+      logger: this.logger,
+    });
+    const allowBotMessages = config.allowBotMessages;
+    // The assistant pane first: it takes the messages of its threads before anyone else.
+    this.app.assistant(
+      createAssistantPane({ turns, deliveries, allowBotMessages, logger: this.logger }),
+    );
+    registerMessageEvents(this.app, { turns, allowBotMessages, logger: this.logger });
+    registerSlashCommand(this.app, turns, this.logger);
+    registerStopButton(this.app, turns, this.logger);
+  }
+}

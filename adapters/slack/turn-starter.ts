@@ -1,0 +1,145 @@
+import type { webApi } from '@slack/bolt';
+import type { Conversation, InboundMessage } from '../../src/conversation/conversation.ts';
+import type { DeliveryGuard } from '../../src/conversation/delivery-guard.ts';
+import { TurnQueue } from '../../src/conversation/turn-queue.ts';
+import type { Logger } from '../../src/logging/logger.ts';
+import { plainTextFromSlack } from './inbound-text.ts';
+import { RecentThreads } from './recent-threads.ts';
+import type { BotIdentity, MessageRoute } from './message-rules.ts';
+import type { SlackFileDownloader } from './slack-files.ts';
+import type { SlackMessage } from './slack-message.ts';
+import type { SlackPlace } from './slack-place.ts';
+import { threadSessionKey } from './slack-session.ts';
+import { SlackThreadReply, type SlackThreadReplyOptions } from './slack-thread-reply.ts';
+import type { UserNames } from './user-names.ts';
+
+export interface TurnStarterOptions {
+  readonly conversation: Conversation;
+  readonly deliveries: DeliveryGuard;
+  readonly files: SlackFileDownloader;
+  readonly names: UserNames;
+  readonly statusDelayMs: number;
+  readonly logger: Logger;
+}
+
+/** A message the rules said to answer, with what Slack told about where it came from. */
+export interface MessageTurn {
+  readonly client: webApi.WebClient;
+  readonly team: string;
+  readonly message: SlackMessage;
+  readonly route: Extract<MessageRoute, { answer: true }>;
+  readonly bot: BotIdentity;
+  /** The assistant pane's status setter, for messages in an assistant thread. */
+  readonly setAssistantStatus?: (status: string) => Promise<unknown>;
+}
+
+/** A turn that is not a message in a thread: a slash command or a button press. */
+export interface DirectTurn {
+  readonly client: webApi.WebClient;
+  readonly sessionKey: string;
+  /** Unique per delivery of this request (Slack's trigger_id), to drop redeliveries. */
+  readonly deliveryId: string;
+  readonly place: SlackPlace;
+  readonly author: { readonly id: string; readonly name: string };
+  readonly text: string;
+  readonly reply: Partial<Pick<SlackThreadReplyOptions, 'heading' | 'onNotInChannel'>>;
+}
+
+/**
+ * Hands Slack messages to the conversation core, once each: duplicates (HTTP retries, Socket
+ * Mode redelivery, and the `message` twin of an `app_mention`) are dropped by the delivery
+ * guard, keyed by the message itself. Returns when the turn is handed over, never waiting for
+ * it, so Slack's events are acknowledged and the next one taken at once.
+ */
+export class TurnStarter {
+  private readonly options: TurnStarterOptions;
+  /** Threads this process started a turn in: the session is stored only when a turn ends. */
+  private readonly started = new RecentThreads();
+  /** Messages of one thread reach the core in the order they came, whatever each awaits. */
+  private readonly arrivals = new TurnQueue();
+
+  constructor(options: TurnStarterOptions) {
+    this.options = options;
+  }
+
+  async fromMessage(turn: MessageTurn): Promise<void> {
+    const { message, route, team } = turn;
+    const sessionKey = threadSessionKey(team, message.channel, route.threadTs);
+    await this.arrivals.run(sessionKey, () => this.takeMessage(turn, sessionKey));
+  }
+
+  private async takeMessage(turn: MessageTurn, sessionKey: string): Promise<void> {
+    const { message, route, team } = turn;
+    if (route.onlyIfSession && !(await this.isActive(sessionKey))) return;
+    if (!(await this.firstDelivery(`slack:message:${team}:${message.channel}:${message.ts}`))) {
+      this.options.logger.debug({ session: sessionKey }, 'duplicate Slack message dropped');
+      return;
+    }
+    this.started.add(sessionKey);
+    const thread = new SlackThreadReply({
+      client: turn.client,
+      place: { channel: message.channel, threadTs: route.threadTs },
+      sessionKey,
+      acknowledgement:
+        turn.setAssistantStatus === undefined
+          ? { kind: 'reaction', ts: message.ts }
+          : { kind: 'assistant', setStatus: turn.setAssistantStatus, ts: message.ts },
+      statusDelayMs: this.options.statusDelayMs,
+      logger: this.options.logger,
+    });
+    thread.acknowledge();
+    const author = message.user ?? message.botId ?? 'unknown';
+    const name =
+      message.user === undefined
+        ? (message.authorName ?? author)
+        : await this.options.names.nameOf(turn.client, message.user, message.authorName);
+    this.handle(
+      {
+        sessionKey,
+        author: { id: author, name },
+        text: plainTextFromSlack(message.text, turn.bot.userId),
+        attachments: this.options.files.attachments(message.files),
+      },
+      thread,
+    );
+  }
+
+  async direct(turn: DirectTurn): Promise<void> {
+    if (!(await this.firstDelivery(`slack:request:${turn.deliveryId}`))) return;
+    this.started.add(turn.sessionKey);
+    const thread = new SlackThreadReply({
+      client: turn.client,
+      place: turn.place,
+      sessionKey: turn.sessionKey,
+      acknowledgement: { kind: 'none' },
+      // Nothing else shows that a slash command was taken.
+      statusDelayMs: 0,
+      logger: this.options.logger,
+      ...turn.reply,
+    });
+    this.handle(
+      { sessionKey: turn.sessionKey, author: turn.author, text: turn.text, attachments: [] },
+      thread,
+    );
+  }
+
+  private handle(message: InboundMessage, thread: SlackThreadReply): void {
+    this.options.conversation.handle(message, thread).catch((error: unknown) => {
+      this.options.logger.error({ err: error, session: message.sessionKey }, 'Slack turn failed');
+    });
+  }
+
+  private async isActive(sessionKey: string): Promise<boolean> {
+    return this.started.has(sessionKey) || (await this.options.conversation.hasSession(sessionKey));
+  }
+
+  private async firstDelivery(id: string): Promise<boolean> {
+    try {
+      return await this.options.deliveries.firstDelivery(id);
+    } catch (error) {
+      // Better to answer twice than never when the guard's store is down.
+      this.options.logger.warn({ err: error }, 'delivery guard unavailable');
+      return true;
+    }
+  }
+}

@@ -1,0 +1,293 @@
+/**
+ * The state behind the fake Slack Web API: the messages the bot posted (edited, deleted),
+ * reactions, files hosted for download, and the external-upload flow's pending uploads. Each
+ * method answers the way Slack does: HTTP 200 with `{ ok: true, ... }`, or `{ ok: false,
+ * error: "<code>" }` for a call Slack would refuse.
+ */
+import type { Args } from './fake-slack-body.ts';
+
+export interface FakeSlackIds {
+  readonly teamId: string;
+  readonly appId: string;
+  readonly botUserId: string;
+  readonly botId: string;
+}
+
+export interface FakeMessage {
+  readonly channel: string;
+  readonly ts: string;
+  readonly threadTs: string | undefined;
+  text: string;
+  blocks: unknown[] | undefined;
+  readonly files: readonly { readonly id: string; readonly name: string }[];
+  deleted: boolean;
+  /** How many chat.update calls changed it. */
+  edits: number;
+}
+
+export interface FakeReaction {
+  readonly channel: string;
+  readonly ts: string;
+  readonly name: string;
+  removed: boolean;
+}
+
+export interface HostedFile {
+  readonly id: string;
+  readonly name: string;
+  readonly content: Buffer;
+  readonly mimetype: string;
+  /** GETs of its download URL that carried the bot token. */
+  downloads: number;
+}
+
+export interface UploadSlot {
+  readonly id: string;
+  readonly filename: string;
+  readonly length: number;
+  bytes: Buffer | undefined;
+}
+
+export interface ApiAnswer {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+  readonly headers?: Record<string, string>;
+}
+
+const ok = (fields: Record<string, unknown> = {}): ApiAnswer => ({
+  status: 200,
+  body: { ok: true, ...fields },
+});
+export const refuse = (error: string): ApiAnswer => ({ status: 200, body: { ok: false, error } });
+
+export class FakeWorkspace {
+  readonly messages: FakeMessage[] = [];
+  readonly reactions: FakeReaction[] = [];
+  readonly hostedFiles = new Map<string, HostedFile>();
+  readonly uploads = new Map<string, UploadSlot>();
+  readonly ephemerals: { channel: string; user: string; text: string }[] = [];
+  /** People users.info knows: id to display name. */
+  readonly users = new Map<string, string>();
+  private readonly ids: FakeSlackIds;
+  private readonly baseUrl: () => string;
+  private tsCounter = 0;
+  private idCounter = 0;
+  private readonly epochS = Math.floor(Date.now() / 1000);
+
+  constructor(ids: FakeSlackIds, baseUrl: () => string) {
+    this.ids = ids;
+    this.baseUrl = baseUrl;
+  }
+
+  /** A fresh message timestamp, unique and increasing like Slack's. */
+  nextTs(): string {
+    this.tsCounter += 1;
+    return `${this.epochS}.${String(this.tsCounter).padStart(6, '0')}`;
+  }
+
+  nextId(prefix: string): string {
+    this.idCounter += 1;
+    return `${prefix}${String(this.idCounter).padStart(8, '0')}`;
+  }
+
+  /** A file in Slack, as it appears in a message event's `files` array. */
+  hostFile(name: string, content: Buffer, mimetype: string): Record<string, unknown> {
+    const id = this.nextId('F');
+    this.hostedFiles.set(id, { id, name, content, mimetype, downloads: 0 });
+    const base = `${this.baseUrl()}files-pri/${this.ids.teamId}-${id}`;
+    return {
+      id,
+      created: this.epochS,
+      timestamp: this.epochS,
+      name,
+      title: name,
+      mimetype,
+      filetype: name.split('.').pop() ?? 'binary',
+      user: 'U0FILEOWNER',
+      size: content.length,
+      mode: 'hosted',
+      is_external: false,
+      is_public: true,
+      url_private: `${base}/${encodeURIComponent(name)}`,
+      url_private_download: `${base}/download/${encodeURIComponent(name)}`,
+    };
+  }
+
+  call(method: string, args: Args): ApiAnswer {
+    switch (method) {
+      case 'auth.test':
+        return ok({
+          url: 'https://fake-workspace.slack.com/',
+          team: 'Fake Workspace',
+          user: 'sandbot',
+          team_id: this.ids.teamId,
+          user_id: this.ids.botUserId,
+          bot_id: this.ids.botId,
+          is_enterprise_install: false,
+        });
+      case 'users.info': {
+        const id = str(args.user) ?? '';
+        const name = this.users.get(id);
+        if (name === undefined) return refuse('user_not_found');
+        return ok({
+          user: {
+            id,
+            team_id: this.ids.teamId,
+            name: name.toLowerCase(),
+            real_name: name,
+            is_bot: false,
+            profile: { display_name: name, real_name: name },
+          },
+        });
+      }
+      case 'chat.postMessage':
+        return this.postMessage(args);
+      case 'chat.update':
+        return this.updateMessage(args);
+      case 'chat.delete':
+        return this.deleteMessage(args);
+      case 'chat.postEphemeral': {
+        const channel = str(args.channel);
+        const user = str(args.user);
+        if (channel === undefined || user === undefined) return refuse('invalid_arguments');
+        this.ephemerals.push({ channel, user, text: str(args.text) ?? '' });
+        return ok({ message_ts: this.nextTs() });
+      }
+      case 'reactions.add':
+      case 'reactions.remove':
+        return this.react(method === 'reactions.add', args);
+      case 'assistant.threads.setStatus':
+      case 'assistant.threads.setSuggestedPrompts':
+      case 'assistant.threads.setTitle':
+        if (str(args.channel_id) === undefined || str(args.thread_ts) === undefined) {
+          return refuse('invalid_arguments');
+        }
+        return ok();
+      case 'files.getUploadURLExternal':
+        return this.uploadUrl(args);
+      case 'files.completeUploadExternal':
+        return this.completeUpload(args);
+      default:
+        return refuse('unknown_method');
+    }
+  }
+
+  private postMessage(args: Args): ApiAnswer {
+    const channel = str(args.channel);
+    if (channel === undefined) return refuse('channel_not_found');
+    const text = str(args.text) ?? '';
+    const blocks = Array.isArray(args.blocks) ? (args.blocks as unknown[]) : undefined;
+    if (text === '' && blocks === undefined) return refuse('no_text');
+    if (text.length > 40_000) return refuse('msg_too_long');
+    const message: FakeMessage = {
+      channel,
+      ts: this.nextTs(),
+      threadTs: str(args.thread_ts),
+      text,
+      blocks,
+      files: [],
+      deleted: false,
+      edits: 0,
+    };
+    this.messages.push(message);
+    return ok({ channel, ts: message.ts, message: this.shape(message) });
+  }
+
+  private updateMessage(args: Args): ApiAnswer {
+    const message = this.find(args);
+    if (message === undefined) return refuse('message_not_found');
+    if (typeof args.text === 'string') message.text = args.text;
+    if (Array.isArray(args.blocks)) message.blocks = args.blocks as unknown[];
+    message.edits += 1;
+    return ok({ channel: message.channel, ts: message.ts, text: message.text });
+  }
+
+  private deleteMessage(args: Args): ApiAnswer {
+    const message = this.find(args);
+    if (message === undefined) return refuse('message_not_found');
+    message.deleted = true;
+    return ok({ channel: message.channel, ts: message.ts });
+  }
+
+  private find(args: Args): FakeMessage | undefined {
+    return this.messages.find(
+      (m) => !m.deleted && m.channel === str(args.channel) && m.ts === str(args.ts),
+    );
+  }
+
+  private react(add: boolean, args: Args): ApiAnswer {
+    const channel = str(args.channel);
+    const ts = str(args.timestamp);
+    const name = str(args.name);
+    if (channel === undefined || ts === undefined || name === undefined) {
+      return refuse('invalid_arguments');
+    }
+    const live = this.reactions.find(
+      (r) => !r.removed && r.channel === channel && r.ts === ts && r.name === name,
+    );
+    if (add) {
+      if (live !== undefined) return refuse('already_reacted');
+      this.reactions.push({ channel, ts, name, removed: false });
+    } else {
+      if (live === undefined) return refuse('no_reaction');
+      live.removed = true;
+    }
+    return ok();
+  }
+
+  private uploadUrl(args: Args): ApiAnswer {
+    const filename = str(args.filename);
+    const length = Number(args.length);
+    if (filename === undefined || !Number.isInteger(length) || length < 0) {
+      return refuse('invalid_arguments');
+    }
+    const id = this.nextId('F');
+    this.uploads.set(id, { id, filename, length, bytes: undefined });
+    return ok({ upload_url: `${this.baseUrl()}upload/${id}`, file_id: id });
+  }
+
+  private completeUpload(args: Args): ApiAnswer {
+    const files = Array.isArray(args.files) ? (args.files as { id?: unknown }[]) : [];
+    if (files.length === 0) return refuse('invalid_arguments');
+    const slots: UploadSlot[] = [];
+    for (const file of files) {
+      const slot = this.uploads.get(String(file.id));
+      // Slack refuses to complete an upload whose bytes never arrived.
+      if (slot?.bytes === undefined) return refuse('file_not_found');
+      slots.push(slot);
+    }
+    const channel = str(args.channel_id);
+    if (channel !== undefined) {
+      this.messages.push({
+        channel,
+        ts: this.nextTs(),
+        threadTs: str(args.thread_ts),
+        text: str(args.initial_comment) ?? '',
+        blocks: undefined,
+        files: slots.map((s) => ({ id: s.id, name: s.filename })),
+        deleted: false,
+        edits: 0,
+      });
+    }
+    return ok({
+      files: slots.map((s) => ({ id: s.id, name: s.filename, title: s.filename, size: s.length })),
+    });
+  }
+
+  private shape(message: FakeMessage): Record<string, unknown> {
+    return {
+      type: 'message',
+      user: this.ids.botUserId,
+      bot_id: this.ids.botId,
+      app_id: this.ids.appId,
+      text: message.text,
+      ts: message.ts,
+      ...(message.threadTs === undefined ? {} : { thread_ts: message.threadTs }),
+      ...(message.blocks === undefined ? {} : { blocks: message.blocks }),
+    };
+  }
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
