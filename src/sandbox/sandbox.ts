@@ -160,6 +160,7 @@ export class Sandbox {
     // Stopped while the kernel was being acquired (or before the job started): the abort
     // listener below would never fire, so answer now instead of running the cell.
     if (options.signal?.aborted === true) {
+      queue.push({ type: 'notice', text: 'Stopped before the cell started; nothing ran.' });
       queue.push({
         type: 'done',
         status: 'interrupted',

@@ -56,13 +56,17 @@ async function send(
   text: string,
   attachments: InboundAttachment[] = [],
   author = { id: 'U1', name: 'ana' },
+  onProgress?: (update: Progress) => void,
 ): Promise<{ reply: Reply; progress: Progress[] }> {
   const progress: Progress[] = [];
   let reply: Reply | undefined;
   await conversation.handle(
     { sessionKey: `test:w:c:${thread}`, author, text, attachments },
     {
-      progress: (update) => progress.push(update),
+      progress: (update) => {
+        progress.push(update);
+        onProgress?.(update);
+      },
       reply: (r) => {
         reply = r;
         return Promise.resolve();
@@ -207,10 +211,21 @@ function conversationSuite(name: string, open: () => Promise<Stack>) {
 
       it('stop interrupts the running cell and ends the turn; later messages are still answered in order', async () => {
         const t = thread();
-        const long = send(withoutModel, t, 'run import time\ntime.sleep(60)');
+        // Stop once the cell is really running (a container may still be starting before).
+        const running = Promise.withResolvers<void>();
+        const long = send(
+          withoutModel,
+          t,
+          'run print("sleeping", flush=True)\nimport time\ntime.sleep(60)',
+          [],
+          undefined,
+          (update) => {
+            if (update.type === 'output' && update.text.includes('sleeping')) running.resolve();
+          },
+        );
         const queuedA = send(withoutModel, t, 'run "first after"');
         const queuedB = send(withoutModel, t, 'run "second after"');
-        await new Promise((resolve) => setTimeout(resolve, 800));
+        await running.promise;
         const stop = await send(withoutModel, t, 'stop');
         expect(stop.reply.text).toBe('Stopping the running cell.');
         const stopped = await long;

@@ -34,6 +34,7 @@ describe.skipIf(services.sandboxImage === undefined)('sandbox limits and faults'
     controller.abort();
     const outcome = await run(sandbox, 'ran = True', { signal: controller.signal });
     expect(outcome.status).toBe('interrupted');
+    expect(outcome.notices.join(' ')).toMatch(/nothing ran/);
     const check = await run(sandbox, "'ran' in globals()");
     expect(lastResult(check)).toBe('False');
   });
