@@ -69,6 +69,8 @@ export class Conversation {
   /** Whether the bot has a session in this thread: adapters answer such threads without a
    *  mention. */
   async hasSession(sessionKey: string): Promise<boolean> {
+    // A first turn still running has not saved its session yet, but the thread is live.
+    if (this.turns.pending(sessionKey) > 0) return true;
     return (await this.options.sessions.load(sessionKey)) !== undefined;
   }
 

@@ -212,7 +212,7 @@ function conversationSuite(name: string, open: () => Promise<Stack>) {
       it('stop interrupts the running cell and ends the turn; later messages are still answered in order', async () => {
         const t = thread();
         // Stop once the cell is really running (a container may still be starting before).
-        const running = Promise.withResolvers<void>();
+        const running = Promise.withResolvers<undefined>();
         const long = send(
           withoutModel,
           t,
@@ -220,12 +220,16 @@ function conversationSuite(name: string, open: () => Promise<Stack>) {
           [],
           undefined,
           (update) => {
-            if (update.type === 'output' && update.text.includes('sleeping')) running.resolve();
+            if (update.type === 'output' && update.text.includes('sleeping'))
+              running.resolve(undefined);
           },
         );
         const queuedA = send(withoutModel, t, 'run "first after"');
         const queuedB = send(withoutModel, t, 'run "second after"');
         await running.promise;
+        // Adapters answer un-mentioned replies in live threads, even before a first save.
+        expect(await withoutModel.hasSession(`test:w:c:${t}`)).toBe(true);
+        expect(await withoutModel.hasSession(`test:w:c:${thread()}`)).toBe(false);
         const stop = await send(withoutModel, t, 'stop');
         expect(stop.reply.text).toBe('Stopping the running cell.');
         const stopped = await long;
