@@ -35,6 +35,6 @@ if (json) {
   };
   for (const [name, value] of Object.entries(figures)) {
     const target = targets[name] === undefined ? '' : `   (${targets[name]})`;
-    process.stdout.write(`${name.padEnd(36)} ${String(value).padStart(10)}${target}\n`);
+    process.stdout.write(`${name.padEnd(42)} ${String(value).padStart(10)}${target}\n`);
   }
 }
