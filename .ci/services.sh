@@ -69,6 +69,7 @@ ensure_runsc() {
     return
   fi
   log "registering runsc with dockerd"
+  command -v python3 >/dev/null 2>&1 || apt_install python3
   mkdir -p /etc/docker
   python3 - <<'PY'
 import json, os

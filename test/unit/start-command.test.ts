@@ -24,7 +24,7 @@ function context(env: Record<string, string>) {
 
 describe('sandbot start', () => {
   it('refuses to serve the playground beyond loopback without a token', async () => {
-    const ctx = context({ HTTP_HOST: '0.0.0.0' });
+    const ctx = context({ HTTP_HOST: '0.0.0.0', PLAYGROUND: 'on' });
     expect(await main(['start'], ctx.value)).toBe(78);
     expect(ctx.output().err).toMatch(/set PLAYGROUND_TOKEN/);
   });
@@ -39,6 +39,20 @@ describe('sandbot start', () => {
       expect(ctx.output().err).toMatch(/unreachable/);
       expect(ctx.output().err).toMatch(/install Docker/);
       expect(ctx.output().err).toMatch(/sandbot doctor/);
+    } finally {
+      if (saved === undefined) delete process.env.DOCKER_HOST;
+      else process.env.DOCKER_HOST = saved;
+    }
+  });
+
+  it('runs without the playground (rather than exiting) when it is only the default off loopback', async () => {
+    const saved = process.env.DOCKER_HOST;
+    process.env.DOCKER_HOST = 'unix:///nonexistent/docker.sock';
+    try {
+      const ctx = context({ HTTP_HOST: '0.0.0.0' });
+      // It gets past the playground check and stops at Docker, which this test lacks.
+      expect(await main(['start'], ctx.value)).toBe(69);
+      expect(ctx.output().err).toMatch(/not serving the playground: .*PLAYGROUND_TOKEN/);
     } finally {
       if (saved === undefined) delete process.env.DOCKER_HOST;
       else process.env.DOCKER_HOST = saved;

@@ -15,6 +15,7 @@ import { buildCore } from '../../runtime/core.ts';
 import {
   createDockerClient,
   DOCKER_UNREACHABLE_FIX,
+  isNotFound,
   translateDockerError,
 } from '../../sandbox/docker-client.ts';
 import { UsageError, type Command, type CommandContext } from '../command.ts';
@@ -57,12 +58,17 @@ Exit status: 0 after Ctrl-C or SIGTERM; 69 when Docker or the sandbox image is m
     const config = loadConfig(context);
     const logger = createLogger({ level: config.log.level, format: config.log.format });
 
-    const surfaces = chooseSurfaces(config);
+    let surfaces = chooseSurfaces(config);
     if (surfaces.includes('web') && !isLoopback(config.http.host) && !config.playground.token) {
-      context.stderr.write(
-        `sandbot start: the playground would listen on ${config.http.host}, reachable from other machines; set PLAYGROUND_TOKEN (16+ characters) or HTTP_HOST=127.0.0.1.\n`,
-      );
-      return ExitCode.Config;
+      const problem = `the playground would listen on ${config.http.host}, reachable from other machines; set PLAYGROUND_TOKEN (16+ characters) or HTTP_HOST=127.0.0.1`;
+      // Asked for explicitly: refuse. Merely the default (a container with no chat tokens
+      // yet): run without it, so /healthz answers and a restart policy does not loop.
+      if (config.playground.mode === 'on') {
+        context.stderr.write(`sandbot start: ${problem}.\n`);
+        return ExitCode.Config;
+      }
+      context.stderr.write(`sandbot start: not serving the playground: ${problem}.\n`);
+      surfaces = surfaces.filter((s) => s !== 'web');
     }
     if (config.redisUrl === undefined) await ensureSandboxImage(config, context, build);
 
@@ -117,6 +123,9 @@ function chooseSurfaces(config: Config): SurfaceName[] {
 
 function announce(surfaces: readonly SurfaceName[], url: string, config: Config): string {
   const lines = [`sandbot is running (${surfaces.join(', ') || 'no chat surface'}).`];
+  if (surfaces.length === 0) {
+    lines.push('Nothing to talk to: set SLACK_BOT_TOKEN or DISCORD_TOKEN, or PLAYGROUND_TOKEN.');
+  }
   if (surfaces.includes('web')) {
     // Listening on every interface: show an address a browser on this machine can open.
     const local = url.replace(/^http:\/\/(0\.0\.0\.0|\[::\])(?=:)/, 'http://127.0.0.1');
@@ -159,7 +168,10 @@ async function ensureSandboxImage(
     .getImage(image)
     .inspect()
     .then(() => true)
-    .catch(() => false);
+    .catch((error: unknown) => {
+      if (isNotFound(error)) return false;
+      throw translateDockerError(error, `inspect the sandbox image ${image}`);
+    });
   if (present) return;
   const buildable = image === DEFAULT_IMAGE && existsSync(BUILD_SCRIPT);
   if (!build || !buildable) {
@@ -174,12 +186,19 @@ async function ensureSandboxImage(
     `The sandbox image ${image} is missing; building it now (npm run sandbox:build, about a minute)…\n`,
   );
   const code = await new Promise<number | null>((resolve) => {
-    const child = spawn('bash', [BUILD_SCRIPT], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Ctrl-C during the build stops the build too.
+    const child = spawn('bash', [BUILD_SCRIPT], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      signal: context.signal,
+    });
     child.stdout.pipe(context.stderr, { end: false });
     child.stderr.pipe(context.stderr, { end: false });
     child.on('close', resolve);
     child.on('error', () => resolve(null));
   });
+  if (context.signal.aborted) {
+    throw new SandbotError('SANDBOX_IMAGE_MISSING', 'the sandbox image build was interrupted');
+  }
   if (code !== 0) {
     throw new SandbotError(
       'SANDBOX_IMAGE_MISSING',
