@@ -68,6 +68,12 @@ interface Thread {
 }
 
 const TITLE_CHARS = 60;
+/**
+ * Bytes of files (uploads, plots, produced files, exports) the playground keeps in memory.
+ * Beyond it the oldest files are forgotten (their links answer 404), so a long-running bot
+ * cannot grow without bound; messages and text stay.
+ */
+export const FILE_BUDGET_BYTES = 512 * 1024 * 1024;
 
 /**
  * The playground's memory: threads, their messages and rendered answers, and every file
@@ -76,7 +82,14 @@ const TITLE_CHARS = 60;
  */
 export class ThreadStore {
   private readonly threads = new Map<string, Thread>();
+  /** Insertion order is age order, which is what eviction needs. */
   private readonly files = new Map<string, StoredFile>();
+  private fileBytes = 0;
+  private readonly fileBudgetBytes: number;
+
+  constructor(fileBudgetBytes = FILE_BUDGET_BYTES) {
+    this.fileBudgetBytes = fileBudgetBytes;
+  }
 
   create(): ThreadSummary {
     const now = Date.now();
@@ -122,7 +135,7 @@ export class ThreadStore {
   ): FileRef {
     const thread = this.thread(threadId);
     const stored: StoredFile = { id: randomUUID(), ...file };
-    this.files.set(stored.id, stored);
+    this.remember(stored);
     thread.uploads.add(stored.id);
     return refOf(stored);
   }
@@ -206,8 +219,18 @@ export class ThreadStore {
       sizeBytes: attachment.content.length,
       content: attachment.content,
     };
-    this.files.set(stored.id, stored);
+    this.remember(stored);
     return refOf(stored);
+  }
+
+  private remember(file: StoredFile): void {
+    this.files.set(file.id, file);
+    this.fileBytes += file.content?.length ?? 0;
+    for (const [id, old] of this.files) {
+      if (this.fileBytes <= this.fileBudgetBytes || id === file.id) break;
+      this.files.delete(id);
+      this.fileBytes -= old.content?.length ?? 0;
+    }
   }
 
   private thread(threadId: string): Thread {
