@@ -47,10 +47,14 @@ export class ChannelReply implements ThreadReply {
   async reply(reply: Reply): Promise<void> {
     await this.live.close();
     const { channel, maxFileBytes } = this.options;
-    await postRendered(renderReply(reply, renderLimits(maxFileBytes)), (message) =>
-      channel.send(message),
-    );
-    await this.closeStatus();
+    try {
+      await postRendered(renderReply(reply, renderLimits(maxFileBytes)), (message) =>
+        channel.send(message),
+      );
+    } finally {
+      // Even when posting failed, the Stop button of a finished turn must go.
+      await this.closeStatus();
+    }
   }
 
   private async show(text: string): Promise<void> {

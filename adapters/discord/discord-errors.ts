@@ -1,4 +1,4 @@
-import { DiscordAPIError, RESTJSONErrorCodes } from 'discord.js';
+import { DiscordAPIError, HTTPError, RESTJSONErrorCodes } from 'discord.js';
 
 /**
  * Discord's refusals that users should hear about, told apart by Discord's stable error
@@ -21,10 +21,12 @@ export function refusalOf(error: unknown): Refusal | undefined {
  * its stack.
  */
 export function errorFields(error: unknown): { detail: string } | { err: unknown } {
-  if (!(error instanceof DiscordAPIError)) return { err: error };
+  // HTTPError (5xx) carries the same URL, and the request body with the files' bytes.
+  if (!(error instanceof DiscordAPIError) && !(error instanceof HTTPError)) return { err: error };
   const url = error.url.replace(/\/(interactions|webhooks)\/(\d+)\/[^/?]+/, '/$1/$2/…');
+  const code = error instanceof DiscordAPIError ? ` ${String(error.code)}` : '';
   return {
-    detail: `${error.method.toUpperCase()} ${url}: ${error.status} ${String(error.code)} ${error.message}`,
+    detail: `${error.method.toUpperCase()} ${url}: ${error.status}${code} ${error.message}`,
   };
 }
 

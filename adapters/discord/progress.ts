@@ -21,6 +21,10 @@ export function discordLiveProgress(
  * heading (its first line) says the turn is over, and the Stop button goes.
  */
 export function finishedStatus(shown: string): string {
+  const heading = '✅ Finished: the answer is below.';
   const rest = shown.split('\n').slice(1).join('\n');
-  return `✅ Finished: the answer is below.${rest === '' ? '' : `\n${rest}`}`;
+  // The longer heading must not push a full status message over Discord's limit; without
+  // the old body it still says the turn is over.
+  if (rest === '' || heading.length + 1 + rest.length > MAX_MESSAGE_CHARS) return heading;
+  return `${heading}\n${rest}`;
 }

@@ -84,7 +84,10 @@ function convertFormatting(text: string): string {
   const links: string[] = [];
   out = out.replace(
     /!?\[([^\]\n]*)\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g,
-    (_match, label: string, url: string) => {
+    (match: string, label: string, url: string) => {
+      // Only web and mail links become <url|label>: `<!channel|x>` or `<@U123|x>` would
+      // ping people, and model output (maybe steered by an uploaded file) must never do that.
+      if (!/^(https?:\/\/|mailto:)/i.test(url)) return match;
       const link = `<${escapeMrkdwn(url).replace(/\|/g, '%7C')}|${escapeMrkdwn(label || url)}>`;
       links.push(link);
       return `${LINK_MARK}${links.length - 1}${LINK_MARK}`;

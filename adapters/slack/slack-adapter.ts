@@ -4,6 +4,7 @@ import { SandbotError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logging/logger.ts';
 import { createAssistantPane } from './assistant-pane.ts';
 import { boltLogger } from './bolt-logger.ts';
+import { EditBudget } from './edit-budget.ts';
 import { createHttpReceiver, httpEventsRoute } from './http-events.ts';
 import { registerMessageEvents } from './message-events.ts';
 import { slackErrorCode } from './slack-errors.ts';
@@ -53,6 +54,8 @@ export class SlackAdapter implements ChatAdapter {
       clientOptions: {
         ...(apiUrl === undefined ? {} : { slackApiUrl: apiUrl }),
         retryConfig: { ...WEB_API_RETRY },
+        // The WebClient waits forever by default; a hung call would stall a thread's answer.
+        timeout: 120_000,
       },
       // auth.test runs in start(), so a bad token fails start-up with a clear error.
       deferInitialization: true,
@@ -125,6 +128,7 @@ export class SlackAdapter implements ChatAdapter {
       files,
       names: new UserNames(this.logger),
       statusDelayMs,
+      edits: new EditBudget(),
       logger: this.logger,
     });
     const allowBotMessages = config.allowBotMessages;

@@ -2,6 +2,9 @@ import type { InboundAttachment } from '../../src/conversation/conversation.ts';
 import { SandbotError } from '../../src/errors.ts';
 import type { SlackFile } from './slack-message.ts';
 
+/** Longest a download of one attachment may take (Discord's adapter uses the same). */
+const DOWNLOAD_TIMEOUT_MS = 120_000;
+
 export interface SlackFileDownloaderOptions {
   /** The bot token: Slack serves `url_private_download` only with it. */
   readonly botToken: string;
@@ -44,8 +47,10 @@ export class SlackFileDownloader {
         `${name} is served from ${target.host}, not Slack; I do not send my token there`,
       );
     }
+    // A stalled download would hold the thread's turn (and its Stop) for good.
     const response = await fetch(target, {
       headers: { authorization: `Bearer ${this.options.botToken}` },
+      signal: AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS),
     });
     const type = response.headers.get('content-type') ?? '';
     // Without a valid token Slack answers with its sign-in page instead of the file.

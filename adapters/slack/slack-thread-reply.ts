@@ -12,6 +12,7 @@ import {
   WORKING_REACTION,
 } from './slack-limits.ts';
 import type { SlackPlace } from './slack-place.ts';
+import type { EditBudget } from './edit-budget.ts';
 import { StatusMessage } from './status-message.ts';
 
 /** How the bot shows at once that it took a message. */
@@ -34,6 +35,7 @@ export interface SlackThreadReplyOptions {
   readonly acknowledgement: Acknowledgement;
   /** See STATUS_DELAY_MS; 0 shows the status message with the first progress. */
   readonly statusDelayMs: number;
+  readonly edits: EditBudget;
   readonly logger: Logger;
   /** mrkdwn put before the answer, e.g. who ran a slash command (Slack does not show it). */
   readonly heading?: string;
@@ -59,6 +61,7 @@ export class SlackThreadReply implements ThreadReply {
       place: options.place,
       sessionKey: options.sessionKey,
       delayMs: options.statusDelayMs,
+      edits: options.edits,
       logger: options.logger,
     });
     this.live = new LiveProgress({

@@ -1,5 +1,6 @@
 import type { types, webApi } from '@slack/bolt';
 import type { Logger } from '../../src/logging/logger.ts';
+import type { EditBudget } from './edit-budget.ts';
 import { clampMrkdwn, markdownToMrkdwn } from './mrkdwn.ts';
 import { SECTION_TEXT_LIMIT, STOP_ACTION_ID } from './slack-limits.ts';
 import { slackErrorCode } from './slack-errors.ts';
@@ -12,6 +13,8 @@ export interface StatusMessageOptions {
   readonly sessionKey: string;
   /** How long a turn runs before the message appears (see STATUS_DELAY_MS). */
   readonly delayMs: number;
+  /** The workspace's chat.update budget, shared by every status message. */
+  readonly edits: EditBudget;
   readonly logger: Logger;
 }
 
@@ -42,6 +45,7 @@ export class StatusMessage {
       this.ts = posted.ts;
       return;
     }
+    if (!this.options.edits.take()) return;
     await client.chat.update({ channel: place.channel, ts: this.ts, text, blocks });
   }
 

@@ -1,6 +1,7 @@
 import type { webApi } from '@slack/bolt';
 import type { Conversation, InboundMessage } from '../../src/conversation/conversation.ts';
 import type { DeliveryGuard } from '../../src/conversation/delivery-guard.ts';
+import type { EditBudget } from './edit-budget.ts';
 import { TurnQueue } from '../../src/conversation/turn-queue.ts';
 import type { Logger } from '../../src/logging/logger.ts';
 import { plainTextFromSlack } from './inbound-text.ts';
@@ -19,6 +20,8 @@ export interface TurnStarterOptions {
   readonly files: SlackFileDownloader;
   readonly names: UserNames;
   readonly statusDelayMs: number;
+  /** chat.update budget of the workspace, shared by all status messages. */
+  readonly edits: EditBudget;
   readonly logger: Logger;
 }
 
@@ -85,6 +88,7 @@ export class TurnStarter {
           ? { kind: 'reaction', ts: message.ts }
           : { kind: 'assistant', setStatus: turn.setAssistantStatus, ts: message.ts },
       statusDelayMs: this.options.statusDelayMs,
+      edits: this.options.edits,
       logger: this.options.logger,
     });
     thread.acknowledge();
@@ -114,6 +118,7 @@ export class TurnStarter {
       acknowledgement: { kind: 'none' },
       // Nothing else shows that a slash command was taken.
       statusDelayMs: 0,
+      edits: this.options.edits,
       logger: this.options.logger,
       ...turn.reply,
     });
