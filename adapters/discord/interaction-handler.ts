@@ -1,3 +1,4 @@
+import { isFirstDelivery } from '../../src/conversation/delivery-guard.ts';
 import { MessageFlags, type Interaction } from 'discord.js';
 import type { AdapterContext } from '../../src/conversation/chat-adapter.ts';
 import { InteractionReply, type AnsweredInteraction } from './interaction-reply.ts';
@@ -16,7 +17,8 @@ export function createInteractionHandler(
   context: AdapterContext,
 ): (interaction: Interaction) => Promise<void> {
   return async (interaction) => {
-    if (!(await context.deliveries.firstDelivery(`discord:interaction:${interaction.id}`))) return;
+    const id = `discord:interaction:${interaction.id}`;
+    if (!(await isFirstDelivery(context.deliveries, id, context.logger))) return;
     const logger = context.logger.child({ interaction: interaction.id });
     let text: string;
     let mode: 'deferred-reply' | 'follow-up' = 'deferred-reply';

@@ -1,3 +1,4 @@
+import { isFirstDelivery } from '../../src/conversation/delivery-guard.ts';
 import type { Client, Message, SendableChannels } from 'discord.js';
 import type { AdapterContext } from '../../src/conversation/chat-adapter.ts';
 import { ChannelReply } from './channel-reply.ts';
@@ -22,7 +23,8 @@ export function createMessageHandler(
     const botId = client.user.id;
     const route = await routeOf(message, botId, context);
     if (route === 'ignore') return;
-    if (!(await context.deliveries.firstDelivery(`discord:message:${message.id}`))) return;
+    const id = `discord:message:${message.id}`;
+    if (!(await isFirstDelivery(context.deliveries, id, context.logger))) return;
     const logger = context.logger.child({ message: message.id });
     const inbound = inboundMessage(message, botId);
 

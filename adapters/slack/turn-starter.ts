@@ -1,6 +1,6 @@
 import type { webApi } from '@slack/bolt';
 import type { Conversation, InboundMessage } from '../../src/conversation/conversation.ts';
-import type { DeliveryGuard } from '../../src/conversation/delivery-guard.ts';
+import { isFirstDelivery, type DeliveryGuard } from '../../src/conversation/delivery-guard.ts';
 import type { EditBudget } from './edit-budget.ts';
 import { TurnQueue } from '../../src/conversation/turn-queue.ts';
 import type { Logger } from '../../src/logging/logger.ts';
@@ -138,13 +138,7 @@ export class TurnStarter {
     return this.started.has(sessionKey) || (await this.options.conversation.hasSession(sessionKey));
   }
 
-  private async firstDelivery(id: string): Promise<boolean> {
-    try {
-      return await this.options.deliveries.firstDelivery(id);
-    } catch (error) {
-      // Better to answer twice than never when the guard's store is down.
-      this.options.logger.warn({ err: error }, 'delivery guard unavailable');
-      return true;
-    }
+  private firstDelivery(id: string): Promise<boolean> {
+    return isFirstDelivery(this.options.deliveries, id, this.options.logger);
   }
 }

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { Logger } from '../logging/logger.ts';
 
 /**
  * Remembers platform event ids for a while so a redelivered event is handled once. With
@@ -53,5 +54,22 @@ export class RedisDeliveryGuard implements DeliveryGuard {
       'NX',
     );
     return set === 'OK';
+  }
+}
+
+/**
+ * `guard.firstDelivery(id)`, failing open: when the guard's store (Redis) is down, answering
+ * an event twice is better than never answering it.
+ */
+export async function isFirstDelivery(
+  guard: DeliveryGuard,
+  id: string,
+  logger: Logger,
+): Promise<boolean> {
+  try {
+    return await guard.firstDelivery(id);
+  } catch (error) {
+    logger.warn({ err: error }, 'delivery guard unavailable; handling the event anyway');
+    return true;
   }
 }

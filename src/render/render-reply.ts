@@ -14,7 +14,8 @@ export interface RenderLimits {
   readonly maxMessages: number;
   /** Most attachments on one message, e.g. Discord 10. */
   readonly maxFilesPerMessage: number;
-  /** Largest attachment, e.g. the Discord guild's upload limit. */
+  /** Largest attachment, and largest total of one message's attachments, e.g. the Discord
+   *  guild's upload limit (Discord applies it to the whole request). */
   readonly maxFileBytes: number;
 }
 
@@ -65,7 +66,7 @@ export function renderReply(reply: Reply, limits: RenderLimits): RenderedMessage
     attachments.push({ name: 'reply.md', content: full, mime: 'text/markdown' });
   }
 
-  const groups = groupsOf(attachments, limits.maxFilesPerMessage);
+  const groups = groupsOf(attachments, limits.maxFilesPerMessage, limits.maxFileBytes);
   const lastText = chunks.pop();
   const messages: RenderedMessage[] = chunks.map((text) => ({ text, attachments: [] }));
   if (lastText !== undefined) messages.push({ text: lastText, attachments: groups.shift() ?? [] });
@@ -247,8 +248,28 @@ function safeCut(text: string, at: number): number {
   return code >= 0xd800 && code <= 0xdbff ? at - 1 : at;
 }
 
-function groupsOf<T>(items: readonly T[], size: number): T[][] {
-  const groups: T[][] = [];
-  for (let i = 0; i < items.length; i += size) groups.push(items.slice(i, i + size));
+/**
+ * Attachments in posting order, at most `size` per message and at most `maxBytes` together:
+ * platforms such as Discord apply the upload limit to the whole request, not to each file.
+ */
+function groupsOf(
+  items: readonly ReplyAttachment[],
+  size: number,
+  maxBytes: number,
+): ReplyAttachment[][] {
+  const groups: ReplyAttachment[][] = [];
+  let current: ReplyAttachment[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const length = item.content.length;
+    if (current.length > 0 && (current.length >= size || bytes + length > maxBytes)) {
+      groups.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += length;
+  }
+  if (current.length > 0) groups.push(current);
   return groups;
 }

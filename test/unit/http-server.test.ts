@@ -2,7 +2,7 @@ import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpServer } from '../../src/http/http-server.ts';
 import { createLogger } from '../../src/logging/logger.ts';
-import { MemoryDeliveryGuard } from '../../src/conversation/delivery-guard.ts';
+import { isFirstDelivery, MemoryDeliveryGuard } from '../../src/conversation/delivery-guard.ts';
 
 describe('the bot HTTP server', () => {
   let server: HttpServer | undefined;
@@ -57,5 +57,13 @@ describe('the memory delivery guard', () => {
     expect(await guard.firstDelivery('b')).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, 60));
     expect(await guard.firstDelivery('a')).toBe(true);
+  });
+});
+
+describe('isFirstDelivery', () => {
+  it('fails open: with the guard down an event is handled rather than lost', async () => {
+    const down = { firstDelivery: () => Promise.reject(new Error('redis down')) };
+    const logger = createLogger({ level: 'silent', format: 'json' });
+    expect(await isFirstDelivery(down, 'x', logger)).toBe(true);
   });
 });

@@ -131,6 +131,18 @@ describe('renderReply sections and attachments', () => {
     expect(messages.flatMap((m) => m.attachments)).toEqual(images);
   });
 
+  it('keeps the files of one message within the upload limit together', () => {
+    const images = [attachment('a.png', 6), attachment('b.png', 6), attachment('c.png', 3)];
+    const messages = renderReply(reply({ text: 'Plots:', images }), {
+      ...DISCORD,
+      maxFileBytes: 10,
+    });
+    expect(messages.map((m) => m.attachments.map((a) => a.name))).toEqual([
+      ['a.png'],
+      ['b.png', 'c.png'],
+    ]);
+  });
+
   it('puts images before files', () => {
     const files = [attachment('data.csv', 10, 'text/csv')];
     const images = [attachment('plot.png', 10)];
