@@ -48,6 +48,8 @@ export async function handleApi(
   if (route === 'GET /info') return info(deps, request, response);
   if (route === 'POST /login') return login(deps, request, response);
   if (!deps.guard.isAuthenticated(request)) {
+    // Every route that takes a token answers a wrong one as slowly as the login form does.
+    await sleep(FAILED_LOGIN_DELAY_MS);
     sendError(response, 401, 'the playground token is required');
     return;
   }

@@ -112,7 +112,8 @@ describe.skipIf(unavailable)('the web playground in a browser', () => {
       },
       {
         kind: 'text',
-        text: '**Revenue** rose from 3 to 5. <b>raw</b> [bad](javascript:alert(1)) [docs](https://example.com/docs)',
+        // Plus a quote nested thousands deep, which must neither break the page nor vanish.
+        text: `**Revenue** rose from 3 to 5. <b>raw</b> [bad](javascript:alert(1)) [docs](https://example.com/docs)\n\n${'> '.repeat(5000)}deep end`,
       },
     );
     await page.click('#new-thread');
@@ -133,6 +134,7 @@ describe.skipIf(unavailable)('the web playground in a browser', () => {
     expect(await answer.locator('.markdown b').count()).toBe(0);
     expect(await answer.locator('a[href^="javascript"]').count()).toBe(0);
     expect(await answer.locator('a[href="https://example.com/docs"]').count()).toBe(1);
+    expect(await answer.locator('.markdown .md-plain').textContent()).toContain('deep end');
 
     // The code that ran is there, collapsed, highlighted as Python.
     const code = answer.locator('details.code-ran');

@@ -432,9 +432,20 @@ const QUOTE = /^ {0,3}> ?(.*)$/;
 const LIST_ITEM = /^( {0,3})([-*+]|\d{1,9}[.)])(?:\s+(.*))?$/;
 const TABLE_RULE = /^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$/;
 
+/** Deeper lists and quotes are shown as plain text: a hostile answer must not blow the stack. */
+const MAX_NESTING = 12;
+
 function renderMarkdown(text) {
   const fragment = document.createDocumentFragment();
-  renderBlocks(text.replace(/\r\n?/g, '\n').split('\n'), fragment);
+  try {
+    renderBlocks(text.replace(/\r\n?/g, '\n').split('\n'), fragment, 0);
+  } catch {
+    // Whatever the renderer cannot handle is still readable, and never breaks the page.
+    const plain = el('p');
+    plain.className = 'md-plain';
+    plain.textContent = text;
+    return plain;
+  }
   return fragment;
 }
 
@@ -456,7 +467,14 @@ function isTableStart(line, next) {
   return line.includes('|') && next !== undefined && TABLE_RULE.test(next) && next.includes('-');
 }
 
-function renderBlocks(lines, parent) {
+function renderBlocks(lines, parent, depth) {
+  if (depth > MAX_NESTING) {
+    const plain = el('p');
+    plain.className = 'md-plain';
+    plain.textContent = lines.join('\n');
+    parent.append(plain);
+    return;
+  }
   let i = 0;
   while (i < lines.length) {
     const line = lines[i];
@@ -484,10 +502,10 @@ function renderBlocks(lines, parent) {
       const body = [];
       for (; i < lines.length && QUOTE.test(lines[i]); i += 1) body.push(QUOTE.exec(lines[i])[1]);
       const quote = el('blockquote');
-      renderBlocks(body, quote);
+      renderBlocks(body, quote, depth + 1);
       parent.append(quote);
     } else if ((match = LIST_ITEM.exec(line))) {
-      i = renderList(lines, i, match, parent);
+      i = renderList(lines, i, match, parent, depth);
     } else if (isTableStart(line, lines[i + 1])) {
       i = renderTable(lines, i, parent);
     } else {
@@ -512,7 +530,7 @@ function renderBlocks(lines, parent) {
 }
 
 /** Items with their indented continuation lines, each rendered as blocks (nesting included). */
-function renderList(lines, start, first, parent) {
+function renderList(lines, start, first, parent, depth) {
   const ordered = /\d/.test(first[2]);
   const list = el(ordered ? 'ol' : 'ul');
   if (ordered && parseInt(first[2], 10) !== 1)
@@ -537,7 +555,7 @@ function renderList(lines, start, first, parent) {
       } else break;
     }
     const item = el('li');
-    renderBlocks(body, item);
+    renderBlocks(body, item, depth + 1);
     list.append(item);
     // A blank line between items keeps the list going.
     if (
