@@ -17,8 +17,10 @@ const NOT_IN_CHANNEL =
 export function registerSlashCommand(app: App, turns: TurnStarter, logger: Logger): void {
   // Any command name: a workspace may rename /sandbot in the manifest (e.g. /sandbot-dev).
   app.command(/.*/, async ({ command, ack, client, respond, context }) => {
-    await ack();
     const text = plainTextFromSlack(command.text, context.botUserId) || 'help';
+    // Slack shows nothing for a command until its answer; this line (seen only by the
+    // person who asked) is the visible progress within a second.
+    await ack({ response_type: 'ephemeral', text: `⏳ Working on \`${command.command}\`…` });
     const team = context.teamId ?? command.team_id;
     // One line of what was asked: Slack shows nobody the command itself.
     const firstLine = text.split('\n')[0] ?? '';

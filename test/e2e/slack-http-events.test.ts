@@ -174,6 +174,8 @@ describe.skipIf(services.sandboxImage === undefined)('Slack over HTTP events', (
     });
     const answer = await postSigned(bot.eventsUrl, commandBody(fields), signed());
     expect(answer.status).toBe(200);
+    // Visible at once to the person who asked (Slack shows the ack's text ephemerally).
+    expect(answer.body).toContain('Working on');
     // The acknowledgement did not wait for the two-second cell.
     // (The status message may already show the code, so look for the answer's form only.)
     expect(bot.messagesIn(channel, undefined).some((m) => /```\nslept\n```/.test(m.text))).toBe(
