@@ -2,6 +2,7 @@ import { isFirstDelivery } from '../../src/conversation/delivery-guard.ts';
 import type { Client, Message, SendableChannels } from 'discord.js';
 import type { AdapterContext } from '../../src/conversation/chat-adapter.ts';
 import { ChannelReply } from './channel-reply.ts';
+import { errorFields } from './discord-errors.ts';
 import { inboundMessage, threadName } from './inbound-message.ts';
 import { sessionKeyOf } from './session-keys.ts';
 import { openThread, type OpenedPlace } from './thread-opener.ts';
@@ -30,6 +31,18 @@ export function createMessageHandler(
 
     let place: OpenedPlace;
     if (route === 'open-thread' && message.inGuild()) {
+      // Refuse before opening a thread: no thread per refused mention.
+      const decision = context.conversation.admits(
+        'discord',
+        { channel: message.channelId, workspace: message.guildId },
+        message.author.id,
+      );
+      if (!decision.allowed) {
+        await message.reply(decision.reply).catch((error: unknown) => {
+          logger.warn(errorFields(error), 'could not send the refusal');
+        });
+        return;
+      }
       place = await openThread(message, threadName(inbound), logger);
     } else if (message.channel.isSendable()) {
       place = { channel: message.channel };

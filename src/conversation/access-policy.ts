@@ -24,7 +24,19 @@ export class AccessPolicy {
     userId: string,
     place: { readonly channel: string; readonly workspace: string },
   ): AccessDecision {
-    const { allowedUsers, allowedChannels, userRatePerMinute } = this.policy;
+    const listed = this.allowlisted(platform, userId, place);
+    if (!listed.allowed) return listed;
+    return this.withinRate(platform, userId);
+  }
+
+  /** The allowlists alone, counting nothing: for adapters that must decide before they
+   *  create something on the platform (Discord opens a thread for a mention). */
+  allowlisted(
+    platform: string,
+    userId: string,
+    place: { readonly channel: string; readonly workspace: string },
+  ): AccessDecision {
+    const { allowedUsers, allowedChannels } = this.policy;
     if (
       allowedChannels !== undefined &&
       !allowedChannels.includes(`${platform}:${place.channel}`) &&
@@ -43,6 +55,11 @@ export class AccessPolicy {
           'Sorry, I can only work for people on my allowlist. Ask an admin to add you to ALLOWED_USERS.',
       };
     }
+    return { allowed: true };
+  }
+
+  private withinRate(platform: string, userId: string): AccessDecision {
+    const { userRatePerMinute } = this.policy;
     if (userRatePerMinute > 0) {
       const key = `${platform}:${userId}`;
       const now = this.now();

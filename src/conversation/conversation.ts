@@ -17,7 +17,7 @@ import {
   type SessionStore,
 } from '../sessions/session-store.ts';
 import { mimeFromName } from '../util/mime.ts';
-import type { AccessPolicy } from './access-policy.ts';
+import type { AccessDecision, AccessPolicy } from './access-policy.ts';
 import { safeUniqueName } from './file-names.ts';
 import { HELP_TEXT, NO_MODEL_TEXT, RUN_USAGE_TEXT } from './help-text.ts';
 import { parseMessage } from './parse-message.ts';
@@ -72,6 +72,19 @@ export class Conversation {
     // A first turn still running has not saved its session yet, but the thread is live.
     if (this.turns.pending(sessionKey) > 0) return true;
     return (await this.options.sessions.load(sessionKey)) !== undefined;
+  }
+
+  /**
+   * Whether the allowlists let this person use the bot in this place, counting nothing: for
+   * adapters that must decide before creating something (Discord opens a thread for a
+   * mention). `handle` checks again, the rate limit included.
+   */
+  admits(
+    platform: string,
+    place: { readonly channel: string; readonly workspace: string },
+    userId: string,
+  ): AccessDecision {
+    return this.options.policy.allowlisted(platform, userId, place);
   }
 
   async handle(message: InboundMessage, thread: ThreadReply): Promise<void> {

@@ -109,10 +109,14 @@ describe.skipIf(services.sandboxImage === undefined)(
         author: ana,
         content: `<@${discord.bot.id}> run print("should not run")`,
       });
-      const refusal = await botMessageMatching(discord, posted.id, /not enabled in this channel/);
+      // Answered in the channel, before any thread is opened for a refused mention.
+      const refusal = await botMessageMatching(discord, elsewhere, /not enabled in this channel/);
       expect(refusal.content).toContain('ALLOWED_CHANNELS');
-      const said = discord.messages(posted.id).filter((m) => m.authorId === discord.bot.id);
+      const said = discord.messages(elsewhere).filter((m) => m.authorId === discord.bot.id);
       expect(said.map((m) => m.content)).toEqual([refusal.content]);
+      expect(discord.requests.some((r) => r.path.includes(`/messages/${posted.id}/threads`))).toBe(
+        false,
+      );
     });
 
     it('stops cleanly: the gateway session ends with a normal close', async () => {
