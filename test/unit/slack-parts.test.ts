@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { boltLogger } from '../../adapters/slack/bolt-logger.ts';
 import { EditBudget } from '../../adapters/slack/edit-budget.ts';
 import { markdownToMrkdwn } from '../../adapters/slack/mrkdwn.ts';
 
@@ -37,5 +39,19 @@ describe('the Slack edit budget', () => {
       false,
     ]);
     expect(budget.take(60_001)).toBe(true);
+  });
+});
+
+describe('the Bolt log bridge', () => {
+  it('never throws on what Bolt hands it, and formats nothing below the level', () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
+    const bolt = boltLogger(logger);
+    const circular: Record<string, unknown> = {};
+    circular['self'] = circular;
+    expect(() => bolt.info('socket', circular, new Error('boom'), undefined)).not.toThrow();
+    bolt.debug('not shown', circular);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('socket [object Object] boom undefined');
   });
 });
