@@ -18,6 +18,7 @@ import {
 } from '../sessions/session-store.ts';
 import { mimeFromName } from '../util/mime.ts';
 import type { AccessDecision, AccessPolicy } from './access-policy.ts';
+import type { ConversationMetrics } from './conversation-metrics.ts';
 import { safeUniqueName } from './file-names.ts';
 import { HELP_TEXT, NO_MODEL_TEXT, RUN_USAGE_TEXT } from './help-text.ts';
 import { parseMessage } from './parse-message.ts';
@@ -50,6 +51,8 @@ export interface ConversationOptions {
   readonly policy: AccessPolicy;
   readonly agent: Config['agent'];
   readonly logger: Logger;
+  /** Counts messages and times turns for /metrics; none in one-shot commands. */
+  readonly metrics?: ConversationMetrics;
 }
 
 /**
@@ -91,12 +94,16 @@ export class Conversation {
     const key = parseSessionKey(message.sessionKey);
     if (key === undefined) throw new Error(`malformed session key: ${message.sessionKey}`);
     const decision = this.options.policy.check(key.platform, message.author.id, key);
+    const metrics = this.options.metrics;
     if (!decision.allowed) {
+      metrics?.message(key.platform, 'refused', 'refused');
       await thread.reply(textReply(decision.reply));
       return;
     }
     const parsed = parseMessage(message.text);
+    const kind = parsed.kind === 'command' ? parsed.name : parsed.kind;
     if (parsed.kind === 'command' && parsed.name === 'stop') {
+      metrics?.message(key.platform, kind, 'stop');
       // Not queued: it must reach the turn that is running now.
       const turn = this.running.get(message.sessionKey);
       turn?.abort();
@@ -108,9 +115,13 @@ export class Conversation {
     await this.turns.run(message.sessionKey, async () => {
       const controller = new AbortController();
       this.running.set(message.sessionKey, controller);
+      const startedAt = performance.now();
       try {
         await thread.reply(await this.turn(message, parsed, thread, controller.signal));
+        metrics?.message(key.platform, kind, 'answered');
+        metrics?.turn(key.platform, kind, (performance.now() - startedAt) / 1000);
       } catch (error) {
+        metrics?.message(key.platform, kind, 'failed');
         const reference = randomUUID().slice(0, 8);
         this.options.logger.error(
           { err: error, reference, session: message.sessionKey },

@@ -1,3 +1,4 @@
+import type { Registry } from 'prom-client';
 import { createModelClient } from '../agent/model-client.ts';
 import type { BlobStore } from '../blobs/blob-store.ts';
 import { MemoryBlobStore } from '../blobs/memory-blob-store.ts';
@@ -5,6 +6,7 @@ import { RedisBlobStore } from '../blobs/redis-blob-store.ts';
 import type { Config } from '../config/config.ts';
 import { AccessPolicy } from '../conversation/access-policy.ts';
 import { Conversation } from '../conversation/conversation.ts';
+import { ConversationMetrics } from '../conversation/conversation-metrics.ts';
 import {
   MemoryDeliveryGuard,
   RedisDeliveryGuard,
@@ -45,6 +47,8 @@ export async function buildCore(
     /** Names the in-process worker's containers (embedded mode). A long-running bot keeps one
      *  id so it removes its leftovers at start; a one-shot command uses its own. */
     readonly embeddedWorkerId?: string;
+    /** Where the conversation's metrics go (the bot's /metrics); none when unset. */
+    readonly metrics?: Registry;
   } = {},
 ): Promise<Core> {
   const model = createModelClient(config.openai);
@@ -55,6 +59,7 @@ export async function buildCore(
     agent: config.agent,
     logger,
     model: modelOption,
+    ...(options.metrics === undefined ? {} : { metrics: new ConversationMetrics(options.metrics) }),
   };
 
   if (config.redisUrl !== undefined) {

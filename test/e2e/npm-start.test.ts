@@ -84,6 +84,15 @@ describe.skipIf(services.sandboxImage === undefined)('npm start in a fresh check
     expect((await answers(id, 1))[0]).toBe('```\n42\n```');
     await api('POST', `api/threads/${id}/messages`, { text: 'plot my data', uploads: [] });
     expect((await answers(id, 2))[1]).toMatch(/OPENAI_API_KEY.*OPENAI_BASE_URL/s);
+    // The same server tells a monitor it is healthy and what it has done.
+    expect((await fetch(`${url}healthz`)).status).toBe(200);
+    const metrics = await (await fetch(`${url}metrics`)).text();
+    expect(metrics).toContain(
+      'sandbot_messages_total{platform="web",kind="code",outcome="answered"} 1',
+    );
+    expect(metrics).toContain(
+      'sandbot_messages_total{platform="web",kind="chat",outcome="answered"} 1',
+    );
   });
 
   it('ends every process of the group on SIGTERM and leaves no container', async () => {

@@ -72,10 +72,13 @@ Exit status: 0 after Ctrl-C or SIGTERM; 69 when Docker or the sandbox image is m
     }
     if (config.redisUrl === undefined) await ensureSandboxImage(config, context, build);
 
-    const core = await buildCore(config, logger, { embeddedWorkerId: `bot-${config.worker.id}` });
-    let healthy = true;
     const metrics = new Registry();
     collectDefaultMetrics({ register: metrics, prefix: 'sandbot_bot_' });
+    const core = await buildCore(config, logger, {
+      embeddedWorkerId: `bot-${config.worker.id}`,
+      metrics,
+    });
+    let healthy = true;
     const http = new HttpServer({
       host: config.http.host,
       port: config.http.port,
