@@ -1,3 +1,4 @@
+import { chooseSurfaces, playgroundUnguarded } from '../config/surfaces.ts';
 import type { Config, ConfigProblem } from '../config/config.ts';
 import { errorMessage } from '../errors.ts';
 import { createRedis, readMaxmemoryPolicy } from '../redis/connection.ts';
@@ -183,4 +184,22 @@ function discordIdFromToken(token: string): string | undefined {
   const first = token.split('.')[0] ?? '';
   const decoded = Buffer.from(first, 'base64url').toString('utf8');
   return /^\d{17,20}$/.test(decoded) ? decoded : undefined;
+}
+
+export function checkPlayground(config: Config): CheckResult {
+  const where = `${config.http.host}:${config.http.port}`;
+  if (!chooseSurfaces(config).includes('web')) {
+    return info(
+      'playground',
+      `off (PLAYGROUND=${config.playground.mode}); /healthz and /metrics on ${where}`,
+    );
+  }
+  if (!playgroundUnguarded(config)) {
+    const guard = config.playground.token === undefined ? 'this machine only' : 'token required';
+    return ok('playground', `served on ${where} (${guard})`);
+  }
+  const fix = 'set PLAYGROUND_TOKEN (16+ random characters), or HTTP_HOST=127.0.0.1';
+  return config.playground.mode === 'on'
+    ? fail('playground', `PLAYGROUND=on would listen on ${where} with no token; start refuses`, fix)
+    : warn('playground', `would listen on ${where} with no token, so start skips it`, fix);
 }

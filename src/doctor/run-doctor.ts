@@ -8,6 +8,7 @@ import {
   checkImage,
   checkModel,
   checkNode,
+  checkPlayground,
   checkRedis,
   checkRuntime,
   checkSlack,
@@ -52,7 +53,12 @@ export async function runDoctor(deps: DoctorDeps): Promise<CheckResult[]> {
     });
   }
   results.push(...(await checkRedis(config.redisUrl)));
-  results.push(checkModel(config.openai), checkSlack(config.slack), checkDiscord(config.discord));
+  results.push(
+    checkModel(config.openai),
+    checkSlack(config.slack),
+    checkDiscord(config.discord),
+    checkPlayground(config),
+  );
   return results;
 }
 

@@ -2,7 +2,14 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
-import { checkDiscord, checkModel, checkNode, checkRuntime } from '../../src/doctor/checks.ts';
+import { parseConfig, type Config } from '../../src/config/config.ts';
+import {
+  checkDiscord,
+  checkModel,
+  checkNode,
+  checkPlayground,
+  checkRuntime,
+} from '../../src/doctor/checks.ts';
 import { runDoctor } from '../../src/doctor/run-doctor.ts';
 
 const run = promisify(execFile);
@@ -37,6 +44,25 @@ describe('sandbot doctor', () => {
     expect(results.find((r) => r.name === 'setting HTTP_PORT')).toMatchObject({ status: 'fail' });
     expect(results.find((r) => r.name === 'model')).toMatchObject({ status: 'ok' });
     expect(JSON.stringify(results)).not.toContain('sk-secret');
+  });
+
+  it('agrees with start about the playground off loopback', () => {
+    const config = (env: Record<string, string>): Config => {
+      const parsed = parseConfig(env);
+      if (!parsed.ok) throw new Error('bad test settings');
+      return parsed.config;
+    };
+    expect(checkPlayground(config({})).status).toBe('ok');
+    expect(checkPlayground(config({ HTTP_HOST: '0.0.0.0' }))).toMatchObject({
+      status: 'warn',
+      fix: expect.stringMatching(/PLAYGROUND_TOKEN/) as unknown,
+    });
+    expect(checkPlayground(config({ HTTP_HOST: '0.0.0.0', PLAYGROUND: 'on' })).status).toBe('fail');
+    const token = 'x'.repeat(24);
+    expect(checkPlayground(config({ HTTP_HOST: '0.0.0.0', PLAYGROUND_TOKEN: token })).status).toBe(
+      'ok',
+    );
+    expect(checkPlayground(config({ PLAYGROUND: 'off' })).status).toBe('info');
   });
 
   it('refuses a Node.js without type stripping', () => {

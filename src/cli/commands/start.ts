@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Config } from '../../config/config.ts';
+import { chooseSurfaces, playgroundUnguarded, type SurfaceName } from '../../config/surfaces.ts';
 import type {
   AdapterContext,
   AdapterFactory,
@@ -34,8 +35,7 @@ const ADAPTERS = {
   slack: async () => (await import('../../../adapters/slack/index.ts')).createSlackAdapter,
   discord: async () => (await import('../../../adapters/discord/index.ts')).createDiscordAdapter,
   web: async () => (await import('../../../adapters/web/index.ts')).createWebAdapter,
-} satisfies Record<string, () => Promise<AdapterFactory>>;
-type SurfaceName = keyof typeof ADAPTERS;
+} satisfies Record<SurfaceName, () => Promise<AdapterFactory>>;
 
 export const startCommand: Command = {
   name: 'start',
@@ -59,7 +59,7 @@ Exit status: 0 after Ctrl-C or SIGTERM; 69 when Docker or the sandbox image is m
     const logger = createLogger({ level: config.log.level, format: config.log.format });
 
     let surfaces = chooseSurfaces(config);
-    if (surfaces.includes('web') && !isLoopback(config.http.host) && !config.playground.token) {
+    if (surfaces.includes('web') && playgroundUnguarded(config)) {
       const problem = `the playground would listen on ${config.http.host}, reachable from other machines; set PLAYGROUND_TOKEN (16+ characters) or HTTP_HOST=127.0.0.1`;
       // Asked for explicitly: refuse. Merely the default (a container with no chat tokens
       // yet): run without it, so /healthz answers and a restart policy does not loop.
@@ -114,16 +114,6 @@ Exit status: 0 after Ctrl-C or SIGTERM; 69 when Docker or the sandbox image is m
   },
 };
 
-function chooseSurfaces(config: Config): SurfaceName[] {
-  const surfaces: SurfaceName[] = [];
-  if (config.slack.botToken !== undefined) surfaces.push('slack');
-  if (config.discord.token !== undefined) surfaces.push('discord');
-  const web =
-    config.playground.mode === 'on' || (config.playground.mode === 'auto' && surfaces.length === 0);
-  if (web) surfaces.push('web');
-  return surfaces;
-}
-
 function announce(surfaces: readonly SurfaceName[], url: string, config: Config): string {
   const lines = [`sandbot is running (${surfaces.join(', ') || 'no chat surface'}).`];
   if (surfaces.length === 0) {
@@ -140,10 +130,6 @@ function announce(surfaces: readonly SurfaceName[], url: string, config: Config)
   }
   lines.push('Ctrl-C stops it.');
   return `${lines.join('\n')}\n`;
-}
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 /**
