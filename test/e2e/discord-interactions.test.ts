@@ -1,7 +1,11 @@
 import { InteractionResponseType, type APIUser } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { FakeDiscord, FakeMessage } from '../fakes/fake-discord-server.ts';
-import { startDiscordHarness, type DiscordHarness } from '../fakes/fake-discord-harness.ts';
+import {
+  botMessageMatching,
+  startDiscordHarness,
+  type DiscordHarness,
+} from '../fakes/fake-discord-harness.ts';
 
 const services = inject('services');
 
@@ -21,14 +25,6 @@ function originalMatching(discord: FakeDiscord, interactionId: string, pattern: 
     const message = discord.messages(interaction.channelId).find((m) => m.id === id);
     return message !== undefined && pattern.test(message.content) ? message : undefined;
   });
-}
-
-function botMessageMatching(discord: FakeDiscord, channelId: string, pattern: RegExp) {
-  return discord.waitFor(`a bot message matching ${String(pattern)} in ${channelId}`, () =>
-    discord
-      .messages(channelId)
-      .find((m) => m.authorId === discord.bot.id && pattern.test(m.content)),
-  );
 }
 
 describe.skipIf(services.sandboxImage === undefined)(

@@ -1,17 +1,13 @@
 import { GatewayOpcodes, type APIUser } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { FakeDiscord } from '../fakes/fake-discord-server.ts';
-import { startDiscordHarness, type DiscordHarness } from '../fakes/fake-discord-harness.ts';
+import {
+  botMessageMatching,
+  startDiscordHarness,
+  type DiscordHarness,
+} from '../fakes/fake-discord-harness.ts';
 
 const services = inject('services');
-
-function botMessageMatching(discord: FakeDiscord, channelId: string, pattern: RegExp) {
-  return discord.waitFor(`a bot message matching ${String(pattern)} in ${channelId}`, () =>
-    discord
-      .messages(channelId)
-      .find((m) => m.authorId === discord.bot.id && pattern.test(m.content)),
-  );
-}
 
 describe.skipIf(services.sandboxImage === undefined)(
   'Discord: rate limits, gateway resume, allowlists, shutdown',

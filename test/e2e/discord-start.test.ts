@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { exited, waitForOutput } from '../support/start-process.ts';
 import { startFakeDiscord, type FakeDiscord } from '../fakes/fake-discord-server.ts';
 
 const services = inject('services');
@@ -42,14 +42,9 @@ describe.skipIf(services.sandboxImage === undefined)('sandbot start with DISCORD
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = once(child, 'exit');
     try {
       // The announcement comes once the adapter is ready.
-      while (!stdout.includes('sandbot is running (discord)')) {
-        const [event] = (await Promise.race([once(child.stdout, 'data'), exited])) as unknown[];
-        if (typeof event === 'number' || event === null)
-          throw new Error(`exited early:\n${stderr}`);
-      }
+      await waitForOutput(child, () => stdout, /sandbot is running \(discord\)/);
       const ana = discord.createUser('ana');
       const dm = discord.openDm(ana);
       discord.postMessage({ channelId: dm, author: ana, content: 'run print(2 ** 10)' });
@@ -61,7 +56,7 @@ describe.skipIf(services.sandboxImage === undefined)('sandbot start with DISCORD
     } finally {
       child.kill('SIGTERM');
     }
-    const [code] = (await exited) as [number | null];
+    const code = await exited(child);
     // No warning or error on the way, shutdown included (LOG_LEVEL=warn prints nothing else).
     expect(stderr).not.toMatch(/"level":[456]0/);
     expect(code).toBe(0);

@@ -16,13 +16,13 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { cp, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDockerClient } from '../../src/sandbox/docker-client.ts';
 import { LABEL } from '../../src/sandbox/labels.ts';
+import { announcedUrl, freePort } from '../support/start-process.ts';
 
 const services = inject('services');
 const REPO = process.cwd();
@@ -157,27 +157,4 @@ function groupAlive(pgid: number): boolean {
   } catch {
     return false;
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
-/** The URL from the `Playground: …` line, which `sandbot start` prints once it serves. */
-function announcedUrl(child: ChildProcess, output: () => string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const look = () => {
-      const found = /Playground: (\S+)/.exec(output())?.[1];
-      if (found === undefined) return;
-      child.stdout?.off('data', look);
-      resolve(found);
-    };
-    child.stdout?.on('data', look);
-    child.once('exit', (code) => reject(new Error(`npm start exited ${code}:\n${output()}`)));
-  });
 }

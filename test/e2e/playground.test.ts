@@ -6,13 +6,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDockerClient } from '../../src/sandbox/docker-client.ts';
 import { LABEL } from '../../src/sandbox/labels.ts';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/fake-openai-server.ts';
+import { announcedUrl, exited, freePort } from '../support/start-process.ts';
 
 const services = inject('services');
 const CHROMIUM = '/usr/bin/chromium';
@@ -243,34 +243,6 @@ describe.skipIf(unavailable)('the web playground in a browser', () => {
     expect(left).toEqual([]);
   });
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
-/** The URL from the `Playground: …` line `sandbot start` prints once it serves the page. */
-function announcedUrl(child: ChildProcess, output: () => string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const look = () => {
-      const found = /Playground: (\S+)/.exec(output())?.[1];
-      if (found === undefined) return;
-      child.stdout?.off('data', look);
-      resolve(found);
-    };
-    child.stdout?.on('data', look);
-    child.once('exit', (code) => reject(new Error(`sandbot start exited ${code}:\n${output()}`)));
-  });
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-}
 
 function isCi(): boolean {
   const ci = process.env.CI;

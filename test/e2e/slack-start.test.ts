@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { exited, waitForOutput } from '../support/start-process.ts';
 import { appMention } from '../fakes/fake-slack-payloads.ts';
 import { startFakeSlack, type FakeSlack } from '../fakes/fake-slack-server.ts';
 
@@ -43,14 +43,9 @@ describe.skipIf(services.sandboxImage === undefined)('sandbot start with SLACK_B
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = once(child, 'exit');
     try {
       // Announced once the adapter is connected; the playground stays off (a token is set).
-      while (!stdout.includes('sandbot is running (slack)')) {
-        const [event] = (await Promise.race([once(child.stdout, 'data'), exited])) as unknown[];
-        if (typeof event === 'number' || event === null)
-          throw new Error(`exited early:\n${stderr}`);
-      }
+      await waitForOutput(child, () => stdout, /sandbot is running \(slack\)/);
       expect(stdout).not.toContain('Playground:');
       const ts = slack.workspace.nextTs();
       await slack.sendEvent(
@@ -71,7 +66,7 @@ describe.skipIf(services.sandboxImage === undefined)('sandbot start with SLACK_B
     } finally {
       child.kill('SIGTERM');
     }
-    const [code] = (await exited) as [number | null];
+    const code = await exited(child);
     // No warning or error on the way, shutdown included (LOG_LEVEL=warn prints nothing else).
     expect(stderr).not.toMatch(/"level":[456]0/);
     expect(code).toBe(0);

@@ -89,3 +89,12 @@ export async function startDiscordHarness(options: DiscordHarnessOptions): Promi
     },
   };
 }
+
+/** Waits for a message by the bot in a channel whose text matches. */
+export function botMessageMatching(discord: FakeDiscord, channelId: string, pattern: RegExp) {
+  return discord.waitFor(`a bot message matching ${String(pattern)} in ${channelId}`, () =>
+    discord
+      .messages(channelId)
+      .find((m) => m.authorId === discord.bot.id && pattern.test(m.content)),
+  );
+}
