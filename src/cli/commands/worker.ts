@@ -1,8 +1,8 @@
 import { RedisBlobStore } from '../../blobs/redis-blob-store.ts';
 import { BullmqJobWorker } from '../../jobs/bullmq-job-worker.ts';
 import { BLOB_LIMITS } from '../../jobs/defaults.ts';
-import { startMetricsServer } from '../../jobs/metrics-server.ts';
 import { WorkerMetrics } from '../../jobs/worker-metrics.ts';
+import { HttpServer } from '../../http/http-server.ts';
 import { createLogger } from '../../logging/logger.ts';
 import { createRedis, readMaxmemoryPolicy } from '../../redis/connection.ts';
 import { createDockerClient, translateDockerError } from '../../sandbox/docker-client.ts';
@@ -106,15 +106,18 @@ queue keys; 69 when Docker or Redis is unreachable.`,
     await sweep();
     const sweeper = setInterval(() => void sweep(), SWEEP_EVERY_MS);
     let stopping = false;
+    // The same server as the bot's, with nothing mounted: /healthz and /metrics only.
     const server =
       config.worker.metricsPort === 0
         ? undefined
-        : await startMetricsServer(
-            metrics.registry,
-            config.http.host,
-            config.worker.metricsPort,
-            () => !stopping,
-          );
+        : new HttpServer({
+            host: config.http.host,
+            port: config.worker.metricsPort,
+            logger: log,
+            metrics: metrics.registry,
+            healthy: () => !stopping,
+          });
+    await server?.listen();
     log.info(
       { concurrency: config.worker.concurrency, metricsPort: config.worker.metricsPort },
       'worker ready',
@@ -136,7 +139,7 @@ queue keys; 69 when Docker or Redis is unreachable.`,
       await closed;
     }
     await manager.close();
-    server?.close();
+    await server?.close();
     redis.disconnect();
     log.info('worker stopped');
     return ExitCode.Ok;
