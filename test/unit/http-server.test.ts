@@ -1,5 +1,5 @@
 import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HttpServer } from '../../src/http/http-server.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { isFirstDelivery, MemoryDeliveryGuard } from '../../src/conversation/delivery-guard.ts';
@@ -50,12 +50,17 @@ describe('the bot HTTP server', () => {
 });
 
 describe('the memory delivery guard', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
   it('lets an id through once within the window, and again after it', async () => {
     const guard = new MemoryDeliveryGuard(50);
     expect(await guard.firstDelivery('a')).toBe(true);
     expect(await guard.firstDelivery('a')).toBe(false);
     expect(await guard.firstDelivery('b')).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    await vi.advanceTimersByTimeAsync(49);
+    expect(await guard.firstDelivery('a')).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
     expect(await guard.firstDelivery('a')).toBe(true);
   });
 });
