@@ -1,5 +1,6 @@
 import type { Reply, ReplyAttachment } from '../conversation/reply.ts';
 import { formatBytes } from '../sandbox/file-transfer.ts';
+import { parseMarkdown } from './markdown.ts';
 
 /**
  * One place that turns a finished turn into chat messages: every adapter supplies its limits
@@ -138,22 +139,55 @@ interface Fence {
   readonly closer: string;
 }
 
+/**
+ * The fenced blocks markdown-it finds, located in `body`. Only fences whose marker starts the
+ * line (as a reader of the raw text sees one) are reopened across messages; a fence behind a
+ * quote or list marker cannot be reopened by a bare marker line.
+ */
 function findFences(body: string): Fence[] {
+  const lines = lineSpans(body);
   const fences: Fence[] = [];
-  let open: { openStart: number; contentStart: number; opener: string; closer: string } | undefined;
-  for (const match of body.matchAll(/^ {0,3}(`{3,}|~{3,})(.*)$/gm)) {
-    const [line, marker = '', info = ''] = match;
-    if (open === undefined) {
-      if (marker.startsWith('`') && info.includes('`')) continue; // inline code, not a fence
-      const contentStart = Math.min(match.index + line.length + 1, body.length);
-      open = { openStart: match.index, contentStart, opener: marker + info.trim(), closer: marker };
-    } else if (marker.startsWith(open.closer) && info.trim() === '') {
-      fences.push({ ...open, closeStart: match.index, closeEnd: match.index + line.length });
-      open = undefined;
-    }
+  for (const token of parseMarkdown(body)) {
+    if (token.type !== 'fence' || token.map === null) continue;
+    const [first, end] = token.map;
+    const openLine = lines[first];
+    const opener = openLine && FENCE_LINE.exec(body.slice(openLine.start, openLine.end));
+    if (!openLine || !opener) continue;
+    const [, marker = '', info = ''] = opener;
+    const lastLine = end - 1 > first ? lines[end - 1] : undefined;
+    const closed =
+      lastLine !== undefined && isCloser(body.slice(lastLine.start, lastLine.end), marker);
+    fences.push({
+      openStart: openLine.start,
+      contentStart: lines[first + 1]?.start ?? body.length,
+      // An unclosed fence runs to the end, as a reader of the raw text would take it.
+      closeStart: closed ? lastLine.start : body.length,
+      closeEnd: closed ? lastLine.end : body.length,
+      opener: marker + info.trim(),
+      closer: marker,
+    });
   }
-  if (open) fences.push({ ...open, closeStart: body.length, closeEnd: body.length });
   return fences;
+}
+
+const FENCE_LINE = /^ {0,3}(`{3,}|~{3,})(.*)$/;
+
+function isCloser(line: string, marker: string): boolean {
+  const match = /^ {0,3}(`{3,}|~{3,})\s*$/.exec(line);
+  const closing = match?.[1] ?? '';
+  return closing[0] === marker[0] && closing.length >= marker.length;
+}
+
+/** Where each line of `body` starts and ends, counting line breaks as markdown-it does. */
+function lineSpans(body: string): { start: number; end: number }[] {
+  const spans: { start: number; end: number }[] = [];
+  let start = 0;
+  for (const match of body.matchAll(/\r\n?|\n/g)) {
+    spans.push({ start, end: match.index });
+    start = match.index + match[0].length;
+  }
+  spans.push({ start, end: body.length });
+  return spans;
 }
 
 /** The fence a message starting or ending at `at` would be inside of. */
