@@ -27,6 +27,36 @@ describe('Markdown to Slack mrkdwn', () => {
   it('keeps inline code verbatim, only escaped', () => {
     expect(markdownToMrkdwn('run `a < b and **c**`')).toBe('run `a &lt; b and **c**`');
   });
+
+  it('shows code blocks without their language tag, escaped', () => {
+    expect(markdownToMrkdwn('Output:\n\n```python\nprint("<x>" & 1)\n```')).toBe(
+      'Output:\n\n```\nprint("&lt;x&gt;" &amp; 1)\n```',
+    );
+    expect(markdownToMrkdwn('~~~\n```\n~~~')).toBe('```\n```\n```');
+  });
+
+  it('turns headings into bold lines and lists into bullets', () => {
+    expect(markdownToMrkdwn('## Result **now**\n\n- one\n- two\n  - *deep*\n\n3. three')).toBe(
+      '*Result now*\n\n• one\n• two\n   • _deep_\n\n3. three',
+    );
+  });
+
+  it('lines up a table in a monospaced block', () => {
+    expect(markdownToMrkdwn('| month | revenue |\n|---|--:|\n| 1 | 3 |')).toBe(
+      '```\nmonth | revenue\n------|--------\n1     | 3\n```',
+    );
+  });
+
+  it('links images and leaves other links, HTML and relative paths as text', () => {
+    expect(
+      markdownToMrkdwn('![plot](https://example.com/p.png) [data](/mnt/data/x.csv) <b>hi</b>'),
+    ).toBe('<https://example.com/p.png|plot> [data](/mnt/data/x.csv) &lt;b&gt;hi&lt;/b&gt;');
+  });
+
+  it('keeps text nested thousands deep, as text', () => {
+    const out = markdownToMrkdwn(`${'> '.repeat(5000)}deep end`);
+    expect(out).toMatch(/^> (&gt; )+deep end$/);
+  });
 });
 
 describe('the Slack edit budget', () => {
