@@ -1,0 +1,156 @@
+"""Output capture: threads drain the pipes behind fds 1 and 2 and forward what arrives as
+`stream` events of the current cell, within its budget.
+
+Sync markers are written into each pipe after a cell (and before a display) through the
+runner's private write end; a reader thread that meets one has forwarded everything before
+it, so events keep the order in which output was produced."""
+
+import codecs
+import os
+import sys
+import threading
+import time
+
+from .diagnostics import diag
+from .limits import SYNC_TIMEOUT_S
+
+SYNC_END = b"\x1e\x00"
+
+
+def new_sync_prefix():
+    """The random part keeps ordinary output from ever looking like a marker."""
+    return b"\x00\x1esandbot-sync-" + os.urandom(6).hex().encode() + b":"
+
+
+class Capture(threading.Thread):
+    """Drains one pipe (fd 1 or 2) and forwards what arrives as `stream` events."""
+
+    def __init__(self, read_fd, write_fd, name, frames, sync_prefix):
+        super().__init__(name="capture-" + name, daemon=True)
+        self.read_fd = read_fd
+        self.write_fd = write_fd
+        self.stream_name = name
+        self.frames = frames
+        self.sync_prefix = sync_prefix
+        self.decoder = None
+        self.decoder_cell = None
+        self.synced = threading.Condition()
+        self.synced_upto = 0
+        self.buffer = b""
+
+    def forward(self, data):
+        cell = self.frames.current_cell
+        if not data or cell is None:
+            return  # output of background work between cells has no cell to go to
+        if self.decoder_cell is not cell:
+            # A fresh incremental decoder per cell: a character split across two reads is
+            # joined, and a broken one becomes U+FFFD instead of an exception.
+            self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
+            self.decoder_cell = cell
+        allowed = cell.take(len(data))
+        if allowed:
+            self.send(cell, self.decoder.decode(data[:allowed]))
+
+    def finish_text(self):
+        """At a marker: a dangling partial character is shown as U+FFFD, not carried on."""
+        cell = self.decoder_cell
+        if cell is not None and cell is self.frames.current_cell:
+            self.send(cell, self.decoder.decode(b"", final=True))
+        self.decoder_cell = None
+
+    def send(self, cell, text):
+        if text:  # never after that cell's `done`: emit_for checks it is still current
+            event = {"type": "stream", "id": cell.id, "name": self.stream_name, "text": text}
+            self.frames.emit_for(cell, event)
+
+    def consume(self, chunk):
+        prefix = self.sync_prefix
+        data = self.buffer + chunk
+        self.buffer = b""
+        while data:
+            start = data.find(prefix)
+            if start == -1:
+                # Hold back a tail that may be the beginning of a marker split across reads.
+                keep = 0
+                for k in range(min(len(data), len(prefix) - 1), 0, -1):
+                    if data.endswith(prefix[:k]):
+                        keep = k
+                        break
+                self.forward(data[: len(data) - keep])
+                self.buffer = data[len(data) - keep:]
+                return
+            self.forward(data[:start])
+            end = data.find(SYNC_END, start + len(prefix))
+            if end == -1:
+                if len(data) - start > len(prefix) + 24:
+                    # Not one of our markers after all: pass the bytes on as output.
+                    self.forward(data[start:start + 1])
+                    data = data[start + 1:]
+                    continue
+                self.buffer = data[start:]  # the rest of the marker is still in the pipe
+                return
+            token = data[start + len(prefix):end]
+            data = data[end + len(SYNC_END):]
+            if token.isdigit():
+                self.finish_text()
+                with self.synced:
+                    self.synced_upto = max(self.synced_upto, int(token))
+                    self.synced.notify_all()
+
+    def run(self):
+        while True:
+            try:
+                chunk = os.read(self.read_fd, 256 * 1024)
+            except InterruptedError:
+                continue
+            except OSError as error:
+                diag("capture %s stopped: %s" % (self.stream_name, error))
+                return
+            if not chunk:
+                return
+            try:
+                self.consume(chunk)
+            except Exception as error:  # never die: a dead reader would block user code
+                self.buffer = b""
+                diag("capture %s: %r" % (self.stream_name, error))
+
+    def wait_for(self, number, timeout):
+        with self.synced:
+            return self.synced.wait_for(lambda: self.synced_upto >= number, timeout)
+
+
+class OutputSync:
+    """Waits until everything written to fds 1 and 2 so far has been forwarded."""
+
+    def __init__(self, captures, writers, timeout_s=SYNC_TIMEOUT_S):
+        self.captures = captures
+        self.writers = writers  # the runner's own sys.stdout and sys.stderr
+        self.timeout_s = timeout_s
+        self.counter = 0
+
+    def start(self):
+        for capture in self.captures:
+            capture.start()
+        return self
+
+    def sync(self):
+        # User code may have replaced sys.stdout: flush ours and theirs.
+        writers = (*self.writers, sys.stdout, sys.stderr)
+        for writer in {id(w): w for w in writers}.values():
+            try:
+                writer.flush()
+            except Exception:  # or closed it
+                pass
+        self.counter += 1
+        waiting = []
+        for capture in self.captures:
+            marker = capture.sync_prefix + str(self.counter).encode() + SYNC_END
+            try:
+                os.write(capture.write_fd, marker)  # < PIPE_BUF: atomic among other writers
+                waiting.append(capture)
+            except OSError as error:
+                diag("could not sync %s: %s" % (capture.stream_name, error))
+        deadline = time.monotonic() + self.timeout_s
+        for capture in waiting:
+            if not capture.wait_for(self.counter, max(0.0, deadline - time.monotonic())):
+                diag("output sync timed out on " + capture.stream_name)

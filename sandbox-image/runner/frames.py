@@ -1,0 +1,83 @@
+"""Protocol frames: one JSON object per line on the private protocol descriptor."""
+
+import json
+import math
+import os
+import threading
+
+from .diagnostics import diag
+
+
+def plain(value, depth=0):
+    """A JSON-safe copy of `value`: strings for unknown types, null for NaN and infinities."""
+    if depth > 20:
+        return None
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, dict):
+        return {str(k): plain(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v, depth + 1) for v in value]
+    return str(value)
+
+
+def encode(event):
+    # ASCII-only JSON: no character, not even U+2028, can break the line framing.
+    try:
+        text = json.dumps(event, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError):
+        text = json.dumps(plain(event), ensure_ascii=True, separators=(",", ":"))
+    return (text + "\n").encode("ascii")
+
+
+class FrameWriter:
+    """The only writer of frames. It also holds the cell whose events may be sent: that
+    cell is set and cleared under the same lock as every write, so no event of a cell can
+    follow its `done`, whichever thread (capture, user code) sends it."""
+
+    def __init__(self, fd):
+        self.fd = fd
+        self.pid = os.getpid()
+        self.lock = threading.Lock()
+        self.current_cell = None
+
+    def in_runner(self):
+        """False in a forked child of user code (multiprocessing), which never speaks the
+        protocol."""
+        return os.getpid() == self.pid
+
+    def write(self, event):
+        """Writes one frame; the caller holds `lock`."""
+        if not self.in_runner():
+            return
+        view = memoryview(encode(event))
+        while view:
+            try:
+                written = os.write(self.fd, view)
+            except BrokenPipeError:
+                # The worker is gone and nobody will ever read another frame.
+                diag("stdout closed; exiting")
+                os._exit(0)
+            view = view[written:]
+
+    def emit(self, event):
+        with self.lock:
+            self.write(event)
+
+    def emit_for(self, cell, event):
+        """Sends an event of `cell`, unless that cell is no longer the current one."""
+        with self.lock:
+            if cell is self.current_cell:
+                self.write(event)
+
+    def open_cell(self, cell):
+        with self.lock:
+            self.current_cell = cell
+
+    def close_cell(self, done_event):
+        """Sends `done` as the last event of the current cell."""
+        with self.lock:
+            self.current_cell = None
+            self.write(done_event)

@@ -1,0 +1,16 @@
+"""Bounds and defaults of the runner, in one place (docs/sandbox-protocol.md and
+sandbox-image/README.md describe what they mean for a client)."""
+
+DATA_DIR = "/mnt/data"
+DEFAULT_OUTPUT_LIMIT = 1024 * 1024
+# How long to wait for the reader threads to confirm they drained a pipe. Normally well
+# under a millisecond; the bound only matters when the worker stops reading our stdout.
+SYNC_TIMEOUT_S = 2.0
+# Bounds of the /mnt/data walk after every cell: it must stay cheap whatever a cell did.
+MAX_SCAN_ENTRIES = 1000
+MAX_SCAN_DEPTH = 8
+# The worker refuses frames above 64 Mi characters; stay well below with one display.
+MAX_DISPLAY_CHARS = 32 * 1024 * 1024
+MAX_TRACEBACK_CHARS = 100_000
+MAX_REQUEST_BYTES = 64 * 1024 * 1024
+IDLE_TRIM_S = 1.0

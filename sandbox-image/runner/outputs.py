@@ -1,0 +1,49 @@
+"""Rich output and errors of the current cell, as `display` and `error` events."""
+
+from .bundles import cap_bundle, clean_bundle
+from .frames import plain
+from .interrupts import protected
+from .limits import MAX_DISPLAY_CHARS, MAX_TRACEBACK_CHARS
+
+
+class Outputs:
+    def __init__(self, frames, output_sync, max_display_chars=MAX_DISPLAY_CHARS):
+        self.frames = frames
+        self.output_sync = output_sync
+        self.max_display_chars = max_display_chars
+
+    def display(self, kind, data, metadata):
+        cell = self.frames.current_cell
+        if cell is None or not self.frames.in_runner():
+            return
+        bundle = clean_bundle(data or {})
+        if not bundle:
+            return
+        bundle, dropped = cap_bundle(bundle, self.max_display_chars)
+        if dropped:
+            cell.drop(dropped)
+        metadata = plain(metadata) if isinstance(metadata, dict) else {}
+        with protected():
+            self.output_sync.sync()  # output printed before this display reaches the worker first
+            self.frames.emit({
+                "type": "display",
+                "id": cell.id,
+                "kind": kind,
+                "data": bundle,
+                "metadata": metadata,
+            })
+
+    def error(self, ename, evalue, traceback_lines):
+        cell = self.frames.current_cell
+        if cell is None or not self.frames.in_runner():
+            return
+        cell.errors += 1
+        with protected(deliver=False):  # the cell is failing anyway; see execute.Executor
+            self.output_sync.sync()
+            self.frames.emit({
+                "type": "error",
+                "id": cell.id,
+                "ename": ename,
+                "evalue": evalue[:MAX_TRACEBACK_CHARS],
+                "traceback": traceback_lines,
+            })
