@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'SANDBOX_GONE'
   | 'FILE_REJECTED'
   | 'REDIS_UNAVAILABLE'
+  | 'WORKER_ID_IN_USE'
   | 'BLOB_TOO_LARGE'
   | 'INVALID_REQUEST'
   | 'CANCELLED';

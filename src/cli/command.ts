@@ -17,6 +17,11 @@ export interface Command {
   readonly summary: string;
   /** Full `--help` text. */
   readonly help: string;
+  /**
+   * After the first SIGTERM/SIGINT the command has this long to finish its shutdown before
+   * the process exits regardless (documented in its help). Default 10 s.
+   */
+  readonly shutdownMs?: number;
   run(args: readonly string[], context: CommandContext): Promise<ExitCode>;
 }
 

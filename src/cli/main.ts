@@ -10,6 +10,9 @@ import { workerCommand } from './commands/worker.ts';
 import { ExitCode } from './exit-codes.ts';
 import { ConfigExit } from './load-config.ts';
 
+/** Shutdown time of a command that does not name its own. */
+const DEFAULT_SHUTDOWN_MS = 10_000;
+
 const COMMANDS: readonly Command[] = [
   startCommand,
   doctorCommand,
@@ -56,10 +59,15 @@ export async function main(argv: readonly string[], context: CommandContext): Pr
     }
     if (
       isSandbotError(error, 'DOCKER_UNAVAILABLE') ||
-      isSandbotError(error, 'SANDBOX_IMAGE_MISSING')
+      isSandbotError(error, 'SANDBOX_IMAGE_MISSING') ||
+      isSandbotError(error, 'REDIS_UNAVAILABLE')
     ) {
       context.stderr.write(`sandbot ${command.name}: ${error.message}\n`);
       return ExitCode.Unavailable;
+    }
+    if (isSandbotError(error, 'WORKER_ID_IN_USE')) {
+      context.stderr.write(`sandbot ${command.name}: ${error.message}\n`);
+      return ExitCode.Config;
     }
     context.stderr.write(`sandbot ${command.name}: ${errorMessage(error)}\n`);
     return ExitCode.Failed;
@@ -69,12 +77,22 @@ export async function main(argv: readonly string[], context: CommandContext): Pr
 /** The process entry point (bin/sandbot.js): wires the real environment and signals. */
 export async function runCli(): Promise<void> {
   const controller = new AbortController();
+  const command = COMMANDS.find((c) => c.name === process.argv[2]);
+  const shutdownMs = command?.shutdownMs ?? DEFAULT_SHUTDOWN_MS;
   let interrupted = 0;
-  const onSignal = () => {
+  const onSignal = (signal: NodeJS.Signals) => {
     interrupted += 1;
-    // A second Ctrl-C means "now": skip the graceful path.
-    if (interrupted > 1) process.exit(130);
+    // A second signal means "now": skip the graceful path.
+    if (interrupted > 1) process.exit(signal === 'SIGINT' ? 130 : 143);
     controller.abort();
+    // Whatever the shutdown waits on (a job that never ends, a library that does not let go
+    // of a socket), the process ends within the command's documented time.
+    setTimeout(() => {
+      process.stderr.write(
+        `sandbot: did not stop within ${shutdownMs / 1000} s of ${signal}; exiting now\n`,
+      );
+      process.exit(ExitCode.Failed);
+    }, shutdownMs).unref();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

@@ -1,16 +1,20 @@
 import { Queue } from 'bullmq';
 import type { Logger } from '../logging/logger.ts';
 import { createRedis, type Redis } from '../redis/connection.ts';
+import { RedisHealth } from '../redis/redis-health.ts';
 import { JobEventLog } from './event-log.ts';
 import {
   parseJob,
   type CodeJob,
   type CodeJobInput,
+  type JobDone,
   type JobEvent,
   type JobHandle,
   type JobQueue,
 } from './job.ts';
-import { appendEvent, readEvents } from './redis-event-stream.ts';
+import { appendDoneOnce, readEvents } from './redis-event-stream.ts';
+import { anyWorkerAlive, endUnrunnableJob } from './unrunnable-job.ts';
+import { LOST_MESSAGE } from './worker-life.ts';
 import { RedisKeys } from './redis-keys.ts';
 
 export interface BullmqJobQueueOptions {
@@ -23,7 +27,17 @@ export interface BullmqJobQueueOptions {
    * Heartbeats are refreshed every second and expire after five; default 8 s.
    */
   readonly lostAfterMs?: number;
+  /**
+   * A job still waiting in the shared queue while no worker at all has been alive this long
+   * is taken out of the queue and ended `failed`, so callers never wait for ever. Default 60 s.
+   */
+  readonly noWorkerForMs?: number;
+  /** Where connection trouble is reported (and /healthz reads); one is made when absent. */
+  readonly redisHealth?: RedisHealth;
 }
+
+/** How often a waiting job's caller looks for reasons it will never run. */
+const UNRUNNABLE_CHECK_EVERY_MS = 5000;
 
 /** One day: long enough for any retry of a submission, short enough to clean itself up. */
 const SUBMITTED_TTL_S = 86_400;
@@ -39,19 +53,21 @@ export class BullmqJobQueue implements JobQueue {
   private readonly redis: Redis;
   private readonly queues = new Map<string, Queue>();
   private readonly readers = new Set<Redis>();
+  private readonly health: RedisHealth;
 
   constructor(options: BullmqJobQueueOptions) {
     this.options = options;
     this.keys = new RedisKeys(options.prefix ?? 'sandbot');
     this.redis = createRedis(options.redisUrl, { maxRetriesPerRequest: null });
-    this.redis.on('error', (error) => options.logger.warn({ err: error }, 'redis (producer)'));
+    this.health = options.redisHealth ?? new RedisHealth({ logger: options.logger });
+    this.health.watch(this.redis, 'producer');
   }
 
   private queue(name: string): Queue {
     let queue = this.queues.get(name);
     if (queue === undefined) {
       queue = new Queue(name, { connection: this.redis, prefix: this.keys.prefix });
-      queue.on('error', (error) => this.options.logger.warn({ err: error }, 'bullmq queue'));
+      queue.on('error', (error) => this.health.report(error));
       this.queues.set(name, queue);
     }
     return queue;
@@ -105,6 +121,21 @@ export class BullmqJobQueue implements JobQueue {
     return true;
   }
 
+  /**
+   * Whether the life of `workerId` that took the job still beats. A worker restarted under
+   * the same id beats again at once, so a live heartbeat alone does not say the job's process
+   * is alive: the job's entry names the life that took it.
+   */
+  private async runsStill(workerId: string, jobId: string): Promise<boolean> {
+    const [beat, taken] = await Promise.all([
+      this.redis.get(this.keys.heartbeat(workerId)),
+      this.redis.hget(this.keys.workerJobs(workerId), jobId),
+    ]);
+    if (beat === null) return false;
+    if (taken === null) return true; // finished (its `done` is on the way) or not yet recorded
+    return beat.split(' ')[0] === taken.split(' ')[0];
+  }
+
   private handle(job: CodeJob, waitingFor: string | undefined): JobHandle {
     const reader = this.redis.duplicate();
     reader.on('error', () => undefined);
@@ -114,6 +145,8 @@ export class BullmqJobQueue implements JobQueue {
     let queuedFor = waitingFor;
     let silentSince: number | undefined;
     const lostAfterMs = this.options.lostAfterMs ?? 8000;
+    let noWorkerSince: number | undefined;
+    let lastCheck = Date.now();
 
     // While idle: a started job whose worker stopped beating is lost; report it once, in the
     // stream, so every reader of this job agrees.
@@ -128,25 +161,39 @@ export class BullmqJobQueue implements JobQueue {
         }
         return undefined;
       }
-      if (workerId === undefined) return undefined;
-      const alive = (await this.redis.exists(this.keys.heartbeat(workerId))) === 1;
-      if (alive) {
+      if (workerId === undefined) {
+        if (Date.now() - lastCheck < UNRUNNABLE_CHECK_EVERY_MS) return undefined;
+        lastCheck = Date.now();
+        if (await anyWorkerAlive(this.redis, this.keys)) noWorkerSince = undefined;
+        else noWorkerSince ??= Date.now();
+        await endUnrunnableJob({
+          redis: this.redis,
+          keys: this.keys,
+          queue: this.queue(this.keys.sharedQueue),
+          jobId: job.jobId,
+          noWorkerSince,
+          noWorkerForMs: this.options.noWorkerForMs ?? 60_000,
+        });
+        return undefined;
+      }
+      if (await this.runsStill(workerId, job.jobId)) {
         silentSince = undefined;
         return undefined;
       }
       silentSince ??= Date.now();
       if (Date.now() - silentSince < lostAfterMs) return undefined;
-      const lost: JobEvent = {
+      const lost: JobDone = {
         type: 'done',
         status: 'lost',
         durationMs: 0,
         kernelRestarted: true,
-        message:
-          'the worker running this cell stopped; it was not run again. Run it again to continue',
+        message: LOST_MESSAGE,
       };
       // The session's pin stays: the worker that takes its next job sees it and restores files.
-      await appendEvent(this.redis, eventsKey, lost);
-      return lost;
+      // Only the first end counts (the worker's next life may have written one already); the
+      // reader goes on and reads whichever it was.
+      await appendDoneOnce(this.redis, eventsKey, lost);
+      return undefined;
     };
 
     const readers = this.readers;
@@ -181,6 +228,6 @@ export class BullmqJobQueue implements JobQueue {
 
 function failedHandle(jobId: string, message: string): JobHandle {
   const log = new JobEventLog();
-  log.append({ type: 'done', status: 'failed', durationMs: 0, kernelRestarted: false, message });
-  return { jobId, events: log.read(), cancel: () => Promise.resolve() };
+  log.push({ type: 'done', status: 'failed', durationMs: 0, kernelRestarted: false, message });
+  return { jobId, events: log, cancel: () => Promise.resolve() };
 }

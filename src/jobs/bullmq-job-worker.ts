@@ -8,6 +8,8 @@ import { JobExecutor } from './job-executor.ts';
 import { RedisSessionFiles } from './redis-session-files.ts';
 import { appendEvent } from './redis-event-stream.ts';
 import { RedisKeys } from './redis-keys.ts';
+import { RedisHealth } from '../redis/redis-health.ts';
+import { WorkerLife } from './worker-life.ts';
 
 export interface BullmqJobWorkerOptions {
   readonly redisUrl: string;
@@ -20,12 +22,12 @@ export interface BullmqJobWorkerOptions {
   readonly logger: Logger;
   /** How long a session stays pinned to this worker after its last job. */
   readonly sessionIdleMs: number;
+  /** Where connection trouble is reported (and /healthz reads); one is made when absent. */
+  readonly redisHealth?: RedisHealth;
   /** Told about every finished job (metrics). */
   readonly onJobDone?: (done: JobDone, queueWaitMs: number | undefined) => void;
 }
 
-const HEARTBEAT_EVERY_MS = 1000;
-const HEARTBEAT_TTL_MS = 5000;
 const SESSION_LOCK_MS = 30_000;
 const RELEASE_LOCK = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0`;
 
@@ -44,16 +46,24 @@ export class BullmqJobWorker {
   /** BullMQ leaves connections it was given open; these are ours to close. */
   private readonly connections: Redis[] = [];
   private readonly running = new Map<string, AbortController>();
-  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly health: RedisHealth;
+  private readonly life: WorkerLife;
+  private claimed = false;
 
   constructor(options: BullmqJobWorkerOptions) {
     this.options = options;
     this.keys = new RedisKeys(options.prefix ?? 'sandbot');
     this.redis = createRedis(options.redisUrl, { maxRetriesPerRequest: null });
     this.subscriber = createRedis(options.redisUrl, { maxRetriesPerRequest: null });
-    for (const connection of [this.redis, this.subscriber]) {
-      connection.on('error', (error) => options.logger.warn({ err: error }, 'redis (worker)'));
-    }
+    this.health = options.redisHealth ?? new RedisHealth({ logger: options.logger });
+    this.health.watch(this.redis, 'worker');
+    this.health.watch(this.subscriber, 'worker-subscriber');
+    this.life = new WorkerLife({
+      redis: this.redis,
+      keys: this.keys,
+      workerId: options.workerId,
+      logger: options.logger,
+    });
     this.executor = new JobExecutor({
       manager: options.manager,
       blobs: options.blobs,
@@ -63,11 +73,22 @@ export class BullmqJobWorker {
     });
   }
 
-  async start(): Promise<void> {
+  /**
+   * Takes WORKER_ID before anything else: refuses a live twin (WORKER_ID_IN_USE), and ends
+   * with `lost` every job a previous life under this id left running, so its callers hear
+   * at once. Call before removing that life's containers; `start` calls it if needed.
+   * Returns how many jobs it ended.
+   */
+  async claim(): Promise<number> {
     await this.redis.connect();
+    const ended = await this.life.claim();
+    this.claimed = true;
+    return ended;
+  }
+
+  async start(): Promise<void> {
+    if (!this.claimed) await this.claim();
     await this.subscriber.connect();
-    await this.beat();
-    this.heartbeat = setInterval(() => void this.beat(), HEARTBEAT_EVERY_MS);
     await this.subscriber.subscribe(this.keys.cancelChannel);
     this.subscriber.on('message', (_channel: string, jobId: string) =>
       this.running.get(jobId)?.abort(),
@@ -75,7 +96,7 @@ export class BullmqJobWorker {
     const concurrency = this.options.concurrency ?? 2;
     for (const name of [this.keys.workerQueue(this.options.workerId), this.keys.sharedQueue]) {
       const connection = this.redis.duplicate();
-      connection.on('error', () => undefined); // reported by the worker's own 'error' handler
+      this.health.watch(connection, `queue ${name}`);
       this.connections.push(connection);
       const worker = new Worker(name, (job: Job) => this.process(job), {
         connection,
@@ -84,21 +105,8 @@ export class BullmqJobWorker {
         // A job whose worker died is reported lost by the producer, never silently re-run.
         maxStalledCount: 0,
       });
-      worker.on('error', (error) => this.options.logger.warn({ err: error }, 'bullmq worker'));
+      worker.on('error', (error) => this.health.report(error));
       this.workers.push(worker);
-    }
-  }
-
-  private async beat(): Promise<void> {
-    try {
-      await this.redis.set(
-        this.keys.heartbeat(this.options.workerId),
-        String(Date.now()),
-        'PX',
-        HEARTBEAT_TTL_MS,
-      );
-    } catch (error) {
-      this.options.logger.warn({ err: error }, 'heartbeat failed');
     }
   }
 
@@ -139,6 +147,7 @@ export class BullmqJobWorker {
     const controller = new AbortController();
     this.running.set(jobId, controller);
     try {
+      await this.life.took(jobId, job.sessionId);
       const { cancelled, release } = await this.claimSession(job.sessionId, jobId);
       unlock = release;
       if (cancelled) controller.abort();
@@ -156,6 +165,7 @@ export class BullmqJobWorker {
     } finally {
       await unlock?.();
       this.running.delete(jobId);
+      await this.life.finished(jobId);
     }
   }
 
@@ -168,7 +178,7 @@ export class BullmqJobWorker {
     jobId: string,
   ): Promise<{ cancelled: boolean; release: () => Promise<void> }> {
     const key = this.keys.sessionLock(sessionId);
-    const token = `${this.options.workerId}:${Math.random().toString(36).slice(2)}`;
+    const token = `${this.life.lockTokenPrefix}${Math.random().toString(36).slice(2)}`;
     let cancelled = false;
     for (;;) {
       const replies = await this.redis
@@ -201,9 +211,8 @@ export class BullmqJobWorker {
 
   /** Stops taking jobs, lets running cells finish (BullMQ waits), then lets go of Redis. */
   async close(): Promise<void> {
-    clearInterval(this.heartbeat);
     await Promise.all(this.workers.map((w) => w.close()));
-    await this.redis.del(this.keys.heartbeat(this.options.workerId)).catch(() => undefined);
+    await this.life.release().catch(() => undefined);
     for (const connection of this.connections) connection.disconnect();
     this.subscriber.disconnect();
     this.redis.disconnect();

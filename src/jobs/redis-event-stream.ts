@@ -1,5 +1,5 @@
 import type { Redis } from '../redis/connection.ts';
-import type { JobEvent } from './job.ts';
+import type { JobDone, JobEvent } from './job.ts';
 
 /** Events of a finished job stay readable this long (duplicates, late readers). */
 const STREAM_TTL_S = 3600;
@@ -13,6 +13,31 @@ export async function appendEvent(redis: Redis, key: string, event: JobEvent): P
     .xadd(key, 'MAXLEN', '~', STREAM_MAX_LEN, '*', 'e', JSON.stringify(event))
     .expire(key, STREAM_TTL_S)
     .exec();
+}
+
+/*
+ * Appends a `done` unless the stream already ends with one, atomically: a job's end may be
+ * written by its worker, by a producer that saw the worker die, and by the worker's next life,
+ * and readers must see exactly one.
+ */
+const APPEND_DONE_ONCE = `
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+if #last > 0 and string.find(last[1][2][2], '"type":"done"', 1, true) then return 0 end
+redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'e', ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1`;
+
+/** Ends a job's stream with `done` unless it has ended already; true when this call ended it. */
+export async function appendDoneOnce(redis: Redis, key: string, done: JobDone): Promise<boolean> {
+  const added = await redis.eval(
+    APPEND_DONE_ONCE,
+    1,
+    key,
+    JSON.stringify(done),
+    STREAM_MAX_LEN,
+    STREAM_TTL_S,
+  );
+  return added === 1;
 }
 
 export interface ReadOptions {

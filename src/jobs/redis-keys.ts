@@ -42,6 +42,14 @@ export class RedisKeys {
     return `${this.prefix}:worker:${workerId}:alive`;
   }
 
+  /**
+   * jobId -> "life sessionId" of every job a worker has taken and not finished. A worker
+   * that comes back under the same id ends the ones its previous life left behind.
+   */
+  workerJobs(workerId: string): string {
+    return `${this.prefix}:worker:${workerId}:jobs`;
+  }
+
   /** Which worker holds the session's kernel. */
   sessionWorker(sessionId: string): string {
     return `${this.prefix}:session:${sessionId}:worker`;

@@ -19,6 +19,8 @@ import type { JobQueue } from '../jobs/job.ts';
 import { JobExecutor } from '../jobs/job-executor.ts';
 import type { Logger } from '../logging/logger.ts';
 import { createRedis } from '../redis/connection.ts';
+import { probeRedis } from '../redis/probe-redis.ts';
+import { RedisHealth } from '../redis/redis-health.ts';
 import { createDockerClient, translateDockerError } from '../sandbox/docker-client.ts';
 import { SandboxManager } from '../sandbox/sandbox-manager.ts';
 import { MemorySessionStore } from '../sessions/memory-session-store.ts';
@@ -31,6 +33,8 @@ export interface Core {
   readonly blobs: BlobStore;
   readonly sessions: SessionStore;
   readonly deliveries: DeliveryGuard;
+  /** False while a service the core needs (Redis) is unreachable: /healthz reports it. */
+  healthy(): boolean;
   /** Embedded mode only: the in-process worker's sandboxes. */
   readonly manager: SandboxManager | undefined;
   close(): Promise<void>;
@@ -63,15 +67,25 @@ export async function buildCore(
   };
 
   if (config.redisUrl !== undefined) {
+    // Refuse at once (exit 69) rather than retrying in the background for ever; once running,
+    // losing Redis is retried, logged once per interval and shown on /healthz.
+    await probeRedis(config.redisUrl);
+    const health = new RedisHealth({ logger });
     const redis = createRedis(config.redisUrl, { maxRetriesPerRequest: null });
-    redis.on('error', (error) => logger.warn({ err: error }, 'redis'));
+    health.watch(redis, 'core');
     await redis.connect();
     const blobs = new RedisBlobStore(redis, `${config.redisPrefix}:`, BLOB_LIMITS);
-    const sessions = new RedisSessionStore(redis, config.redisPrefix, config.sessionIdleMs * 48);
+    const sessions = new RedisSessionStore(
+      redis,
+      config.redisPrefix,
+      config.sessionIdleMs * 48,
+      blobs,
+    );
     const jobs = new BullmqJobQueue({
       redisUrl: config.redisUrl,
       prefix: config.redisPrefix,
       logger,
+      redisHealth: health,
     });
     return {
       conversation: new Conversation({ ...base, jobs, blobs, sessions }),
@@ -79,6 +93,7 @@ export async function buildCore(
       blobs,
       sessions,
       deliveries: new RedisDeliveryGuard(redis, config.redisPrefix),
+      healthy: () => health.ok,
       manager: undefined,
       async close() {
         await jobs.close();
@@ -102,7 +117,7 @@ export async function buildCore(
   });
   await manager.start();
   const blobs = new MemoryBlobStore(BLOB_LIMITS);
-  const sessions = new MemorySessionStore(config.sessionIdleMs * 48);
+  const sessions = new MemorySessionStore(config.sessionIdleMs * 48, blobs);
   const jobs = new EmbeddedJobQueue(
     new JobExecutor({ manager, blobs, workerId: 'embedded', logger }),
   );
@@ -112,6 +127,7 @@ export async function buildCore(
     blobs,
     sessions,
     deliveries: new MemoryDeliveryGuard(),
+    healthy: () => true,
     manager,
     async close() {
       await jobs.close();

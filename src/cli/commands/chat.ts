@@ -21,7 +21,10 @@ export, status, help. Images and files are written to --out (default ./sandbot-o
 --session ID continues a thread across invocations when REDIS_URL is set (its kernel lives on
 a worker); without Redis a thread lasts as long as this process.
 
-Exit status: 0 on success; 1 when a turn failed; 78 for invalid settings.`;
+SIGTERM or Ctrl-C stops the running cell and exits (within 10 s); a second one exits at once.
+
+Exit status: 0 on success; 1 when a turn failed; 69 when Docker (REDIS_URL unset) or
+Redis (REDIS_URL set) is unreachable; 78 for invalid settings.`;
 
 export const chatCommand: Command = {
   name: 'chat',
@@ -66,15 +69,25 @@ export const chatCommand: Command = {
           printer(context, outDir),
         );
       };
-      if (values.message !== undefined) {
-        await say(values.message, attachments);
+      const interactive = values.message === undefined;
+      const lines = interactive
+        ? createInterface({ input: context.stdin, output: context.stdout, terminal: false })
+        : undefined;
+      // SIGTERM or Ctrl-C: stop the running turn (the cell is interrupted, as with "stop"),
+      // stop reading, and let `finally` remove this process's sandboxes.
+      const onAbort = () => {
+        lines?.close();
+        context.stdin.pause();
+        void core.conversation
+          .handle({ sessionKey, author, text: 'stop', attachments: [] }, printer(context, outDir))
+          .catch(() => undefined);
+      };
+      if (context.signal.aborted) onAbort();
+      else context.signal.addEventListener('abort', onAbort, { once: true });
+      if (lines === undefined) {
+        await say(values.message ?? '', attachments);
         return ExitCode.Ok;
       }
-      const lines = createInterface({
-        input: context.stdin,
-        output: context.stdout,
-        terminal: false,
-      });
       context.stdout.write('sandbot: ask me anything ("help" for commands, "exit" to leave)\n> ');
       let pending = attachments;
       for await (const line of lines) {

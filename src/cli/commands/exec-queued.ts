@@ -7,6 +7,11 @@ import type { UploadFile } from '../../sandbox/file-transfer.ts';
 import { mimeFromName } from '../../util/mime.ts';
 import type { OutcomePrinter } from '../outcome-printer.ts';
 import { BLOB_LIMITS } from '../../jobs/defaults.ts';
+import { untilAbandoned } from '../../jobs/until-abandoned.ts';
+import { probeRedis } from '../../redis/probe-redis.ts';
+
+/** After SIGTERM/Ctrl-C, how long the cancelled cell may take to report its end. */
+const CANCEL_WAIT_MS = 5000;
 
 export interface ExecRequest {
   readonly code: string;
@@ -25,6 +30,7 @@ export async function runQueued(
   request: ExecRequest & { redisUrl: string; redisPrefix: string; logger: Logger },
   printer: OutcomePrinter,
 ): Promise<void> {
+  await probeRedis(request.redisUrl);
   const redis = createRedis(request.redisUrl, { maxRetriesPerRequest: 3 });
   redis.on('error', (error) => request.logger.debug({ err: error }, 'redis (exec)'));
   const queue = new BullmqJobQueue({
@@ -48,8 +54,10 @@ export async function runQueued(
       submittedAt: Date.now(),
       ...(request.timeoutMs === undefined ? {} : { timeoutMs: request.timeoutMs }),
     });
-    request.signal.addEventListener('abort', () => void handle.cancel(), { once: true });
-    for await (const event of handle.events) {
+    const cancel = () => void handle.cancel().catch(() => undefined);
+    if (request.signal.aborted) cancel();
+    else request.signal.addEventListener('abort', cancel, { once: true });
+    for await (const event of untilAbandoned(handle.events, request.signal, CANCEL_WAIT_MS)) {
       if (event.type === 'started') continue;
       if (event.type === 'file') {
         const blob = await blobs.get(event.blob.id);

@@ -27,8 +27,12 @@ Options:
   --json              print one JSON object: status, stdout, stderr, error, images, files,
                       notices, durationMs, kernelRestarted
 
+SIGTERM or Ctrl-C interrupts the cell; if it has not ended 5 s later (its worker is gone),
+exec stops waiting and exits 1. A second signal exits at once.
+
 Exit status: 0 when the cell ran to the end; 1 when it raised, timed out, ran out of
-memory or was killed; 2 for a bad command line; 69 when Docker or the image is missing.`;
+memory, was killed or lost; 2 for a bad command line; 69 when Docker, the image or Redis
+(REDIS_URL set) is unreachable.`;
 
 export const execCommand: Command = {
   name: 'exec',

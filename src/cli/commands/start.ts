@@ -49,8 +49,13 @@ Runs every chat surface whose credentials are set: Slack (SLACK_BOT_TOKEN), Disc
 With REDIS_URL unset the sandbox worker runs in this process; if the sandbox image is
 missing it is built first (about a minute), unless --no-build is given.
 
-Exit status: 0 after Ctrl-C or SIGTERM; 69 when Docker or the sandbox image is missing;
-78 when a setting is invalid.`,
+On SIGTERM or Ctrl-C it stops the chat surfaces and running cells, removes its sandboxes and
+exits within 10 s; a second signal ends it at once. With REDIS_URL set, Redis must answer at
+start; if it goes away later, the bot keeps retrying, /healthz answers 503 meanwhile, and it
+carries on when Redis is back.
+
+Exit status: 0 after Ctrl-C or SIGTERM; 69 when Docker, the sandbox image or Redis is
+unreachable at start; 78 when a setting is invalid.`,
   async run(args, context) {
     const build = !args.includes('--no-build');
     const unknown = args.filter((a) => a !== '--no-build');
@@ -84,7 +89,7 @@ Exit status: 0 after Ctrl-C or SIGTERM; 69 when Docker or the sandbox image is m
       port: config.http.port,
       logger,
       metrics,
-      healthy: () => healthy,
+      healthy: () => healthy && core.healthy(),
     });
     const adapterContext: AdapterContext = {
       config,

@@ -5,6 +5,8 @@ import { WorkerMetrics } from '../../jobs/worker-metrics.ts';
 import { HttpServer } from '../../http/http-server.ts';
 import { createLogger } from '../../logging/logger.ts';
 import { createRedis, readMaxmemoryPolicy } from '../../redis/connection.ts';
+import { probeRedis } from '../../redis/probe-redis.ts';
+import { RedisHealth } from '../../redis/redis-health.ts';
 import { createDockerClient, translateDockerError } from '../../sandbox/docker-client.ts';
 import { SandboxManager } from '../../sandbox/sandbox-manager.ts';
 import { LABEL } from '../../sandbox/labels.ts';
@@ -18,6 +20,8 @@ import { loadConfig } from '../load-config.ts';
 const SWEEP_EVERY_MS = 10_000;
 /** Running cells get this long to finish on SIGTERM before they are interrupted. */
 const SHUTDOWN_GRACE_MS = 10_000;
+/** The whole shutdown, cells included; past it the process exits regardless. */
+const WORKER_SHUTDOWN_MS = 30_000;
 
 export const workerCommand: Command = {
   name: 'worker',
@@ -28,11 +32,21 @@ Takes code jobs from the queue at REDIS_URL and runs them in sandbox containers 
 host's Docker engine. Run one per host (or more, with distinct WORKER_ID); they share the
 work. WORKER_CONCURRENCY cells run at once. /metrics and /healthz on METRICS_PORT.
 
-On SIGTERM or Ctrl-C it stops taking jobs, gives running cells ${SHUTDOWN_GRACE_MS / 1000} s to finish,
-interrupts the rest, removes its containers and exits.
+WORKER_ID (default: the host name) may be reused by a restart: the new process ends the
+cells its previous life was running (their callers get \`lost\`), removes that life's
+containers, then takes jobs. A second live worker with the same id is refused.
 
-Exit status: 0 after a clean shutdown; 78 when REDIS_URL is unset or Redis may evict
-queue keys; 69 when Docker or Redis is unreachable.`,
+While Redis is away it keeps retrying (logging once every 30 s, /healthz 503) and carries
+on when Redis is back.
+
+On SIGTERM or Ctrl-C it stops taking jobs, gives running cells ${SHUTDOWN_GRACE_MS / 1000} s to finish,
+interrupts the rest, removes its containers and exits, within ${WORKER_SHUTDOWN_MS / 1000} s in all; a
+second signal ends it at once.
+
+Exit status: 0 after a clean shutdown; 78 when REDIS_URL is unset, Redis may evict
+queue keys, or another live worker has this WORKER_ID; 69 when Docker or Redis is
+unreachable at start.`,
+  shutdownMs: WORKER_SHUTDOWN_MS,
   async run(args, context) {
     if (args.length > 0) throw new UsageError(`worker takes no arguments (got ${args.join(' ')})`);
     const config = loadConfig(context);
@@ -44,16 +58,12 @@ queue keys; 69 when Docker or Redis is unreachable.`,
       );
       return ExitCode.Config;
     }
+    // Refuse at once (exit 69) rather than retrying in the background for ever.
+    await probeRedis(redisUrl);
+    const health = new RedisHealth({ logger });
     const redis = createRedis(redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 5000 });
-    redis.on('error', () => undefined);
-    try {
-      await redis.connect();
-    } catch (error) {
-      context.stderr.write(
-        `sandbot worker: Redis at REDIS_URL is unreachable (${(error as Error).message})\n`,
-      );
-      return ExitCode.Unavailable;
-    }
+    health.watch(redis, 'worker-main');
+    await redis.connect();
     const policy = await readMaxmemoryPolicy(redis);
     if (policy !== undefined && policy !== 'noeviction') {
       redis.disconnect();
@@ -78,7 +88,6 @@ queue keys; 69 when Docker or Redis is unreachable.`,
       logger: log,
       labels: { [LABEL.deployment]: config.redisPrefix },
     });
-    await manager.start();
     const metrics = new WorkerMetrics(manager);
     const worker = new BullmqJobWorker({
       redisUrl,
@@ -89,8 +98,20 @@ queue keys; 69 when Docker or Redis is unreachable.`,
       blobs: new RedisBlobStore(redis, `${config.redisPrefix}:`, BLOB_LIMITS),
       logger: log,
       sessionIdleMs: config.sessionIdleMs,
+      redisHealth: health,
       onJobDone: (done, wait) => metrics.recordJob(done, wait),
     });
+    // Order matters for a restart under the same WORKER_ID: refuse a live twin (exit 78)
+    // before touching its containers; end the previous life's jobs (their callers hear
+    // `lost` at once) before removing its containers; only then take jobs.
+    try {
+      await worker.claim();
+    } catch (error) {
+      redis.disconnect();
+      await worker.close();
+      throw error;
+    }
+    await manager.start();
     await worker.start();
     // Workers killed without a chance to clean up leave containers; neighbours remove them
     // once the dead worker's heartbeat has expired.
@@ -115,7 +136,7 @@ queue keys; 69 when Docker or Redis is unreachable.`,
             port: config.worker.metricsPort,
             logger: log,
             metrics: metrics.registry,
-            healthy: () => !stopping,
+            healthy: () => !stopping && health.ok,
           });
     await server?.listen();
     log.info(
