@@ -49,11 +49,17 @@ class Figures:
 
         figures = self
 
+        # Plain functions, not bound methods: matplotlib sets attributes on plt.show (its
+        # __signature__), which a method object refuses.
+        def show(*args, **kwargs):
+            """plt.show(): every open figure becomes an image event and is closed."""
+            figures.flush(*args, **kwargs)
+
         def figure_show(self, *_args, **_kwargs):
             """Figure.show(): shows that one figure and closes it."""
             figures.show(self)
             plt.close(self)
 
-        plt.show = self.flush
+        plt.show = show
         Figure.show = figure_show
         return self
