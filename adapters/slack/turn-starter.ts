@@ -2,7 +2,7 @@ import type { webApi } from '@slack/bolt';
 import type { Conversation, InboundMessage } from '../../src/conversation/conversation.ts';
 import { isFirstDelivery, type DeliveryGuard } from '../../src/conversation/delivery-guard.ts';
 import type { EditBudget } from './edit-budget.ts';
-import { TurnQueue } from '../../src/conversation/turn-queue.ts';
+import { KeyedSerializer } from '../../src/core/keyed-serializer.ts';
 import type { Logger } from '../../src/logging/logger.ts';
 import { plainTextFromSlack } from './inbound-text.ts';
 import { RecentThreads } from './recent-threads.ts';
@@ -59,7 +59,7 @@ export class TurnStarter {
   /** Threads this process started a turn in: the session is stored only when a turn ends. */
   private readonly started = new RecentThreads();
   /** Messages of one thread reach the core in the order they came, whatever each awaits. */
-  private readonly arrivals = new TurnQueue();
+  private readonly arrivals = new KeyedSerializer();
 
   constructor(options: TurnStarterOptions) {
     this.options = options;

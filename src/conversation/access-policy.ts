@@ -1,4 +1,5 @@
 import type { Config } from '../config/config.ts';
+import { SlidingWindowLimiter } from '../core/sliding-window-limiter.ts';
 
 export type AccessDecision =
   { readonly allowed: true } | { readonly allowed: false; readonly reply: string };
@@ -9,12 +10,15 @@ export type AccessDecision =
  */
 export class AccessPolicy {
   private readonly policy: Config['policy'];
-  private readonly recent = new Map<string, number[]>();
-  private readonly now: () => number;
+  /** Undefined when USER_RATE_PER_MINUTE is 0 (no limit). */
+  private readonly rate: SlidingWindowLimiter | undefined;
 
   constructor(policy: Config['policy'], now: () => number = Date.now) {
     this.policy = policy;
-    this.now = now;
+    this.rate =
+      policy.userRatePerMinute > 0
+        ? new SlidingWindowLimiter({ limit: policy.userRatePerMinute, windowMs: 60_000, now })
+        : undefined;
   }
 
   /** `place` is the channel and the workspace (Slack team, Discord guild) it belongs to: an
@@ -59,22 +63,12 @@ export class AccessPolicy {
   }
 
   private withinRate(platform: string, userId: string): AccessDecision {
-    const { userRatePerMinute } = this.policy;
-    if (userRatePerMinute > 0) {
-      const key = `${platform}:${userId}`;
-      const now = this.now();
-      const times = (this.recent.get(key) ?? []).filter((t) => now - t < 60_000);
-      if (times.length >= userRatePerMinute) {
-        const waitS = Math.ceil((60_000 - (now - (times[0] ?? now))) / 1000);
-        this.recent.set(key, times);
-        return {
-          allowed: false,
-          reply: `You have sent ${userRatePerMinute} requests in the last minute, my limit per person. Please try again in ${waitS} s.`,
-        };
-      }
-      times.push(now);
-      this.recent.set(key, times);
-    }
-    return { allowed: true };
+    const decision = this.rate?.take(`${platform}:${userId}`) ?? { allowed: true };
+    if (decision.allowed) return decision;
+    const waitS = Math.ceil(decision.retryAfterMs / 1000);
+    return {
+      allowed: false,
+      reply: `You have sent ${this.policy.userRatePerMinute} requests in the last minute, my limit per person. Please try again in ${waitS} s.`,
+    };
   }
 }

@@ -26,7 +26,7 @@ export class EmbeddedJobQueue implements JobQueue {
     this.jobs.set(input.jobId, running);
     const parsed = parseJob(input);
     if (!parsed.ok) {
-      running.log.append({
+      running.log.push({
         type: 'done',
         status: 'failed',
         durationMs: 0,
@@ -35,7 +35,7 @@ export class EmbeddedJobQueue implements JobQueue {
       });
     } else {
       void this.executor
-        .run(parsed.job, (event) => Promise.resolve(running.log.append(event)), {
+        .run(parsed.job, (event) => Promise.resolve(running.log.push(event)), {
           signal: running.controller.signal,
         })
         .finally(() => this.forgetLater(input.jobId));
@@ -46,7 +46,7 @@ export class EmbeddedJobQueue implements JobQueue {
   private handle(jobId: string, running: RunningJob): JobHandle {
     return {
       jobId,
-      events: running.log.read(),
+      events: running.log,
       cancel: () => {
         running.controller.abort();
         return Promise.resolve();

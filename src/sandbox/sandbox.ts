@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logging/logger.ts';
-import { AsyncQueue } from '../util/async-queue.ts';
-import type { CellEvent, CellStatus } from './cell-events.ts';
-import { formatBytes, isSafeRelativePath, type UploadFile } from './file-transfer.ts';
-import type { ExitInfo, KernelContainer } from './kernel-container.ts';
-import type { DoneFrame } from './protocol.ts';
+import { AsyncQueue } from '../core/async-queue.ts';
+import { Serializer } from '../core/keyed-serializer.ts';
+import type { CellEvent } from './cell-events.ts';
+import { RESTART_NOTICE, STOPPED_BEFORE_START_NOTICE } from './cell-notices.ts';
+import { runCell as runCellIn, type CellEnding } from './cell-run.ts';
+import type { UploadFile } from './file-transfer.ts';
+import type { KernelContainer } from './kernel-container.ts';
 
 export interface SandboxLimits {
   readonly cellTimeoutMs: number;
@@ -35,9 +37,6 @@ export interface SandboxStatus {
   readonly cellsRun: number;
 }
 
-const RESTART_NOTICE =
-  'The Python kernel was restarted: variables from earlier cells and files in /mnt/data are gone.';
-
 /**
  * A session's kernel: runs cells one at a time in order, enforces the cell time limit and
  * output caps, collects produced files, and replaces the container when it dies, telling the
@@ -47,7 +46,8 @@ export class Sandbox {
   private kernel: KernelContainer | undefined;
   /** The previous kernel died; the next cell runs in a fresh one and must say so. */
   private stateLost = false;
-  private chain: Promise<unknown> = Promise.resolve();
+  /** Cells, uploads and resets, one at a time in the order they came. */
+  private readonly lane = new Serializer();
   private readonly graceMs: number;
   lastUsedAt = Date.now();
   cellsRun = 0;
@@ -103,7 +103,7 @@ export class Sandbox {
 
   /** Whether a cell is running or queued. */
   get busy(): boolean {
-    return this.pending > 0;
+    return this.lane.pending > 0;
   }
 
   async status(): Promise<SandboxStatus> {
@@ -120,17 +120,8 @@ export class Sandbox {
     return { kernelAlive: alive, memoryBytes, cellsRun: this.cellsRun };
   }
 
-  private pending = 0;
-
   private serially<T>(task: () => Promise<T>): Promise<T> {
-    this.pending += 1;
-    const run = this.chain.then(task, task);
-    this.chain = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run.finally(() => {
-      this.pending -= 1;
+    return this.lane.run(task).finally(() => {
       this.lastUsedAt = Date.now();
     });
   }
@@ -147,6 +138,7 @@ export class Sandbox {
     return this.kernel;
   }
 
+  /** Runs one cell in the live kernel (see cell-run.ts for its phases) and ends `queue`. */
   private async runCell(
     code: string,
     options: ExecuteOptions,
@@ -157,201 +149,35 @@ export class Sandbox {
     const freshAfterLoss = this.stateLost;
     this.stateLost = false;
     if (freshAfterLoss) queue.push({ type: 'notice', text: RESTART_NOTICE });
-    // Stopped while the kernel was being acquired (or before the job started): the abort
-    // listener below would never fire, so answer now instead of running the cell.
-    if (options.signal?.aborted === true) {
-      queue.push({ type: 'notice', text: 'Stopped before the cell started; nothing ran.' });
+    const done = (ending: CellEnding): void => {
       queue.push({
         type: 'done',
-        status: 'interrupted',
+        status: ending.status,
         durationMs: Math.round(performance.now() - startedAt),
-        kernelRestarted: freshAfterLoss,
-        executionCount: undefined,
+        kernelRestarted: ending.kernelLost || freshAfterLoss,
+        executionCount: ending.executionCount,
       });
       queue.end();
+    };
+    // Stopped while the kernel was being acquired (or before the job started): the abort
+    // event has already fired, so answer now instead of running the cell.
+    if (options.signal?.aborted === true) {
+      queue.push({ type: 'notice', text: STOPPED_BEFORE_START_NOTICE });
+      done({ status: 'interrupted', executionCount: undefined, kernelLost: false });
       return;
     }
-
-    const { limits } = this.options;
-    const timeoutMs = options.timeoutMs ?? limits.cellTimeoutMs;
-    const id = `cell-${randomUUID()}`;
-    // The runner enforces the output cap; this second, looser cap guards against a runner
-    // that user code has tampered with.
-    const localCap = limits.outputLimitBytes * 2;
-    let outputChars = 0;
-    let droppedChars = 0;
-    let stopReason: 'timeout' | 'interrupted' | undefined;
-    let killedByUs = false;
-    let graceTimer: NodeJS.Timeout | undefined;
-
-    await new Promise<void>((resolve) => {
-      let finished = false;
-      const cleanup = () => {
-        clearTimeout(deadline);
-        clearTimeout(graceTimer);
-        options.signal?.removeEventListener('abort', onAbort);
-        unsubscribe();
-        stopExit();
-      };
-      const finish = (
-        status: CellStatus,
-        executionCount: number | undefined,
-        restarted: boolean,
-      ) => {
-        if (finished) return;
-        finished = true;
-        cleanup();
-        this.cellsRun += 1;
-        queue.push({
-          type: 'done',
-          status,
-          durationMs: Math.round(performance.now() - startedAt),
-          kernelRestarted: restarted || freshAfterLoss,
-          executionCount,
-        });
-        queue.end();
-        resolve();
-      };
-
-      const stop = (reason: 'timeout' | 'interrupted') => {
-        if (stopReason !== undefined || finished) return;
-        stopReason = reason;
-        void kernel.interrupt();
-        graceTimer = setTimeout(() => {
-          killedByUs = true;
-          void kernel.kill();
-        }, this.graceMs);
-      };
-      const onAbort = () => stop('interrupted');
-      const deadline = setTimeout(() => stop('timeout'), timeoutMs);
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-
-      const unsubscribe = kernel.subscribe(id, (frame) => {
-        if (finished) return;
-        switch (frame.type) {
-          case 'stream':
-            if (outputChars + frame.text.length > localCap) {
-              droppedChars += frame.text.length;
-              return;
-            }
-            outputChars += frame.text.length;
-            queue.push({ type: frame.name, text: frame.text });
-            return;
-          case 'display':
-            queue.push({ type: 'display', kind: frame.kind, data: frame.data });
-            return;
-          case 'error':
-            queue.push({
-              type: 'error',
-              ename: frame.ename,
-              evalue: frame.evalue,
-              traceback: frame.traceback,
-            });
-            return;
-          case 'done':
-            clearTimeout(deadline);
-            clearTimeout(graceTimer);
-            void this.afterDone(kernel, frame, droppedChars, queue).then(() => {
-              const status: CellStatus =
-                frame.status === 'interrupted' ? (stopReason ?? 'interrupted') : frame.status;
-              if (status === 'timeout') {
-                queue.push({
-                  type: 'notice',
-                  text: `The cell was stopped at the ${formatSeconds(timeoutMs)} time limit; variables from earlier cells are kept.`,
-                });
-              }
-              finish(status, frame.executionCount, false);
-            });
-            return;
-          default:
-            return;
-        }
-      });
-
-      const stopExit = kernel.onExit((info: ExitInfo) => {
-        this.stateLost = true;
-        const status: CellStatus = killedByUs
-          ? (stopReason ?? 'killed')
-          : info.oomKilled
-            ? 'oom'
-            : 'killed';
-        queue.push({ type: 'notice', text: exitNotice(status, timeoutMs) });
-        finish(status, undefined, true);
-      });
-
-      try {
-        kernel.send({ type: 'execute', id, code, outputLimitBytes: limits.outputLimitBytes });
-      } catch {
-        // The container died between liveKernel() and now; onExit reports it.
-      }
+    const ending = await runCellIn({
+      kernel,
+      code,
+      limits: this.options.limits,
+      timeoutMs: options.timeoutMs ?? this.options.limits.cellTimeoutMs,
+      graceMs: this.graceMs,
+      signal: options.signal,
+      logger: this.options.logger,
+      emit: (event) => queue.push(event),
     });
-  }
-
-  /** Truncation notice and file collection, after the runner said the cell is done. */
-  private async afterDone(
-    kernel: KernelContainer,
-    frame: DoneFrame,
-    droppedChars: number,
-    queue: AsyncQueue<CellEvent>,
-  ): Promise<void> {
-    const { limits } = this.options;
-    const dropped = frame.truncatedBytes + droppedChars;
-    if (dropped > 0) {
-      queue.push({
-        type: 'notice',
-        text: `Output truncated: ${formatBytes(dropped)} more was not shown (limit ${formatBytes(limits.outputLimitBytes)} per cell).`,
-      });
-    }
-    const candidates = frame.files
-      .filter((f) => isSafeRelativePath(f.path))
-      .sort((a, b) => a.path.localeCompare(b.path));
-    const taken = candidates.slice(0, limits.maxFiles);
-    if (candidates.length > taken.length) {
-      queue.push({
-        type: 'notice',
-        text: `${candidates.length - taken.length} more files were not sent (limit ${limits.maxFiles} per cell); they are still in /mnt/data.`,
-      });
-    }
-    for (const file of taken) {
-      if (file.size > limits.maxFileBytes) {
-        queue.push({
-          type: 'notice',
-          text: `${file.path} was not sent: it is ${formatBytes(file.size)}, over the ${formatBytes(limits.maxFileBytes)} limit.`,
-        });
-        continue;
-      }
-      try {
-        const fetched = await kernel.getFile(file.path, limits.maxFileBytes);
-        if (fetched.kind === 'file') {
-          queue.push({ type: 'file', path: file.path, content: fetched.content });
-        } else {
-          queue.push({ type: 'notice', text: `${file.path} was not sent: ${fetched.reason}.` });
-        }
-      } catch (error) {
-        this.options.logger.warn({ err: error, path: file.path }, 'could not copy a file out');
-        queue.push({
-          type: 'notice',
-          text: `${file.path} could not be copied out of the sandbox.`,
-        });
-      }
-    }
-  }
-}
-
-function formatSeconds(ms: number): string {
-  const seconds = ms / 1000;
-  return Number.isInteger(seconds) ? `${seconds} s` : `${seconds.toFixed(1)} s`;
-}
-
-function exitNotice(status: CellStatus, timeoutMs: number): string {
-  switch (status) {
-    case 'timeout':
-      return `The cell did not stop at the ${formatSeconds(timeoutMs)} time limit, so its kernel was killed. ${RESTART_NOTICE}`;
-    case 'interrupted':
-      return `The cell did not stop when asked, so its kernel was killed. ${RESTART_NOTICE}`;
-    case 'oom':
-      return `The cell ran out of memory and its kernel was killed. ${RESTART_NOTICE}`;
-    default:
-      return `The Python kernel exited unexpectedly. ${RESTART_NOTICE}`;
+    if (ending.kernelLost) this.stateLost = true;
+    this.cellsRun += 1;
+    done(ending);
   }
 }

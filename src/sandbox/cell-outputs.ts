@@ -1,0 +1,63 @@
+import type { Logger } from '../logging/logger.ts';
+import type { CellEvent } from './cell-events.ts';
+import { formatBytes, isSafeRelativePath } from './file-transfer.ts';
+import type { KernelContainer } from './kernel-container.ts';
+import type { DoneFrame } from './protocol.ts';
+import type { SandboxLimits } from './sandbox.ts';
+
+export interface CollectOptions {
+  readonly kernel: Pick<KernelContainer, 'getFile'>;
+  readonly limits: SandboxLimits;
+  readonly logger: Logger;
+  readonly emit: (event: CellEvent) => void;
+}
+
+/**
+ * After the runner said a cell is done: the truncation notice, then the files it produced,
+ * copied out within the caps on count and size (what is left out is named in a notice).
+ * `droppedChars` is output the worker's own cap dropped on top of what the runner reports.
+ */
+export async function collectCellOutputs(
+  frame: DoneFrame,
+  droppedChars: number,
+  options: CollectOptions,
+): Promise<void> {
+  const { kernel, limits, emit } = options;
+  const dropped = frame.truncatedBytes + droppedChars;
+  if (dropped > 0) {
+    emit({
+      type: 'notice',
+      text: `Output truncated: ${formatBytes(dropped)} more was not shown (limit ${formatBytes(limits.outputLimitBytes)} per cell).`,
+    });
+  }
+  const candidates = frame.files
+    .filter((f) => isSafeRelativePath(f.path))
+    .sort((a, b) => a.path.localeCompare(b.path));
+  const taken = candidates.slice(0, limits.maxFiles);
+  if (candidates.length > taken.length) {
+    emit({
+      type: 'notice',
+      text: `${candidates.length - taken.length} more files were not sent (limit ${limits.maxFiles} per cell); they are still in /mnt/data.`,
+    });
+  }
+  for (const file of taken) {
+    if (file.size > limits.maxFileBytes) {
+      emit({
+        type: 'notice',
+        text: `${file.path} was not sent: it is ${formatBytes(file.size)}, over the ${formatBytes(limits.maxFileBytes)} limit.`,
+      });
+      continue;
+    }
+    try {
+      const fetched = await kernel.getFile(file.path, limits.maxFileBytes);
+      if (fetched.kind === 'file') {
+        emit({ type: 'file', path: file.path, content: fetched.content });
+      } else {
+        emit({ type: 'notice', text: `${file.path} was not sent: ${fetched.reason}.` });
+      }
+    } catch (error) {
+      options.logger.warn({ err: error, path: file.path }, 'could not copy a file out');
+      emit({ type: 'notice', text: `${file.path} could not be copied out of the sandbox.` });
+    }
+  }
+}
