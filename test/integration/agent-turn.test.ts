@@ -48,7 +48,11 @@ describe.skipIf(services.sandboxImage === undefined)(
     });
 
     /** Runs cells of `sessionId` through the job queue; the first one carries the uploads. */
-    function cellRunner(sessionId: string, uploads: BlobRef[] = []) {
+    function cellRunner(
+      sessionId: string,
+      uploads: BlobRef[] = [],
+      onEvent: (event: JobEvent) => void = () => undefined,
+    ) {
       let pending = uploads;
       return async (code: string, signal: AbortSignal): Promise<JobEvent[]> => {
         const handle = await queue.submit({
@@ -62,7 +66,10 @@ describe.skipIf(services.sandboxImage === undefined)(
         signal.addEventListener('abort', () => void handle.cancel(), { once: true });
         if (signal.aborted) void handle.cancel();
         const events: JobEvent[] = [];
-        for await (const event of handle.events) events.push(event);
+        for await (const event of handle.events) {
+          events.push(event);
+          onEvent(event);
+        }
         return events;
       };
     }
@@ -243,20 +250,22 @@ describe.skipIf(services.sandboxImage === undefined)(
 
     it('stops in the middle of a long cell and ends the turn', async () => {
       const controller = new AbortController();
+      const code = 'import time\nprint("sleeping", flush=True)\ntime.sleep(60)';
       fake.script({
         kind: 'tool',
-        calls: [
-          { name: 'python', arguments: JSON.stringify({ code: 'import time\ntime.sleep(60)' }) },
-        ],
+        calls: [{ name: 'python', arguments: JSON.stringify({ code }) }],
       });
+      // Stop is pressed once the cell shows it is sleeping, i.e. in the middle of it.
+      const stopWhenSleeping = (event: JobEvent) => {
+        if (event.type === 'stdout' && event.text.includes('sleeping')) controller.abort();
+      };
       const result = await runAgentTurn({
         client,
         model: 'fake-model',
         history: [],
         userMessage: 'sleep',
-        runCell: cellRunner('agent:stop'),
+        runCell: cellRunner('agent:stop', [], stopWhenSleeping),
         signal: controller.signal,
-        onCell: () => setTimeout(() => controller.abort(), 500),
       });
       expect(result.stop).toBe('cancelled');
       expect(result.cells[0]?.events.at(-1)).toMatchObject({ type: 'done', status: 'interrupted' });

@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LABEL } from '../../src/sandbox/labels.ts';
-import { lastResult, run, startManager, type ManagerHarness } from '../support/sandbox.ts';
+import {
+  lastResult,
+  run,
+  runStoppedOnOutput,
+  startManager,
+  type ManagerHarness,
+} from '../support/sandbox.ts';
 
 const services = inject('services');
 
@@ -18,10 +24,12 @@ describe.skipIf(services.sandboxImage === undefined)('sandbox limits and faults'
   it('interrupts a long cell on request and keeps earlier variables', async () => {
     const sandbox = harness.manager.session('limits:interrupt');
     await run(sandbox, 'kept = "yes"');
-    const controller = new AbortController();
-    const pending = run(sandbox, 'import time\ntime.sleep(60)', { signal: controller.signal });
-    setTimeout(() => controller.abort(), 500);
-    const outcome = await pending;
+    const outcome = await runStoppedOnOutput(
+      sandbox,
+      'import time\nprint("sleeping", flush=True)\ntime.sleep(60)',
+      'sleeping',
+    );
+    expect(outcome.stdout).toBe('sleeping\n');
     expect(outcome.status).toBe('interrupted');
     expect(outcome.kernelRestarted).toBe(false);
     expect(outcome.error?.ename).toBe('KeyboardInterrupt');

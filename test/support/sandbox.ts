@@ -71,6 +71,25 @@ export function run(
   return collectOutcome(sandbox.execute(code, options));
 }
 
+/**
+ * Runs `code` and stops it, as the Stop button does, once its stdout has shown `marker`: the
+ * stop then lands while the cell is running, however long the cell took to start.
+ */
+export function runStoppedOnOutput(
+  sandbox: Sandbox,
+  code: string,
+  marker: string,
+): Promise<CellOutcome> {
+  const controller = new AbortController();
+  async function* watched() {
+    for await (const event of sandbox.execute(code, { signal: controller.signal })) {
+      if (event.type === 'stdout' && event.text.includes(marker)) controller.abort();
+      yield event;
+    }
+  }
+  return collectOutcome(watched());
+}
+
 /** The text/plain of the last rich result, which is how `x + 1` at the end of a cell shows. */
 export function lastResult(outcome: CellOutcome): string | undefined {
   return outcome.displays.at(-1)?.['text/plain'];
