@@ -6,6 +6,7 @@
  */
 import { benchDiscord } from './discord-bench.ts';
 import { benchQueue } from './queue-bench.ts';
+import { benchRestarts } from './restart-bench.ts';
 import { benchSandbox } from './sandbox-bench.ts';
 import { benchSlack } from './slack-bench.ts';
 
@@ -19,6 +20,7 @@ const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const figures = {
   ...(await benchSandbox(image, log)),
   ...(await benchQueue(image, redisUrl, log)),
+  ...(await benchRestarts(redisUrl, log)),
   ...(await benchSlack(image, log)),
   ...(await benchDiscord(image, log)),
 };

@@ -110,5 +110,13 @@ export async function runCli(): Promise<void> {
     nodeVersion: process.version,
     signal: controller.signal,
   };
-  process.exitCode = await main(process.argv.slice(2), context);
+  const code = await main(process.argv.slice(2), context);
+  // The command is done: end now rather than when the last library timer lets go (a refused
+  // ioredis connect keeps its connect timer for seconds), once what was printed is written.
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  process.exit(code);
+}
+
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => stream.write('', () => resolve()));
 }

@@ -27,11 +27,14 @@ export async function probeRedis(url: string, connectTimeoutMs = 3000): Promise<
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
   });
-  probe.on('error', () => undefined); // the failed connect is reported below
+  // The connect rejects with a bare "Connection is closed."; the error event says why.
+  let cause: Error | undefined;
+  probe.on('error', (error: Error) => (cause ??= error));
   try {
     await probe.connect();
     await probe.ping();
-  } catch (error) {
+  } catch (rejection) {
+    const error = cause ?? rejection;
     throw new SandbotError(
       'REDIS_UNAVAILABLE',
       `Redis at ${redactRedisUrl(url)} is unreachable (${errorMessage(error) || 'no answer'}).\nFix: ${REDIS_UNREACHABLE_FIX}.`,

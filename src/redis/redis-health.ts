@@ -1,5 +1,4 @@
 import type { Logger } from '../logging/logger.ts';
-import type { Redis } from './connection.ts';
 
 export interface RedisHealthOptions {
   readonly logger: Logger;
@@ -21,7 +20,7 @@ export class RedisHealth {
   private readonly now: () => number;
   private readonly down = new Set<string>();
   private downSince: number | undefined;
-  private lastReport = 0;
+  private lastReport: number | undefined;
   private lastError = '';
 
   constructor(options: RedisHealthOptions) {
@@ -39,7 +38,7 @@ export class RedisHealth {
    * Follows one connection: an error or a scheduled reconnect marks it down until it is ready
    * again; `end` (closed on purpose, never to reconnect) stops counting it.
    */
-  watch(connection: Redis, name: string): void {
+  watch(connection: NodeJS.EventEmitter, name: string): void {
     connection.on('error', (error: Error) => this.failed(name, error));
     connection.on('reconnecting', () => this.failed(name));
     connection.on('ready', () => this.recovered(name));
@@ -69,13 +68,13 @@ export class RedisHealth {
     if (this.down.size > 0 || this.downSince === undefined) return;
     const seconds = Math.round((this.now() - this.downSince) / 1000);
     this.downSince = undefined;
-    this.lastReport = 0;
+    this.lastReport = undefined;
     this.logger.info({ downSeconds: seconds }, `Redis is reachable again after ${seconds} s`);
   }
 
   private log(): void {
     const now = this.now();
-    if (now - this.lastReport < this.reportEveryMs) return;
+    if (this.lastReport !== undefined && now - this.lastReport < this.reportEveryMs) return;
     this.lastReport = now;
     const seconds = Math.round((now - (this.downSince ?? now)) / 1000);
     this.logger.warn(
