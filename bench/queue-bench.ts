@@ -2,14 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { MemoryBlobStore } from '../src/blobs/memory-blob-store.ts';
 import type { SandboxSettings } from '../src/config/config.ts';
+import type { CellEvent } from '../src/core/cell-events.ts';
+import { buildCellResult } from '../src/core/cell-result-builder.ts';
 import { BullmqJobQueue } from '../src/jobs/bullmq-job-queue.ts';
 import { BullmqJobWorker } from '../src/jobs/bullmq-job-worker.ts';
 import type { JobHandle } from '../src/jobs/job.ts';
 import { createRedis } from '../src/redis/connection.ts';
-import { collectOutcome } from '../src/sandbox/cell-outcome.ts';
 import { createDockerClient } from '../src/sandbox/docker-client.ts';
 import { SandboxManager, removeContainers } from '../src/sandbox/sandbox-manager.ts';
 import { percentile, round, timeMs } from './stats.ts';
+
+/** Images of timed cells are kept as the bot keeps them: in a blob store. */
+const cellBlobs = new MemoryBlobStore({ maxBlobBytes: 100 * 1024 * 1024, ttlMs: 60_000 });
+const collectOutcome = (events: AsyncIterable<CellEvent>) => buildCellResult(events, cellBlobs);
 
 export interface QueueFigures {
   queue_cell_p50_ms: number;

@@ -2,11 +2,17 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
+import { MemoryBlobStore } from '../src/blobs/memory-blob-store.ts';
 import type { SandboxSettings } from '../src/config/config.ts';
-import { collectOutcome } from '../src/sandbox/cell-outcome.ts';
+import type { CellEvent } from '../src/core/cell-events.ts';
+import { buildCellResult } from '../src/core/cell-result-builder.ts';
 import { createDockerClient } from '../src/sandbox/docker-client.ts';
 import { SandboxManager, removeContainers } from '../src/sandbox/sandbox-manager.ts';
 import { percentile, round, timeMs } from './stats.ts';
+
+/** Images of timed cells are kept as the bot keeps them: in a blob store. */
+const cellBlobs = new MemoryBlobStore({ maxBlobBytes: 100 * 1024 * 1024, ttlMs: 60_000 });
+const collectOutcome = (events: AsyncIterable<CellEvent>) => buildCellResult(events, cellBlobs);
 
 const run = promisify(execFile);
 

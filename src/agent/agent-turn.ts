@@ -3,7 +3,7 @@ import type {
   ChatCompletionMessageParam,
   ChatCompletionMessageFunctionToolCall,
 } from 'openai/resources/chat/completions';
-import type { JobEvent } from '../jobs/job.ts';
+import type { CellResult } from '../core/cell-result.ts';
 import { describeModelError, type OpenAI } from './model-client.ts';
 import { PYTHON_TOOL, parsePythonArguments } from './python-tool.ts';
 import { SYSTEM_PROMPT } from './system-prompt.ts';
@@ -11,7 +11,7 @@ import { summarizeCell } from './tool-result.ts';
 
 export interface CellRun {
   readonly code: string;
-  readonly events: readonly JobEvent[];
+  readonly result: CellResult;
 }
 
 export interface AgentTurnOptions {
@@ -21,8 +21,8 @@ export interface AgentTurnOptions {
   readonly history: readonly ChatCompletionMessageParam[];
   /** This turn's user message, already labelled with its author and attachments. */
   readonly userMessage: string;
-  /** Runs one cell in the thread's kernel and gives back its events. */
-  readonly runCell: (code: string, signal: AbortSignal) => Promise<readonly JobEvent[]>;
+  /** Runs one cell in the thread's kernel and gives back its result. */
+  readonly runCell: (code: string, signal: AbortSignal) => Promise<CellResult>;
   /** Model calls per turn (each may run one or more cells). Default 10. */
   readonly maxSteps?: number;
   /** Wall time for the whole turn. Default 10 minutes. */
@@ -123,9 +123,9 @@ async function runToolCall(
   if ('error' in parsed) return `Error: ${parsed.error}`;
   if (signal.aborted) return '[not run: the turn was stopped]';
   options.onCell?.(parsed.code);
-  const events = await options.runCell(parsed.code, signal);
-  cells.push({ code: parsed.code, events });
-  return summarizeCell(events);
+  const result = await options.runCell(parsed.code, signal);
+  cells.push({ code: parsed.code, result });
+  return summarizeCell(result);
 }
 
 /** One streamed model call, reassembled into text and complete tool calls. */

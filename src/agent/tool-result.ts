@@ -1,4 +1,4 @@
-import type { JobEvent } from '../jobs/job.ts';
+import type { CellResult } from '../core/cell-result.ts';
 import { formatBytes } from '../sandbox/file-transfer.ts';
 
 /** Long output is cut to its head and tail: the model needs the shape, not every line. */
@@ -21,57 +21,30 @@ export function headAndTail(
  * What the model is told about one cell: compact, so a long thread stays within the
  * context window. Images and files are named with their sizes, never included.
  */
-export function summarizeCell(events: readonly JobEvent[]): string {
-  let stdout = '';
-  let stderr = '';
-  const parts: string[] = [];
+export function summarizeCell(result: CellResult): string {
+  const status = `[status: ${result.status}${result.message === undefined ? '' : ` (${result.message})`}]`;
+  const parts = [status];
+  if (result.stdout !== '') parts.push(`[stdout]\n${headAndTail(result.stdout)}`);
+  if (result.stderr !== '') parts.push(`[stderr]\n${headAndTail(result.stderr)}`);
   let images = 0;
-  for (const event of events) {
-    switch (event.type) {
-      case 'stdout':
-        stdout += event.text;
-        break;
-      case 'stderr':
-        stderr += event.text;
-        break;
-      case 'display': {
-        const png = event.data['image/png'] ?? event.data['image/jpeg'];
-        if (png !== undefined) {
-          images += 1;
-          parts.push(
-            `[image ${images} shown to the user, ${formatBytes(Math.floor((png.length * 3) / 4))}]`,
-          );
-        } else if (event.data['text/plain'] !== undefined) {
-          const label = event.kind === 'execute_result' ? 'result' : 'displayed';
-          parts.push(`[${label}]\n${headAndTail(event.data['text/plain'], RESULT_CHARS, 500)}`);
-        }
-        break;
-      }
-      case 'error': {
-        const lines = event.traceback.filter((l) => l.trim() !== '');
-        parts.push(
-          `[error] ${event.ename}: ${event.evalue}\n${lines.slice(-TRACEBACK_LINES).join('\n')}`,
-        );
-        break;
-      }
-      case 'file':
-        parts.push(
-          `[file sent to the user: /mnt/data/${event.path}, ${formatBytes(event.blob.sizeBytes)}]`,
-        );
-        break;
-      case 'notice':
-        parts.push(`[note] ${event.text}`);
-        break;
-      case 'done':
-        parts.unshift(
-          `[status: ${event.status}${event.message === undefined ? '' : ` (${event.message})`}]`,
-        );
-        break;
-      default:
-        break;
+  for (const shown of result.results) {
+    if (shown.image !== undefined) {
+      images += 1;
+      parts.push(`[image ${images} shown to the user, ${formatBytes(shown.image.sizeBytes)}]`);
+    } else if (shown.data['text/plain'] !== undefined) {
+      const label = shown.kind === 'execute_result' ? 'result' : 'displayed';
+      parts.push(`[${label}]\n${headAndTail(shown.data['text/plain'], RESULT_CHARS, 500)}`);
     }
   }
-  if (stderr !== '') parts.splice(1, 0, `[stderr]\n${headAndTail(stderr)}`);
-  if (stdout !== '') parts.splice(1, 0, `[stdout]\n${headAndTail(stdout)}`);
+  if (result.error !== undefined) {
+    const { ename, evalue, traceback } = result.error;
+    const lines = traceback.filter((l) => l.trim() !== '');
+    parts.push(`[error] ${ename}: ${evalue}\n${lines.slice(-TRACEBACK_LINES).join('\n')}`);
+  }
+  for (const file of result.files)
+    parts.push(
+      `[file sent to the user: /mnt/data/${file.path}, ${formatBytes(file.blob.sizeBytes)}]`,
+    );
+  for (const notice of result.notices) parts.push(`[note] ${notice}`);
   return parts.join('\n');
 }

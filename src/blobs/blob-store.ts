@@ -22,6 +22,11 @@ export interface BlobStore {
   /** The blob, or undefined when it never existed or has expired. */
   get(id: string): Promise<Blob | undefined>;
   delete(id: string): Promise<void>;
+  /**
+   * Keeps these blobs for at least `ttlMs` from now (never shortens a life; ignores ids that
+   * are gone): what a session refers to lives as long as the session.
+   */
+  touch(ids: readonly string[], ttlMs: number): Promise<void>;
 }
 
 export interface BlobStoreLimits {

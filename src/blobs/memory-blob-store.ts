@@ -43,6 +43,16 @@ export class MemoryBlobStore implements BlobStore {
     return Promise.resolve();
   }
 
+  touch(ids: readonly string[], ttlMs: number): Promise<void> {
+    const until = this.now() + ttlMs;
+    for (const id of ids) {
+      const entry = this.blobs.get(id);
+      if (entry !== undefined && entry.expiresAt > this.now())
+        entry.expiresAt = Math.max(entry.expiresAt, until);
+    }
+    return Promise.resolve();
+  }
+
   private sweep(): void {
     const now = this.now();
     for (const [id, entry] of this.blobs) if (entry.expiresAt <= now) this.blobs.delete(id);

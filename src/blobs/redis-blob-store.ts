@@ -12,6 +12,19 @@ const blobRef = z.object({
 });
 
 /**
+ * Extends each key's TTL to ARGV[1] ms unless it already lives longer; a key that is gone
+ * (PTTL -2) stays gone. A script rather than PEXPIRE GT, which needs Redis 7.
+ */
+const TOUCH_SCRIPT = `
+for _, key in ipairs(KEYS) do
+  local ttl = redis.call('PTTL', key)
+  if ttl ~= -2 and ttl ~= -1 and ttl < tonumber(ARGV[1]) then
+    redis.call('PEXPIRE', key, ARGV[1])
+  end
+end
+return 0`;
+
+/**
  * Blobs in Redis: one hash per blob (`meta` as JSON, `data` as raw bytes) with a TTL, so
  * a worker on another host can fetch what the bot stored, and nothing outlives its use.
  */
@@ -58,5 +71,11 @@ export class RedisBlobStore implements BlobStore {
 
   async delete(id: string): Promise<void> {
     await this.redis.del(this.key(id));
+  }
+
+  async touch(ids: readonly string[], ttlMs: number): Promise<void> {
+    if (ids.length === 0) return;
+    const keys = ids.map((id) => this.key(id));
+    await this.redis.eval(TOUCH_SCRIPT, keys.length, ...keys, Math.ceil(ttlMs));
   }
 }

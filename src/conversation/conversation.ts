@@ -5,6 +5,8 @@ import type { OpenAI } from '../agent/model-client.ts';
 import type { BlobRef, BlobStore } from '../blobs/blob-store.ts';
 import type { Config } from '../config/config.ts';
 import { isSandbotError } from '../errors.ts';
+import { buildCellResult } from '../core/cell-result-builder.ts';
+import { cellImages, failureText, type CellResult } from '../core/cell-result.ts';
 import type { CodeJobInput, JobEvent, JobQueue } from '../jobs/job.ts';
 import type { Logger } from '../logging/logger.ts';
 import { formatBytes } from '../sandbox/file-transfer.ts';
@@ -157,11 +159,11 @@ export class Conversation {
         return textReply(RUN_USAGE_TEXT, refusals);
       case 'code': {
         thread.progress({ type: 'running', code: parsed.code });
-        const events = await this.runCell(message.sessionKey, parsed.code, uploads, signal, thread);
-        const reply = await this.replyFor('', [{ code: parsed.code, events }], refusals);
+        const result = await this.runCell(message.sessionKey, parsed.code, uploads, signal, thread);
+        const reply = await this.replyFor('', [{ code: parsed.code, result }], refusals);
         await save({
-          cells: [...session.cells, { code: parsed.code, events }],
-          files: [...files, ...producedFiles(events)],
+          cells: [...session.cells, { code: parsed.code, result }],
+          files: [...files, ...producedFiles(result)],
         });
         return reply;
       }
@@ -208,7 +210,7 @@ export class Conversation {
     await save({
       transcript: [...session.transcript, ...result.messages] as ChatCompletionMessageParam[],
       cells: [...session.cells, ...result.cells],
-      files: [...files, ...result.cells.flatMap((c) => producedFiles(c.events))],
+      files: [...files, ...result.cells.flatMap((c) => producedFiles(c.result))],
     });
     return reply;
   }
@@ -232,7 +234,7 @@ export class Conversation {
         await save({});
         return textReply(HELP_TEXT, refusals);
       case 'reset': {
-        const events = await this.runJob(
+        const result = await this.runJob(
           { sessionId: message.sessionKey, code: '', command: 'reset' },
           new AbortController().signal,
         );
@@ -240,7 +242,7 @@ export class Conversation {
           ...emptySession(message.sessionKey),
           updatedAt: Date.now(),
         });
-        const failed = failure(events);
+        const failed = failureText(result);
         return textReply(
           failed ??
             'Fresh start: new kernel, no variables, empty /mnt/data, and I forgot this thread.',
@@ -248,14 +250,13 @@ export class Conversation {
         );
       }
       case 'status': {
-        const events = await this.runJob(
+        const result = await this.runJob(
           { sessionId: message.sessionKey, code: '', command: 'status', uploads: [...uploads] },
           new AbortController().signal,
         );
         await save({});
-        const kernel = events.find((e) => e.type === 'notice');
         const lines = [
-          kernel?.type === 'notice' ? kernel.text : (failure(events) ?? 'Kernel state unknown.'),
+          result.notices[0] ?? failureText(result) ?? 'Kernel state unknown.',
           `${session.cells.length} cell(s) run in this thread; ${files.length} file(s).`,
           this.options.model === undefined
             ? 'No model configured: only direct code runs.'
@@ -304,9 +305,11 @@ export class Conversation {
         await save({});
         if (session.cells.length === 0)
           return textReply('Nothing to export yet: no code has run in this thread.', refusals);
-        const notebook = exportNotebook(session.cells, {
-          title: `sandbot thread ${message.sessionKey}`,
-        });
+        const notebook = await exportNotebook(
+          session.cells,
+          { title: `sandbot thread ${message.sessionKey}` },
+          this.options.blobs,
+        );
         return {
           text: `The ${session.cells.length} cell(s) of this thread, with their outputs.`,
           code: [],
@@ -367,7 +370,7 @@ export class Conversation {
     uploads: readonly BlobRef[],
     signal: AbortSignal,
     thread: ThreadReply,
-  ): Promise<JobEvent[]> {
+  ): Promise<CellResult> {
     return this.runJob({ sessionId, code, uploads: [...uploads] }, signal, (event) => {
       if (event.type === 'stdout' || event.type === 'stderr')
         thread.progress({ type: 'output', text: event.text });
@@ -378,7 +381,7 @@ export class Conversation {
     job: Omit<CodeJobInput, 'jobId' | 'submittedAt'>,
     signal: AbortSignal,
     onEvent?: (event: JobEvent) => void,
-  ): Promise<JobEvent[]> {
+  ): Promise<CellResult> {
     const handle = await this.options.jobs.submit({
       ...job,
       jobId: randomUUID(),
@@ -397,49 +400,44 @@ export class Conversation {
     } finally {
       signal.removeEventListener('abort', cancel);
     }
-    return events;
+    return buildCellResult(events, this.options.blobs);
   }
 
   /** Images and files of the cells, fetched from the blob store, and their notices. */
   private async replyFor(
     text: string,
-    cells: readonly { code: string; events: readonly JobEvent[] }[],
+    cells: readonly { code: string; result: CellResult }[],
     notices: readonly string[],
   ): Promise<Reply> {
     const images: ReplyAttachment[] = [];
     const files: ReplyAttachment[] = [];
     const cellNotices: string[] = [];
     let outputText = '';
-    for (const cell of cells) {
-      for (const event of cell.events) {
-        if (event.type === 'display') {
-          const png = event.data['image/png'];
-          if (png !== undefined)
-            images.push({
-              name: `plot-${images.length + 1}.png`,
-              content: Buffer.from(png, 'base64'),
-              mime: 'image/png',
-            });
-          else if (text === '' && event.data['text/plain'] !== undefined)
-            outputText += `${event.data['text/plain']}\n`;
-        } else if (event.type === 'file') {
-          const blob = await this.options.blobs.get(event.blob.id);
-          if (blob !== undefined)
-            files.push({
-              name: event.path.split('/').pop() ?? event.path,
-              content: blob.content,
-              mime: event.blob.mime,
-            });
-        } else if (event.type === 'notice') {
-          cellNotices.push(event.text);
-        } else if (event.type === 'error' && text === '') {
-          outputText += `${event.ename}: ${event.evalue}\n`;
-        } else if ((event.type === 'stdout' || event.type === 'stderr') && text === '') {
-          outputText += event.text;
-        } else if (event.type === 'done' && event.message !== undefined) {
-          cellNotices.push(event.message);
-        }
+    for (const { result } of cells) {
+      for (const ref of cellImages(result)) {
+        const blob = await this.options.blobs.get(ref.id);
+        const ext = ref.mime === 'image/png' ? 'png' : 'jpg';
+        if (blob !== undefined)
+          images.push({
+            name: `plot-${images.length + 1}.${ext}`,
+            content: blob.content,
+            mime: ref.mime,
+          });
       }
+      for (const file of result.files) {
+        const blob = await this.options.blobs.get(file.blob.id);
+        if (blob !== undefined)
+          files.push({
+            name: file.path.split('/').pop() ?? file.path,
+            content: blob.content,
+            mime: file.blob.mime,
+          });
+      }
+      cellNotices.push(
+        ...result.notices,
+        ...(result.message === undefined ? [] : [result.message]),
+      );
+      if (text === '') outputText += directOutput(result);
     }
     // Direct code has no model answer: its output is the answer, as a code block.
     const answer =
@@ -454,20 +452,22 @@ export class Conversation {
   }
 }
 
-function producedFiles(events: readonly JobEvent[]): SessionFile[] {
-  return events.flatMap((e) =>
-    e.type === 'file' ? [{ name: e.path, blob: e.blob, origin: 'output' as const }] : [],
-  );
+/** What a cell shows as text: its streams, its text results, its exception in one line. */
+function directOutput(result: CellResult): string {
+  let text = result.stdout + result.stderr;
+  for (const shown of result.results)
+    if (shown.image === undefined && shown.data['text/plain'] !== undefined)
+      text += `${shown.data['text/plain']}\n`;
+  if (result.error !== undefined) text += `${result.error.ename}: ${result.error.evalue}\n`;
+  return text;
+}
+
+function producedFiles(result: CellResult): SessionFile[] {
+  return result.files.map((f) => ({ name: f.path, blob: f.blob, origin: 'output' as const }));
 }
 
 function latestByName(files: readonly SessionFile[]): SessionFile[] {
   const byName = new Map<string, SessionFile>();
   for (const file of files) byName.set(file.name, file);
   return [...byName.values()];
-}
-
-function failure(events: readonly JobEvent[]): string | undefined {
-  const done = events.at(-1);
-  if (done?.type !== 'done' || done.status === 'ok') return undefined;
-  return done.message ?? `The kernel answered ${done.status}.`;
 }

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import type { BlobRef } from '../blobs/blob-store.ts';
-import type { CellStatus } from '../sandbox/cell-events.ts';
+import type { JobEvent } from '../core/cell-events.ts';
 
 const SESSION_ID = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,255}$/;
 /** Code of one cell; a chat message cannot be longer, and nothing sensible is. */
@@ -36,41 +35,8 @@ export const codeJob = z.object({
 export type CodeJob = z.output<typeof codeJob>;
 export type CodeJobInput = z.input<typeof codeJob>;
 
-/** How a job ended: a cell status, or a fault of the machinery around it. */
-export type JobStatus =
-  | CellStatus
-  /** The worker running it died; the code was not run again. */
-  | 'lost'
-  /** It could not run: Docker down, bad job, missing upload. `error` says why. */
-  | 'failed';
-
-/** A job's events, in order; exactly one `done` ends them. */
-export type JobEvent =
-  | { readonly type: 'started'; readonly workerId: string; readonly queueWaitMs: number }
-  | { readonly type: 'stdout' | 'stderr'; readonly text: string }
-  | {
-      readonly type: 'display';
-      readonly kind: 'execute_result' | 'display_data';
-      readonly data: Readonly<Record<string, string>>;
-    }
-  | {
-      readonly type: 'error';
-      readonly ename: string;
-      readonly evalue: string;
-      readonly traceback: readonly string[];
-    }
-  | { readonly type: 'file'; readonly path: string; readonly blob: BlobRef }
-  | { readonly type: 'notice'; readonly text: string }
-  | {
-      readonly type: 'done';
-      readonly status: JobStatus;
-      readonly durationMs: number;
-      readonly kernelRestarted: boolean;
-      /** For `failed` and `lost`: what went wrong, in words a user can act on. */
-      readonly message?: string;
-    };
-
-export type JobDone = Extract<JobEvent, { type: 'done' }>;
+// The event shapes are declared once, in src/core/cell-events.ts.
+export type { JobDone, JobEvent, JobStatus } from '../core/cell-events.ts';
 
 export interface JobHandle {
   readonly jobId: string;

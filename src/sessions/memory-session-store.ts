@@ -1,13 +1,17 @@
-import type { SessionState, SessionStore } from './session-store.ts';
+import type { BlobStore } from '../blobs/blob-store.ts';
+import { sessionBlobIds, type SessionState, type SessionStore } from './session-store.ts';
 
 /** The embedded mode's session store: a map with expiry. */
 export class MemorySessionStore implements SessionStore {
   private readonly sessions = new Map<string, { state: SessionState; expiresAt: number }>();
   private readonly ttlMs: number;
+  /** Where the session's images and files live; kept alive as long as the session. */
+  private readonly blobs: Pick<BlobStore, 'touch'>;
   private readonly now: () => number;
 
-  constructor(ttlMs: number, now: () => number = Date.now) {
+  constructor(ttlMs: number, blobs: Pick<BlobStore, 'touch'>, now: () => number = Date.now) {
     this.ttlMs = ttlMs;
+    this.blobs = blobs;
     this.now = now;
   }
 
@@ -21,12 +25,12 @@ export class MemorySessionStore implements SessionStore {
     return Promise.resolve(structuredClone(entry.state));
   }
 
-  save(state: SessionState): Promise<void> {
+  async save(state: SessionState): Promise<void> {
+    await this.blobs.touch(sessionBlobIds(state), this.ttlMs);
     this.sessions.set(state.key, {
       state: structuredClone(state),
       expiresAt: this.now() + this.ttlMs,
     });
-    return Promise.resolve();
   }
 
   delete(key: string): Promise<void> {

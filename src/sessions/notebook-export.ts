@@ -1,10 +1,11 @@
-import type { JobEvent } from '../jobs/job.ts';
+import type { BlobStore } from '../blobs/blob-store.ts';
+import type { CellResult, RichResult } from '../core/cell-result.ts';
 import { formatBytes } from '../sandbox/file-transfer.ts';
 
-/** One cell the thread ran, with the events its job produced, in order. */
+/** One cell the thread ran, with its result. */
 export interface ExecutedCell {
   readonly code: string;
-  readonly events: readonly JobEvent[];
+  readonly result: CellResult;
 }
 
 export interface NotebookMeta {
@@ -23,9 +24,14 @@ type Output =
 
 /**
  * A Jupyter nbformat 4.5 notebook (as a JSON string, pretty-printed) of the thread's
- * executed cells with their outputs, after a markdown cell holding the title.
+ * executed cells with their outputs, after a markdown cell holding the title. Images come
+ * back from the blob store, base64 as Jupyter keeps them.
  */
-export function exportNotebook(cells: readonly ExecutedCell[], meta: NotebookMeta): string {
+export async function exportNotebook(
+  cells: readonly ExecutedCell[],
+  meta: NotebookMeta,
+  blobs: Pick<BlobStore, 'get'>,
+): Promise<string> {
   // Titles come from chat; a newline would end the heading and spill into a paragraph.
   const title = meta.title.replace(/\s+/g, ' ').trim();
   const heading = {
@@ -34,18 +40,20 @@ export function exportNotebook(cells: readonly ExecutedCell[], meta: NotebookMet
     metadata: {},
     source: sourceLines(`# ${title}`),
   };
-  const codeCells = cells.map((cell, index) => {
-    const count = index + 1;
-    return {
-      cell_type: 'code',
-      // Ids derive from the position so the same thread always exports the same file.
-      id: `cell-${String(count).padStart(4, '0')}`,
-      metadata: {},
-      execution_count: count,
-      source: sourceLines(cell.code),
-      outputs: outputsOf(cell.events, count),
-    };
-  });
+  const codeCells = await Promise.all(
+    cells.map(async (cell, index) => {
+      const count = index + 1;
+      return {
+        cell_type: 'code',
+        // Ids derive from the position so the same thread always exports the same file.
+        id: `cell-${String(count).padStart(4, '0')}`,
+        metadata: {},
+        execution_count: count,
+        source: sourceLines(cell.code),
+        outputs: await outputsOf(cell.result, count, blobs),
+      };
+    }),
+  );
   const notebook = {
     nbformat: 4,
     nbformat_minor: 5,
@@ -67,7 +75,11 @@ function sourceLines(text: string): string[] {
   return text === '' ? [] : text.split(/(?<=\n)/);
 }
 
-function outputsOf(events: readonly JobEvent[], executionCount: number): Output[] {
+async function outputsOf(
+  result: CellResult,
+  executionCount: number,
+  blobs: Pick<BlobStore, 'get'>,
+): Promise<Output[]> {
   const outputs: Output[] = [];
   // Jupyter shows consecutive writes to one stream as one block, so they become one output.
   const write = (name: 'stdout' | 'stderr', text: string): void => {
@@ -75,59 +87,43 @@ function outputsOf(events: readonly JobEvent[], executionCount: number): Output[
     if (last?.output_type === 'stream' && last.name === name) last.text += text;
     else outputs.push({ output_type: 'stream', name, text });
   };
-  for (const event of events) {
-    switch (event.type) {
-      case 'started':
-        break;
-      case 'stdout':
-      case 'stderr':
-        write(event.type, event.text);
-        break;
-      case 'display':
-        // Copied so the notebook never shares (or is typed as) the event's readonly record.
-        outputs.push(
-          event.kind === 'execute_result'
-            ? {
-                output_type: 'execute_result',
-                execution_count: executionCount,
-                data: { ...event.data },
-                metadata: {},
-              }
-            : { output_type: 'display_data', data: { ...event.data }, metadata: {} },
-        );
-        break;
-      case 'error':
-        outputs.push({
-          output_type: 'error',
-          ename: event.ename,
-          evalue: event.evalue,
-          traceback: [...event.traceback],
-        });
-        break;
-      case 'file': {
-        // The bytes went to the chat thread, not into the notebook; say where they went.
-        const note = `📎 ${codeSpan(event.blob.name)} (${formatBytes(event.blob.sizeBytes)}) was sent to the thread`;
-        outputs.push({
-          output_type: 'display_data',
-          data: { 'text/markdown': note },
-          metadata: {},
-        });
-        break;
-      }
-      case 'notice':
-        write('stderr', `${event.text}\n`);
-        break;
-      case 'done':
-        // ok and error speak for themselves (an error has its own output); anything else
-        // would leave a reader wondering why the output stops.
-        if (event.status !== 'ok' && event.status !== 'error') {
-          const message = event.message === undefined ? '' : ` ${event.message}`;
-          write('stderr', `[cell ended: ${event.status}]${message}\n`);
-        }
-        break;
-    }
+  if (result.stdout !== '') write('stdout', result.stdout);
+  if (result.stderr !== '') write('stderr', result.stderr);
+  for (const shown of result.results) {
+    const data = await bundleOf(shown, blobs);
+    outputs.push(
+      shown.kind === 'execute_result'
+        ? { output_type: 'execute_result', execution_count: executionCount, data, metadata: {} }
+        : { output_type: 'display_data', data, metadata: {} },
+    );
+  }
+  if (result.error !== undefined) {
+    const { ename, evalue, traceback } = result.error;
+    outputs.push({ output_type: 'error', ename, evalue, traceback: [...traceback] });
+  }
+  for (const file of result.files) {
+    // The bytes went to the chat thread, not into the notebook; say where they went.
+    const note = `📎 ${codeSpan(file.blob.name)} (${formatBytes(file.blob.sizeBytes)}) was sent to the thread`;
+    outputs.push({ output_type: 'display_data', data: { 'text/markdown': note }, metadata: {} });
+  }
+  for (const notice of result.notices) write('stderr', `${notice}\n`);
+  // ok and error speak for themselves (an error has its own output); anything else would
+  // leave a reader wondering why the output stops.
+  if (result.status !== 'ok' && result.status !== 'error') {
+    const message = result.message === undefined ? '' : ` ${result.message}`;
+    write('stderr', `[cell ended: ${result.status}]${message}\n`);
   }
   return outputs;
+}
+
+/** A result's mime bundle with its image back inline; a copy, never the stored record. */
+async function bundleOf(shown: RichResult, blobs: Pick<BlobStore, 'get'>): Promise<MimeBundle> {
+  const data: MimeBundle = { ...shown.data };
+  if (shown.image === undefined) return data;
+  const image = await blobs.get(shown.image.id);
+  if (image !== undefined) data[shown.image.mime] = image.content.toString('base64');
+  else data['text/plain'] ??= `[image ${shown.image.name} is no longer stored]`;
+  return data;
 }
 
 /** A markdown code span that survives backticks in the name. */

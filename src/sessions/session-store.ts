@@ -1,6 +1,6 @@
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { BlobRef } from '../blobs/blob-store.ts';
-import type { JobEvent } from '../jobs/job.ts';
+import { cellBlobIds, type CellResult } from '../core/cell-result.ts';
 
 /** A file of the thread: uploaded by someone, or produced by a cell. */
 export interface SessionFile {
@@ -12,7 +12,7 @@ export interface SessionFile {
 /** A cell that ran in the thread, kept for `export`. */
 export interface SessionCell {
   readonly code: string;
-  readonly events: readonly JobEvent[];
+  readonly result: CellResult;
 }
 
 /** Everything sandbot remembers of one thread. */
@@ -27,7 +27,8 @@ export interface SessionState {
 
 /**
  * Sessions by thread key, with a time to live: Redis with a TTL, or memory in the embedded
- * mode. Both pass test/integration/session-store.test.ts.
+ * mode. Both pass test/integration/session-store.test.ts. Saving a session keeps the blobs it
+ * refers to alive at least as long as the session, so what it names can still be fetched.
  */
 export interface SessionStore {
   load(key: string): Promise<SessionState | undefined>;
@@ -37,4 +38,13 @@ export interface SessionStore {
 
 export function emptySession(key: string): SessionState {
   return { key, transcript: [], cells: [], files: [], updatedAt: Date.now() };
+}
+
+/** The blobs a session refers to: its files, and its cells' images and files. */
+export function sessionBlobIds(state: SessionState): string[] {
+  const ids = [
+    ...state.files.map((f) => f.blob.id),
+    ...state.cells.flatMap((c) => cellBlobIds(c.result)),
+  ];
+  return [...new Set(ids)];
 }

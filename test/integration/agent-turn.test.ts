@@ -5,6 +5,8 @@ import { runAgentTurn } from '../../src/agent/agent-turn.ts';
 import type { BlobRef } from '../../src/blobs/blob-store.ts';
 import { MemoryBlobStore } from '../../src/blobs/memory-blob-store.ts';
 import { EmbeddedJobQueue } from '../../src/jobs/embedded-job-queue.ts';
+import { buildCellResult } from '../../src/core/cell-result-builder.ts';
+import type { CellResult } from '../../src/core/cell-result.ts';
 import type { JobEvent } from '../../src/jobs/job.ts';
 import { JobExecutor } from '../../src/jobs/job-executor.ts';
 import {
@@ -54,7 +56,7 @@ describe.skipIf(services.sandboxImage === undefined)(
       onEvent: (event: JobEvent) => void = () => undefined,
     ) {
       let pending = uploads;
-      return async (code: string, signal: AbortSignal): Promise<JobEvent[]> => {
+      return async (code: string, signal: AbortSignal): Promise<CellResult> => {
         const handle = await queue.submit({
           jobId: randomUUID(),
           sessionId,
@@ -70,7 +72,7 @@ describe.skipIf(services.sandboxImage === undefined)(
           events.push(event);
           onEvent(event);
         }
-        return events;
+        return buildCellResult(events, blobs);
       };
     }
 
@@ -120,8 +122,8 @@ describe.skipIf(services.sandboxImage === undefined)(
       });
       expect(result.stop).toBe('answered');
       expect(result.text).toBe('Done: the right half is inverted.');
-      const file = result.cells[0]?.events.find((e) => e.type === 'file');
-      const bytes = file?.type === 'file' ? (await blobs.get(file.blob.id))?.content : undefined;
+      const file = result.cells[0]?.result.files[0];
+      const bytes = file === undefined ? undefined : (await blobs.get(file.blob.id))?.content;
       const out = decodePng(bytes ?? Buffer.alloc(0));
       expect([out.width, out.height]).toEqual([width, height]);
       expect(pixel(out, 5, 5)).toEqual([200, 10, 10]); // left half untouched
@@ -268,7 +270,7 @@ describe.skipIf(services.sandboxImage === undefined)(
         signal: controller.signal,
       });
       expect(result.stop).toBe('cancelled');
-      expect(result.cells[0]?.events.at(-1)).toMatchObject({ type: 'done', status: 'interrupted' });
+      expect(result.cells[0]?.result.status).toBe('interrupted');
     });
   },
 );

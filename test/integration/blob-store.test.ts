@@ -41,6 +41,15 @@ function blobStoreContract(name: string, make: () => BlobStore) {
       await store.delete(ref.id);
       expect(await store.get(ref.id)).toBeUndefined();
     });
+
+    it('touching keeps blobs readable and ignores ids that are gone', async () => {
+      const store = make();
+      const ref = await store.put(Buffer.from('x'), { name: 'x', mime: 'text/plain' });
+      await store.touch([ref.id, 'no-such-id'], 120_000);
+      await store.touch([], 120_000);
+      expect((await store.get(ref.id))?.content.toString()).toBe('x');
+      expect(await store.get('no-such-id')).toBeUndefined();
+    });
   });
 }
 
@@ -65,6 +74,15 @@ describe.skipIf(services.redisUrl === undefined)('redis', () => {
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(60_000);
   });
+
+  it('extends the TTL of a touched blob, never shortens it', async () => {
+    const store = new RedisBlobStore(redis, prefix, limits);
+    const ref = await store.put(Buffer.from('x'), { name: 'x', mime: 'text/plain' });
+    await store.touch([ref.id], 3_600_000);
+    expect(await redis.pttl(`${prefix}blob:${ref.id}`)).toBeGreaterThan(60_000);
+    await store.touch([ref.id], 1000);
+    expect(await redis.pttl(`${prefix}blob:${ref.id}`)).toBeGreaterThan(60_000);
+  });
 });
 
 describe('memory blob store expiry', () => {
@@ -74,5 +92,19 @@ describe('memory blob store expiry', () => {
     const ref = await store.put(Buffer.from('x'), { name: 'x', mime: 'text/plain' });
     now += 60_001;
     expect(await store.get(ref.id)).toBeUndefined();
+  });
+
+  it('lives on when touched, and is never cut short by a touch', async () => {
+    let now = 1000;
+    const store = new MemoryBlobStore(limits, () => now);
+    const kept = await store.put(Buffer.from('k'), { name: 'k', mime: 'text/plain' });
+    const other = await store.put(Buffer.from('o'), { name: 'o', mime: 'text/plain' });
+    await store.touch([kept.id], 3_600_000);
+    await store.touch([other.id], 10);
+    now += 60_001;
+    expect((await store.get(kept.id))?.content.toString()).toBe('k');
+    expect(await store.get(other.id)).toBeUndefined();
+    now += 3_600_000;
+    expect(await store.get(kept.id)).toBeUndefined();
   });
 });

@@ -323,7 +323,7 @@ conversationSuite('embedded', async () => {
   return {
     jobs,
     blobs,
-    sessions: new MemorySessionStore(60_000),
+    sessions: new MemorySessionStore(60_000, blobs),
     async close() {
       await jobs.close();
       expect(await harness.close()).toBe(0);
@@ -355,7 +355,7 @@ if (services.redisUrl !== undefined) {
     return {
       jobs,
       blobs,
-      sessions: new RedisSessionStore(redis, prefix, 60_000),
+      sessions: new RedisSessionStore(redis, prefix, 60_000, blobs),
       async close() {
         await jobs.close();
         await worker.close();

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
-import { describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { MemoryBlobStore } from '../../src/blobs/memory-blob-store.ts';
+import { buildCellResult } from '../../src/core/cell-result-builder.ts';
 import type { JobEvent } from '../../src/jobs/job.ts';
 import { exportNotebook, type ExecutedCell } from '../../src/sessions/notebook-export.ts';
 
@@ -21,7 +23,8 @@ const done = (
   ...(message === undefined ? {} : { message }),
 });
 
-const cells: ExecutedCell[] = [
+/** The thread's cells as their jobs reported them. */
+const ran: { code: string; events: JobEvent[] }[] = [
   {
     code: 'for i in range(3):\n    print(i)\nimport sys; print("warn", file=sys.stderr)\n6 * 7',
     events: [
@@ -141,16 +144,33 @@ function validateInSandbox(image: string, notebook: string): Promise<string> {
 }
 
 describe.skipIf(services.sandboxImage === undefined)('notebook export', () => {
-  const text = exportNotebook(cells, { title: 'Clean the\nsales data', pythonVersion: '3.12.7' });
-  const nb = JSON.parse(text) as NotebookJson;
-  const code = nb.cells.slice(1);
+  const blobs = new MemoryBlobStore({ maxBlobBytes: 1024 * 1024, ttlMs: 60_000 });
+  let cells: ExecutedCell[];
+  let text: string;
+  let nb: NotebookJson;
+  let code: NotebookJson['cells'];
+  beforeAll(async () => {
+    cells = await Promise.all(
+      ran.map(async (cell) => ({
+        code: cell.code,
+        result: await buildCellResult(cell.events, blobs),
+      })),
+    );
+    text = await exportNotebook(
+      cells,
+      { title: 'Clean the\nsales data', pythonVersion: '3.12.7' },
+      blobs,
+    );
+    nb = JSON.parse(text) as NotebookJson;
+    code = nb.cells.slice(1);
+  });
   const outputs = (i: number) => code[i]?.outputs ?? [];
 
   it('passes the real nbformat validator', async () => {
     const image = services.sandboxImage ?? 'unreachable';
     expect(await validateInSandbox(image, text)).toBe(`valid ${cells.length + 1}`);
     // Without a Python version, language_info loses its version and stays valid.
-    const bare = exportNotebook([], { title: 'empty' });
+    const bare = await exportNotebook([], { title: 'empty' }, blobs);
     expect((JSON.parse(bare) as NotebookJson).metadata.language_info).toEqual({ name: 'python' });
     expect(await validateInSandbox(image, bare)).toBe('valid 1');
   });
@@ -212,13 +232,31 @@ describe.skipIf(services.sandboxImage === undefined)('notebook export', () => {
     ]);
   });
 
+  it('keeps the text form of an image that has expired from storage', async () => {
+    const gone = new MemoryBlobStore({ maxBlobBytes: 1024 * 1024, ttlMs: 60_000 });
+    const [plot] = ran.slice(1, 2);
+    const result = await buildCellResult(plot?.events ?? [], gone);
+    const imageId = result.results[0]?.image?.id ?? '';
+    await gone.delete(imageId);
+    const later = JSON.parse(
+      await exportNotebook([{ code: plot?.code ?? '', result }], { title: 't' }, gone),
+    ) as NotebookJson;
+    expect(later.cells[1]?.outputs).toEqual([
+      {
+        output_type: 'display_data',
+        data: { 'text/plain': '<Figure size 1x1 with 1 Axes>' },
+        metadata: {},
+      },
+    ]);
+  });
+
   it('writes errors with their traceback', () => {
     expect(outputs(2)).toEqual([
       {
         output_type: 'error',
         ename: 'ZeroDivisionError',
         evalue: 'division by zero',
-        traceback: cells[2]?.events.flatMap((e) => (e.type === 'error' ? e.traceback : [])),
+        traceback: ran[2]?.events.flatMap((e) => (e.type === 'error' ? e.traceback : [])),
       },
     ]);
   });

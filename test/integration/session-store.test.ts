@@ -1,4 +1,8 @@
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { MemoryBlobStore } from '../../src/blobs/memory-blob-store.ts';
+import { RedisBlobStore } from '../../src/blobs/redis-blob-store.ts';
+import { cellImages } from '../../src/core/cell-result.ts';
 import type { Redis } from '../../src/redis/connection.ts';
 import { MemorySessionStore } from '../../src/sessions/memory-session-store.ts';
 import { RedisSessionStore } from '../../src/sessions/redis-session-store.ts';
@@ -28,7 +32,16 @@ function sample(key: string): SessionState {
     cells: [
       {
         code: '1',
-        events: [{ type: 'done', status: 'ok', durationMs: 1, kernelRestarted: false }],
+        result: {
+          status: 'ok',
+          stdout: '',
+          stderr: '',
+          results: [{ kind: 'execute_result', data: { 'text/plain': '1' } }],
+          files: [],
+          notices: [],
+          durationMs: 1,
+          kernelRestarted: false,
+        },
       },
     ],
     files: [
@@ -68,15 +81,40 @@ function sessionStoreContract(name: string, make: () => SessionStore) {
   });
 }
 
-sessionStoreContract('memory', () => new MemorySessionStore(60_000));
+const blobLimits = { maxBlobBytes: 1024 * 1024, ttlMs: 60_000 };
+
+sessionStoreContract(
+  'memory',
+  () => new MemorySessionStore(60_000, new MemoryBlobStore(blobLimits)),
+);
 
 describe('memory session store expiry', () => {
   it('forgets a thread after the TTL', async () => {
     let now = 0;
-    const store = new MemorySessionStore(1000, () => now);
+    const store = new MemorySessionStore(1000, new MemoryBlobStore(blobLimits), () => now);
     await store.save(sample('web:local:x:ttl'));
     now = 1001;
     expect(await store.load('web:local:x:ttl')).toBeUndefined();
+  });
+
+  it("keeps the session's blobs as long as the session, even past their own TTL", async () => {
+    let now = 0;
+    const clock = () => now;
+    const blobs = new MemoryBlobStore({ maxBlobBytes: 1024, ttlMs: 1000 }, clock);
+    const store = new MemorySessionStore(60_000, blobs, clock);
+    const upload = await blobs.put(Buffer.from('m,r\n'), { name: 'a.csv', mime: 'text/csv' });
+    const unrelated = await blobs.put(Buffer.from('x'), { name: 'x', mime: 'text/plain' });
+    await store.save({
+      ...emptySession('web:local:x:blobs'),
+      files: [{ name: 'a.csv', origin: 'upload', blob: upload }],
+    });
+    now = 59_000;
+    expect(await store.load('web:local:x:blobs')).toBeDefined();
+    expect((await blobs.get(upload.id))?.content.toString()).toBe('m,r\n');
+    expect(await blobs.get(unrelated.id)).toBeUndefined();
+    now = 60_001;
+    expect(await store.load('web:local:x:blobs')).toBeUndefined();
+    expect(await blobs.get(upload.id)).toBeUndefined();
   });
 });
 
@@ -90,12 +128,67 @@ describe.skipIf(services.redisUrl === undefined)('redis', () => {
     await deleteKeys(redis, prefix);
     redis.disconnect();
   });
-  sessionStoreContract('redis', () => new RedisSessionStore(redis, prefix, 60_000));
+  const blobs = () => new RedisBlobStore(redis, `${prefix}:`, blobLimits);
+  sessionStoreContract('redis', () => new RedisSessionStore(redis, prefix, 60_000, blobs()));
 
   it('sets the TTL on every save', async () => {
-    await new RedisSessionStore(redis, prefix, 60_000).save(sample('web:local:x:pttl'));
+    await new RedisSessionStore(redis, prefix, 60_000, blobs()).save(sample('web:local:x:pttl'));
     const ttl = await redis.pttl(`${prefix}:thread:web:local:x:pttl`);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(60_000);
+  });
+
+  it("keeps the session's blobs alive as long as the session", async () => {
+    const shortLived = new RedisBlobStore(redis, `${prefix}:`, { ...blobLimits, ttlMs: 1000 });
+    const store = new RedisSessionStore(redis, prefix, 3_600_000, shortLived);
+    const upload = await shortLived.put(Buffer.from('a'), { name: 'a.csv', mime: 'text/csv' });
+    const image = await shortLived.put(Buffer.from('png'), { name: 'p.png', mime: 'image/png' });
+    const state = sample('web:local:x:blobttl');
+    await store.save({
+      ...state,
+      files: [{ name: 'a.csv', origin: 'upload', blob: upload }],
+      cells: [
+        {
+          code: 'plot()',
+          result: {
+            ...(state.cells[0]?.result ?? expect.fail('sample has a cell')),
+            results: [{ kind: 'display_data', data: {}, image }],
+          },
+        },
+      ],
+    });
+    const sessionTtl = await redis.pttl(`${prefix}:thread:web:local:x:blobttl`);
+    for (const id of [upload.id, image.id]) {
+      const blobTtl = await redis.pttl(`${prefix}:blob:${id}`);
+      expect(blobTtl).toBeGreaterThanOrEqual(sessionTtl - 1000);
+    }
+    // Touching never shortens a life, and a blob that is gone stays gone.
+    const longLived = await shortLived.put(Buffer.from('b'), { name: 'b', mime: 'text/plain' });
+    await redis.pexpire(`${prefix}:blob:${longLived.id}`, 7_200_000);
+    await shortLived.delete(upload.id);
+    await shortLived.touch([longLived.id, upload.id], 1000);
+    expect(await redis.pttl(`${prefix}:blob:${longLived.id}`)).toBeGreaterThan(3_600_000);
+    expect(await redis.exists(`${prefix}:blob:${upload.id}`)).toBe(0);
+  });
+
+  it('reads a session stored in the old shape, its images moved to the blob store', async () => {
+    const legacy = await readFile(
+      new URL('../fixtures/legacy-session.json', import.meta.url),
+      'utf8',
+    );
+    const key = (JSON.parse(legacy) as { key: string }).key;
+    await redis.set(`${prefix}:thread:${key}`, legacy, 'PX', 60_000);
+    const store = new RedisSessionStore(redis, prefix, 60_000, blobs());
+    const session = await store.load(key);
+    const plot = session?.cells[0]?.result;
+    expect(plot).toMatchObject({ status: 'ok', stdout: 'rows: 3\n' });
+    const image = plot === undefined ? undefined : cellImages(plot)[0];
+    expect((await blobs().get(image?.id ?? ''))?.content.subarray(1, 4).toString()).toBe('PNG');
+    // Saved again, it is stored in the new shape, without base64.
+    if (session !== undefined) await store.save(session);
+    const stored = (await redis.get(`${prefix}:thread:${key}`)) ?? '';
+    expect(stored).not.toContain('"events"');
+    expect(stored).not.toContain('iVBORw0KGgo');
+    expect(await store.load(key)).toEqual(session);
   });
 });

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import type { SandboxSettings } from '../../src/config/config.ts';
 import { SandboxManager } from '../../src/sandbox/sandbox-manager.ts';
-import { collectOutcome, type CellOutcome } from '../../src/sandbox/cell-outcome.ts';
+import { collectOutcome, type CellOutcome } from './cell-outcome.ts';
 import type { ExecuteOptions, Sandbox } from '../../src/sandbox/sandbox.ts';
 import { dockerTestScope, type DockerTestScope } from './docker.ts';
 import { SANDBOX_IMAGE } from './services.ts';

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { describeModelError } from '../../src/agent/model-client.ts';
 import { parsePythonArguments } from '../../src/agent/python-tool.ts';
 import { headAndTail, summarizeCell } from '../../src/agent/tool-result.ts';
+import { MemoryBlobStore } from '../../src/blobs/memory-blob-store.ts';
+import { buildCellResult } from '../../src/core/cell-result-builder.ts';
 
 describe('python tool arguments', () => {
   it('takes the code from JSON arguments', () => {
@@ -27,28 +29,33 @@ describe('what the model is told about a cell', () => {
     expect(cut).toMatch(/characters omitted/);
   });
 
-  it('names images and files with sizes and keeps the end of a traceback', () => {
-    const summary = summarizeCell([
-      { type: 'started', workerId: 'w', queueWaitMs: 1 },
-      { type: 'stdout', text: 'rows: 3\n' },
-      {
-        type: 'display',
-        kind: 'display_data',
-        data: { 'image/png': 'A'.repeat(4000), 'text/plain': '<Figure>' },
-      },
-      {
-        type: 'file',
-        path: 'clean.xlsx',
-        blob: { id: 'b', name: 'clean.xlsx', sizeBytes: 5000, mime: 'x' },
-      },
-      {
-        type: 'error',
-        ename: 'KeyError',
-        evalue: "'price'",
-        traceback: [...Array.from({ length: 60 }, (_, i) => `frame ${i}`), "KeyError: 'price'"],
-      },
-      { type: 'done', status: 'error', durationMs: 5, kernelRestarted: false },
-    ]);
+  it('names images and files with sizes and keeps the end of a traceback', async () => {
+    const blobs = new MemoryBlobStore({ maxBlobBytes: 1024 * 1024, ttlMs: 60_000 });
+    const result = await buildCellResult(
+      [
+        { type: 'started', workerId: 'w', queueWaitMs: 1 },
+        { type: 'stdout', text: 'rows: 3\n' },
+        {
+          type: 'display',
+          kind: 'display_data',
+          data: { 'image/png': 'A'.repeat(4000), 'text/plain': '<Figure>' },
+        },
+        {
+          type: 'file',
+          path: 'clean.xlsx',
+          blob: { id: 'b', name: 'clean.xlsx', sizeBytes: 5000, mime: 'x' },
+        },
+        {
+          type: 'error',
+          ename: 'KeyError',
+          evalue: "'price'",
+          traceback: [...Array.from({ length: 60 }, (_, i) => `frame ${i}`), "KeyError: 'price'"],
+        },
+        { type: 'done', status: 'error', durationMs: 5, kernelRestarted: false },
+      ],
+      blobs,
+    );
+    const summary = summarizeCell(result);
     expect(summary.split('\n')[0]).toBe('[status: error]');
     expect(summary).toContain('[stdout]\nrows: 3');
     expect(summary).toContain('[image 1 shown to the user, 2.9 KB]');

@@ -1,0 +1,104 @@
+import type { BlobRef } from '../blobs/blob-store.ts';
+
+/** How a cell ended, as the user sees it. */
+export type CellStatus =
+  /** Ran to the end. */
+  | 'ok'
+  /** The user's code raised; the exception is in an `error` event. */
+  | 'error'
+  /** Stopped on request (Stop button, Ctrl-C); the kernel's state survives unless `kernelRestarted`. */
+  | 'interrupted'
+  /** Ran past the cell time limit. */
+  | 'timeout'
+  /** Ran out of memory; the kernel was killed. */
+  | 'oom'
+  /** The kernel died some other way (killed from inside, crashed). */
+  | 'killed';
+
+/** How a job ended: a cell status, or a fault of the machinery around it. */
+export type JobStatus =
+  | CellStatus
+  /** The worker running it died; the code was not run again. */
+  | 'lost'
+  /** It could not run: Docker down, bad job, missing upload. `error` says why. */
+  | 'failed';
+
+/** A Jupyter mime bundle: text, or base64 for binary types such as image/png. */
+export type MimeBundle = Readonly<Record<string, string>>;
+
+// Each event shape is declared once here. A cell's events exist in two places: inside the
+// worker, where a produced file is bytes, and on the queue, where it is a blob reference
+// (job data sits in Redis) and the job may end in ways a kernel cannot.
+
+export interface StreamEvent {
+  readonly type: 'stdout' | 'stderr';
+  readonly text: string;
+}
+
+export interface DisplayEvent {
+  readonly type: 'display';
+  readonly kind: 'execute_result' | 'display_data';
+  readonly data: MimeBundle;
+}
+
+/** The user's exception: an event, never a thrown error. */
+export interface ErrorEvent {
+  readonly type: 'error';
+  readonly ename: string;
+  readonly evalue: string;
+  readonly traceback: readonly string[];
+}
+
+/** Something the user should be told that is not output: truncation, skipped files, lost state. */
+export interface NoticeEvent {
+  readonly type: 'notice';
+  readonly text: string;
+}
+
+/** A produced file inside the worker, before it is stored. */
+export interface FileBytesEvent {
+  readonly type: 'file';
+  /** Relative to /mnt/data. */
+  readonly path: string;
+  readonly content: Buffer;
+}
+
+/** A produced file once stored in the blob store. */
+export interface FileRefEvent {
+  readonly type: 'file';
+  /** Relative to /mnt/data. */
+  readonly path: string;
+  readonly blob: BlobRef;
+}
+
+export interface DoneEvent {
+  readonly type: 'done';
+  readonly status: CellStatus;
+  readonly durationMs: number;
+  /** True when the kernel this cell ran in (or will next run in) is a fresh one. */
+  readonly kernelRestarted: boolean;
+  readonly executionCount: number | undefined;
+}
+
+export interface JobDone {
+  readonly type: 'done';
+  readonly status: JobStatus;
+  readonly durationMs: number;
+  readonly kernelRestarted: boolean;
+  /** For `failed` and `lost`: what went wrong, in words a user can act on. */
+  readonly message?: string;
+}
+
+export interface StartedEvent {
+  readonly type: 'started';
+  readonly workerId: string;
+  readonly queueWaitMs: number;
+}
+
+/** The ordered events of one cell as the sandbox produces them; exactly one `done` ends them. */
+export type CellEvent =
+  StreamEvent | DisplayEvent | ErrorEvent | FileBytesEvent | NoticeEvent | DoneEvent;
+
+/** A job's events, in order, as the queue delivers them; exactly one `done` ends them. */
+export type JobEvent =
+  StartedEvent | StreamEvent | DisplayEvent | ErrorEvent | FileRefEvent | NoticeEvent | JobDone;
