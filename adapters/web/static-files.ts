@@ -1,19 +1,49 @@
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import type { ServerResponse } from 'node:http';
+import { pathToFileURL } from 'node:url';
 import { SAFE_HEADERS } from './http-io.ts';
 
 const PUBLIC_DIR = new URL('./public/', import.meta.url);
+const require = createRequire(import.meta.url);
 
-/** The page's three files; nothing else on disk is reachable by URL. */
-const FILES: Readonly<Record<string, { file: string; type: string }>> = {
-  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
-  '/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
+const HTML = 'text/html; charset=utf-8';
+const SCRIPT = 'text/javascript; charset=utf-8';
+const STYLE = 'text/css; charset=utf-8';
+
+/** A file of an installed package, found the way Node finds the package itself. */
+function packageFile(name: string, path: string): URL {
+  return new URL(path, pathToFileURL(require.resolve(`${name}/package.json`)));
+}
+
+/**
+ * The page's files and the browser builds of the libraries it uses (served from node_modules,
+ * never a CDN, so the page works offline and the CSP stays 'self'). A fixed table: nothing
+ * else on disk is reachable by URL, whatever the path says.
+ */
+const FILES: Readonly<Record<string, { file: URL; type: string }>> = {
+  '/': { file: new URL('index.html', PUBLIC_DIR), type: HTML },
+  '/app.js': { file: new URL('app.js', PUBLIC_DIR), type: SCRIPT },
+  '/markdown.js': { file: new URL('markdown.js', PUBLIC_DIR), type: SCRIPT },
+  '/app.css': { file: new URL('app.css', PUBLIC_DIR), type: STYLE },
+  '/vendor/markdown-it.mjs': {
+    file: packageFile('markdown-it', './dist/browser/markdown-it.esm.min.mjs'),
+    type: SCRIPT,
+  },
+  '/vendor/highlight.mjs': {
+    file: packageFile('@highlightjs/cdn-assets', './es/highlight.min.js'),
+    type: SCRIPT,
+  },
+  '/vendor/highlight.css': {
+    file: packageFile('@highlightjs/cdn-assets', './styles/github.min.css'),
+    type: STYLE,
+  },
 };
 
 /**
  * Only the page's own script and style run, whatever text ends up in it: a second line of
- * defence behind the page building every message with textContent.
+ * defence behind the page escaping every message (markdown-it with HTML off). Trusted Types
+ * leave the page one way to put HTML into the DOM, the policy that takes markdown-it's output.
  */
 const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
@@ -24,6 +54,8 @@ const CONTENT_SECURITY_POLICY = [
   "form-action 'none'",
   "base-uri 'none'",
   "frame-ancestors 'none'",
+  "require-trusted-types-for 'script'",
+  'trusted-types markdown',
 ].join('; ');
 
 export class StaticFiles {
@@ -32,7 +64,7 @@ export class StaticFiles {
   /** Reads the files once; they are small and change only with a release. */
   async load(): Promise<void> {
     for (const [path, { file, type }] of Object.entries(FILES)) {
-      this.loaded.set(path, { body: await readFile(new URL(file, PUBLIC_DIR)), type });
+      this.loaded.set(path, { body: await readFile(file), type });
     }
   }
 

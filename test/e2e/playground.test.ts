@@ -141,7 +141,7 @@ describe.skipIf(unavailable)('the web playground in a browser', () => {
     expect(await code.getAttribute('open')).toBeNull();
     await code.locator('summary').click();
     expect(await code.locator('pre').textContent()).toBe(PLOT_CODE);
-    expect(await code.locator('.tok-keyword').first().textContent()).toBe('import');
+    expect(await code.locator('.hljs-keyword').first().textContent()).toBe('import');
 
     // The plot shows inline, as a real PNG.
     const image = answer.locator('.images img');
