@@ -65,6 +65,18 @@ describe('renderReply splitting', () => {
     expect(messages.flatMap((m) => contentLines(m.text))).toEqual(contentLines(text));
   });
 
+  it('reopens a tilde fence with tildes, and a backtick line inside it is only code', () => {
+    const code = Array.from({ length: 200 }, (_, i) =>
+      i % 50 === 0 ? '```' : `line ${i} of a Markdown example`,
+    );
+    const text = `~~~~md\n${code.join('\n')}\n~~~~\n\nAfter.`;
+    const messages = renderReply(reply({ text }), DISCORD);
+    expect(messages.length).toBeGreaterThan(1);
+    expect(messages[0]?.text.endsWith('\n~~~~')).toBe(true);
+    expect(messages[1]?.text.startsWith('~~~~md\n')).toBe(true);
+    expect(messages.at(-1)?.text.endsWith('~~~~\n\nAfter.')).toBe(true);
+  });
+
   it('does not break an emoji at a hard cut', () => {
     const text = `${'a'.repeat(1999)}👍🏽${'b'.repeat(100)}`;
     const messages = renderReply(reply({ text }), DISCORD);
