@@ -1,0 +1,86 @@
+import type { OpenAI } from '../agent/model-client.ts';
+import type { BlobRef, BlobStore } from '../blobs/blob-store.ts';
+import type { Config } from '../config/config.ts';
+import type { CellResult } from '../core/cell-result.ts';
+import type { JobQueue } from '../jobs/job.ts';
+import {
+  emptySession,
+  type SessionFile,
+  type SessionState,
+  type SessionStore,
+} from '../sessions/session-store.ts';
+import { takeAttachments } from './attachment-intake.ts';
+import type { InboundMessage } from './inbound-message.ts';
+import type { ThreadReply } from './reply.ts';
+import { runJob } from './run-job.ts';
+
+/** What a turn works with, the same for every turn of every thread. */
+export interface TurnServices {
+  readonly jobs: JobQueue;
+  readonly blobs: BlobStore;
+  readonly sessions: SessionStore;
+  /** Undefined: no model configured; code still runs. */
+  readonly model: { readonly client: OpenAI; readonly name: string } | undefined;
+  readonly agent: Config['agent'];
+}
+
+/** One message being answered: what commands, direct code and the agent turn all receive. */
+export interface TurnContext {
+  readonly services: TurnServices;
+  readonly message: InboundMessage;
+  readonly thread: ThreadReply;
+  /** Stop: aborts the model call or interrupts the running cell, and ends the turn. */
+  readonly signal: AbortSignal;
+  /** The thread as it was before this message. */
+  readonly session: SessionState;
+  /** This message's attachments, stored in the blob store. */
+  readonly accepted: readonly SessionFile[];
+  /** The thread's files with this message's attachments. */
+  readonly files: readonly SessionFile[];
+  /** Attachments refused, and why: every reply carries them as notices. */
+  readonly refusals: readonly string[];
+  /** Saves the session with this message's files and the given changes. */
+  save(changes?: Partial<SessionState>): Promise<void>;
+  /** Runs code in the thread's kernel (uploads placed first); its output shows as progress. */
+  runCell(code: string, uploads: readonly BlobRef[], signal?: AbortSignal): Promise<CellResult>;
+}
+
+/** Loads the thread's session and takes the message's attachments. */
+export async function openTurn(
+  services: TurnServices,
+  message: InboundMessage,
+  thread: ThreadReply,
+  signal: AbortSignal,
+): Promise<TurnContext> {
+  const session =
+    (await services.sessions.load(message.sessionKey)) ?? emptySession(message.sessionKey);
+  const { accepted, refusals } = await takeAttachments(
+    message.attachments,
+    session.files,
+    services.agent,
+    services.blobs,
+  );
+  const files = [...session.files, ...accepted];
+  return {
+    services,
+    message,
+    thread,
+    signal,
+    session,
+    accepted,
+    files,
+    refusals,
+    save: (changes = {}) =>
+      services.sessions.save({ ...session, files, ...changes, updatedAt: Date.now() }),
+    runCell: (code, uploads, cellSignal = signal) =>
+      runJob(
+        services,
+        { sessionId: message.sessionKey, code, uploads: [...uploads] },
+        cellSignal,
+        (event) => {
+          if (event.type === 'stdout' || event.type === 'stderr')
+            thread.progress({ type: 'output', text: event.text });
+        },
+      ),
+  };
+}
