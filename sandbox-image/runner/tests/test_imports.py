@@ -1,3 +1,4 @@
+import json
 import os
 import subprocess
 import sys
@@ -15,10 +16,9 @@ def state():
         "environ": dict(os.environ),
     }
 before = state()
-import runner.__main__
-import runner.tests.support  # noqa: the only test module that is not a test
-import pkgutil, importlib
-for module in pkgutil.iter_modules(runner.__path__):
+import importlib, pkgutil
+import runner
+for module in pkgutil.iter_modules(runner.__path__):  # __main__ included; it only defines main()
     importlib.import_module("runner." + module.name)
 after = state()
 heavy = sorted(name for name in ("numpy", "pandas", "matplotlib", "IPython") if name in sys.modules)
@@ -28,8 +28,6 @@ print(json.dumps({"same": before == after, "before": before, "after": after, "he
 
 class ImportTest(unittest.TestCase):
     def test_importing_the_package_has_no_side_effects(self):
-        import json
-
         root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         result = subprocess.run(
             [sys.executable, "-c", PROBE],
