@@ -63,7 +63,7 @@ type Phase =
   | { readonly name: 'done' };
 
 /** Runs one cell in `options.kernel` and resolves with how it ended. Never rejects. */
-export function runCell(options: CellRunOptions): Promise<CellEnding> {
+export function runCellInKernel(options: CellRunOptions): Promise<CellEnding> {
   return new CellRun(options).start();
 }
 

@@ -1,10 +1,11 @@
+import { SandbotError } from '../errors.ts';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logging/logger.ts';
 import { AsyncQueue } from '../core/async-queue.ts';
 import { Serializer } from '../core/keyed-serializer.ts';
 import type { CellEvent } from './cell-events.ts';
 import { RESTART_NOTICE, STOPPED_BEFORE_START_NOTICE } from './cell-notices.ts';
-import { runCell as runCellIn, type CellEnding } from './cell-run.ts';
+import { runCellInKernel, type CellEnding } from './cell-run.ts';
 import type { UploadFile } from './file-transfer.ts';
 import type { KernelContainer } from './kernel-container.ts';
 
@@ -93,10 +94,17 @@ export class Sandbox {
   }
 
   async destroy(): Promise<void> {
+    this.destroyed = true;
     const old = this.kernel;
     this.kernel = undefined;
-    await Promise.all([old?.destroy(), ...this.retiring]);
+    // A kernel still being acquired is removed as soon as it arrives (see liveKernel), so a
+    // shutdown in the middle of a container start leaves nothing behind; wait for that too.
+    await Promise.all([old?.destroy(), this.acquiring?.catch(() => undefined), ...this.retiring]);
   }
+
+  /** Set by destroy(): no kernel may be kept after it. */
+  private destroyed = false;
+  private acquiring: Promise<KernelContainer> | undefined;
 
   /** Dead kernels being removed in the background; destroy() waits for them. */
   private readonly retiring = new Set<Promise<void>>();
@@ -134,8 +142,14 @@ export class Sandbox {
       this.retiring.add(removal);
       this.kernel = undefined;
     }
-    this.kernel = await this.options.acquire();
-    return this.kernel;
+    this.acquiring = this.options.acquire();
+    const kernel = await this.acquiring.finally(() => (this.acquiring = undefined));
+    if (this.destroyed) {
+      await kernel.destroy();
+      throw new SandbotError('SANDBOX_GONE', 'the sandbox was shut down before the cell started');
+    }
+    this.kernel = kernel;
+    return kernel;
   }
 
   /** Runs one cell in the live kernel (see cell-run.ts for its phases) and ends `queue`. */
@@ -166,7 +180,7 @@ export class Sandbox {
       done({ status: 'interrupted', executionCount: undefined, kernelLost: false });
       return;
     }
-    const ending = await runCellIn({
+    const ending = await runCellInKernel({
       kernel,
       code,
       limits: this.options.limits,

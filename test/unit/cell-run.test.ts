@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CellEvent } from '../../src/sandbox/cell-events.ts';
-import { runCell, type CellEnding, type CellKernel } from '../../src/sandbox/cell-run.ts';
+import { runCellInKernel, type CellEnding, type CellKernel } from '../../src/sandbox/cell-run.ts';
 import type { FetchedFile } from '../../src/sandbox/file-transfer.ts';
 import type { ExitInfo } from '../../src/sandbox/kernel-container.ts';
 import type { RunnerFrame, RunnerRequest } from '../../src/sandbox/protocol.ts';
@@ -68,7 +68,7 @@ const limits = { cellTimeoutMs: 1000, outputLimitBytes: 10, maxFileBytes: 100, m
 function start(kernel: FakeKernel, signal?: AbortSignal) {
   const events: CellEvent[] = [];
   let ending: CellEnding | undefined;
-  void runCell({
+  void runCellInKernel({
     kernel,
     code: 'x = 1',
     limits,
