@@ -7,14 +7,13 @@ import {
   parseJob,
   type CodeJob,
   type CodeJobInput,
-  type JobDone,
   type JobEvent,
   type JobHandle,
   type JobQueue,
 } from './job.ts';
-import { appendDoneOnce, readEvents } from './redis-event-stream.ts';
-import { anyWorkerAlive, endUnrunnableJob } from './unrunnable-job.ts';
-import { LOST_MESSAGE } from './worker-life.ts';
+import { JobWatch } from './job-watch.ts';
+import { queueJobOptions } from './queue-job-options.ts';
+import { readEvents } from './redis-event-stream.ts';
 import { RedisKeys } from './redis-keys.ts';
 
 export interface BullmqJobQueueOptions {
@@ -35,9 +34,6 @@ export interface BullmqJobQueueOptions {
   /** Where connection trouble is reported (and /healthz reads); one is made when absent. */
   readonly redisHealth?: RedisHealth;
 }
-
-/** How often a waiting job's caller looks for reasons it will never run. */
-const UNRUNNABLE_CHECK_EVERY_MS = 5000;
 
 /** One day: long enough for any retry of a submission, short enough to clean itself up. */
 const SUBMITTED_TTL_S = 86_400;
@@ -96,111 +92,30 @@ export class BullmqJobQueue implements JobQueue {
   private async enqueue(job: CodeJob, pinned: string | null): Promise<string | undefined> {
     const alive = pinned !== null && (await this.redis.exists(this.keys.heartbeat(pinned))) === 1;
     const name = alive ? this.keys.workerQueue(pinned) : this.keys.sharedQueue;
-    await this.queue(name).add('cell', job, {
-      jobId: job.jobId,
-      attempts: 1,
-      removeOnComplete: { age: 3600 },
-      removeOnFail: { age: 86_400 },
-    });
+    await this.queue(name).add('cell', job, queueJobOptions(job.jobId));
     return alive ? pinned : undefined;
   }
 
-  /**
-   * A job waiting in the own queue of a worker that has since died would wait forever:
-   * move it to the shared queue. Returns false when it had already been taken.
-   */
-  private async rescue(job: CodeJob, workerId: string): Promise<boolean> {
-    const removed = await this.queue(this.keys.workerQueue(workerId)).remove(job.jobId);
-    if (removed !== 1) return false;
-    await this.queue(this.keys.sharedQueue).add('cell', job, {
-      jobId: job.jobId,
-      attempts: 1,
-      removeOnComplete: { age: 3600 },
-      removeOnFail: { age: 86_400 },
-    });
-    return true;
-  }
-
-  /**
-   * Whether the life of `workerId` that took the job still beats. A worker restarted under
-   * the same id beats again at once, so a live heartbeat alone does not say the job's process
-   * is alive: the job's entry names the life that took it.
-   */
-  private async runsStill(workerId: string, jobId: string): Promise<boolean> {
-    const [beat, taken] = await Promise.all([
-      this.redis.get(this.keys.heartbeat(workerId)),
-      this.redis.hget(this.keys.workerJobs(workerId), jobId),
-    ]);
-    if (beat === null) return false;
-    if (taken === null) return true; // finished (its `done` is on the way) or not yet recorded
-    return beat.split(' ')[0] === taken.split(' ')[0];
-  }
-
-  private handle(job: CodeJob, waitingFor: string | undefined): JobHandle {
+  private handle(job: CodeJob, queuedFor: string | undefined): JobHandle {
     const reader = this.redis.duplicate();
     reader.on('error', () => undefined);
     this.readers.add(reader);
+    const watch = new JobWatch({
+      redis: this.redis,
+      keys: this.keys,
+      queue: (name) => this.queue(name),
+      job,
+      queuedFor,
+      lostAfterMs: this.options.lostAfterMs ?? 8000,
+      noWorkerForMs: this.options.noWorkerForMs ?? 60_000,
+    });
     const eventsKey = this.keys.events(job.jobId);
-    let workerId: string | undefined;
-    let queuedFor = waitingFor;
-    let silentSince: number | undefined;
-    const lostAfterMs = this.options.lostAfterMs ?? 8000;
-    let noWorkerSince: number | undefined;
-    let lastCheck = Date.now();
-
-    // While idle: a started job whose worker stopped beating is lost; report it once, in the
-    // stream, so every reader of this job agrees.
-    const onIdle = async (): Promise<JobEvent | undefined> => {
-      if (workerId === undefined && queuedFor !== undefined) {
-        const waiting = queuedFor;
-        const alive = (await this.redis.exists(this.keys.heartbeat(waiting))) === 1;
-        if (!alive) {
-          // Not rescued means the dead worker had taken it: then it is lost with that worker.
-          if (!(await this.rescue(job, waiting))) workerId = waiting;
-          queuedFor = undefined;
-        }
-        return undefined;
-      }
-      if (workerId === undefined) {
-        if (Date.now() - lastCheck < UNRUNNABLE_CHECK_EVERY_MS) return undefined;
-        lastCheck = Date.now();
-        if (await anyWorkerAlive(this.redis, this.keys)) noWorkerSince = undefined;
-        else noWorkerSince ??= Date.now();
-        await endUnrunnableJob({
-          redis: this.redis,
-          keys: this.keys,
-          queue: this.queue(this.keys.sharedQueue),
-          jobId: job.jobId,
-          noWorkerSince,
-          noWorkerForMs: this.options.noWorkerForMs ?? 60_000,
-        });
-        return undefined;
-      }
-      if (await this.runsStill(workerId, job.jobId)) {
-        silentSince = undefined;
-        return undefined;
-      }
-      silentSince ??= Date.now();
-      if (Date.now() - silentSince < lostAfterMs) return undefined;
-      const lost: JobDone = {
-        type: 'done',
-        status: 'lost',
-        durationMs: 0,
-        kernelRestarted: true,
-        message: LOST_MESSAGE,
-      };
-      // The session's pin stays: the worker that takes its next job sees it and restores files.
-      // Only the first end counts (the worker's next life may have written one already); the
-      // reader goes on and reads whichever it was.
-      await appendDoneOnce(this.redis, eventsKey, lost);
-      return undefined;
-    };
-
     const readers = this.readers;
     async function* events(): AsyncGenerator<JobEvent> {
       try {
-        for await (const event of readEvents(reader, eventsKey, { onIdle })) {
-          if (event.type === 'started') workerId = event.workerId;
+        const idle = () => watch.idle().then(() => undefined);
+        for await (const event of readEvents(reader, eventsKey, { onIdle: idle })) {
+          if (event.type === 'started') watch.started(event.workerId);
           yield event;
         }
       } finally {
