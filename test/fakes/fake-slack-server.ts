@@ -38,7 +38,9 @@ export interface ScriptedFailure {
   readonly error?: string;
   /** An HTTP status: 429 (with Retry-After) or a 5xx. */
   readonly status?: number;
-  /** Seconds for the Retry-After header of a 429. Default 1. */
+  /** Seconds for the Retry-After header of a 429. Default 1. Like Slack, the method then
+   *  answers 429 to every call until those seconds have passed, so a client that retries too
+   *  early is seen as a second 429 in `calls`. */
   readonly retryAfterS?: number;
 }
 
@@ -100,19 +102,30 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   const calls: RecordedCall[] = [];
   const responses: unknown[] = [];
   const failures = new Map<string, ScriptedFailure[]>();
+  /** performance.now() until which a rate-limited method keeps answering 429. */
+  const limitedUntilMs = new Map<string, number>();
   const changes = new EventEmitter();
   changes.setMaxListeners(0);
   const changed = () => changes.emit('change');
 
+  function rateLimited(retryAfterS: number): ApiAnswer {
+    return {
+      status: 429,
+      body: { ok: false, error: 'ratelimited' },
+      headers: { 'retry-after': String(retryAfterS) },
+    };
+  }
+
   function takeFailure(method: string): ApiAnswer | undefined {
+    // Within a millisecond counts as passed: clients' timers have millisecond granularity.
+    const stillLimitedMs = (limitedUntilMs.get(method) ?? 0) - performance.now();
+    if (stillLimitedMs >= 1) return rateLimited(Math.ceil(stillLimitedMs / 1000));
     const failure = failures.get(method)?.shift();
     if (failure === undefined) return undefined;
     if (failure.status === 429) {
-      return {
-        status: 429,
-        body: { ok: false, error: 'ratelimited' },
-        headers: { 'retry-after': String(failure.retryAfterS ?? 1) },
-      };
+      const retryAfterS = failure.retryAfterS ?? 1;
+      limitedUntilMs.set(method, performance.now() + retryAfterS * 1000);
+      return rateLimited(retryAfterS);
     }
     if (failure.status !== undefined) {
       return { status: failure.status, body: { ok: false, error: 'fatal_error' } };
