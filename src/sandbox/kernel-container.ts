@@ -371,10 +371,16 @@ async function removeQuietly(
   volumeName: string | undefined,
 ): Promise<void> {
   if (container !== undefined) {
-    try {
-      await container.remove({ force: true, v: true });
-    } catch {
-      // Gone already, or Docker is down; the orphan sweep removes it later.
+    // A container still starting refuses removal for a moment (409); retry briefly. Gone
+    // already is done; Docker down is left to the orphan sweep.
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      try {
+        await container.remove({ force: true, v: true });
+        break;
+      } catch (error) {
+        if (isNotFound(error)) break;
+        await new Promise((resolve) => setTimeout(resolve, 100 * (attempt + 1)));
+      }
     }
   }
   if (volumeName !== undefined) {

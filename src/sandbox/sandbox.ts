@@ -142,12 +142,13 @@ export class Sandbox {
       this.retiring.add(removal);
       this.kernel = undefined;
     }
-    this.acquiring = this.options.acquire();
-    const kernel = await this.acquiring.finally(() => (this.acquiring = undefined));
-    if (this.destroyed) {
+    // destroy() waits on this whole promise, removal of a kernel that arrived too late included.
+    this.acquiring = this.options.acquire().then(async (kernel) => {
+      if (!this.destroyed) return kernel;
       await kernel.destroy();
       throw new SandbotError('SANDBOX_GONE', 'the sandbox was shut down before the cell started');
-    }
+    });
+    const kernel = await this.acquiring.finally(() => (this.acquiring = undefined));
     this.kernel = kernel;
     return kernel;
   }

@@ -138,6 +138,8 @@ describe.skipIf(!ready)('each command sent one SIGTERM while busy', () => {
       HTTP_HOST: '127.0.0.1',
       HTTP_PORT: String(await freePort()),
       WORKER_ID: workerId,
+      LOG_LEVEL: 'debug',
+      LOG_FORMAT: 'json',
       SLACK_BOT_TOKEN: undefined,
       DISCORD_TOKEN: undefined,
     });
@@ -161,7 +163,7 @@ describe.skipIf(!ready)('each command sent one SIGTERM while busy', () => {
     );
     start.child.kill('SIGTERM');
     expect(await start.exit(), start.stderr()).toBe(0);
-    expect(await containersLabelled(mine)).toEqual([]);
+    expect(await containersLabelled(mine), start.stderr()).toEqual([]);
   });
 });
 
