@@ -1,5 +1,6 @@
 import { InteractionResponseType, type APIUser } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { HELP_TEXT } from '../../src/conversation/help-text.ts';
 import type { FakeDiscord, FakeMessage } from '../fakes/fake-discord-server.ts';
 import {
   botMessageMatching,
@@ -59,7 +60,8 @@ describe.skipIf(services.sandboxImage === undefined)(
       });
       const deferred = await callbackOf(discord, submitted);
       expect(deferred.type).toBe(InteractionResponseType.DeferredChannelMessageWithSource);
-      const reply = await originalMatching(discord, submitted, /42/);
+      // The reply shows progress, then becomes the answer, which starts with the output.
+      const reply = await originalMatching(discord, submitted, /^```\n42\n```/);
       expect(reply.content).toContain('```\n42\n```');
       expect(reply.content).toContain('def double(x):\n    return 2 * x');
       expect(reply.components).toEqual([]);
@@ -70,7 +72,8 @@ describe.skipIf(services.sandboxImage === undefined)(
         name: 'run',
         options: { code: 'print(double(50))' },
       });
-      await originalMatching(discord, again, /100/);
+      const doubled = await originalMatching(discord, again, /^```\n100\n```/);
+      expect(doubled.content).toBe('```\n100\n```\n\n```python\nprint(double(50))\n```');
     });
 
     it("answers slash commands in a bot thread in that thread's session", async () => {
@@ -81,10 +84,25 @@ describe.skipIf(services.sandboxImage === undefined)(
         content: `<@${discord.bot.id}> run open("/mnt/data/table.csv", "w").write("a,b\\n1,2\\n"); counter = 7`,
       });
       const thread = posted.id;
-      await botMessageMatching(discord, thread, /table\.csv|```python/);
+      const first = await discord.waitFor('the answer carrying table.csv', () =>
+        discord
+          .messages(thread)
+          .find(
+            (m) =>
+              m.authorId === discord.bot.id &&
+              m.attachments.some((a) => a.filename === 'table.csv'),
+          ),
+      );
+      // No output, so the answer is the code that ran, with the file it wrote.
+      expect(first.content).toBe(
+        '```python\nopen("/mnt/data/table.csv", "w").write("a,b\\n1,2\\n"); counter = 7\n```',
+      );
 
       const status = discord.slashCommand({ channelId: thread, user: ana, name: 'status' });
-      await originalMatching(discord, status, /1 cell\(s\) run in this thread/);
+      const state = await originalMatching(discord, status, /1 cell\(s\) run in this thread/);
+      expect(state.content).toMatch(
+        /^Kernel running; 1 cell\(s\) run in it, memory \d+ MB\.\n1 cell\(s\) run in this thread; 1 file\(s\)\.\nModel: fake-model\.$/,
+      );
 
       const files = discord.slashCommand({
         channelId: thread,
@@ -110,13 +128,18 @@ describe.skipIf(services.sandboxImage === undefined)(
         name: 'run',
         options: { code: 'print(counter * 6)' },
       });
-      await originalMatching(discord, run, /42/);
+      const ran = await originalMatching(discord, run, /^```\n42\n```/);
+      expect(ran.content).toBe('```\n42\n```\n\n```python\nprint(counter * 6)\n```');
 
       const reset = discord.slashCommand({ channelId: thread, user: ana, name: 'reset' });
-      await originalMatching(discord, reset, /Fresh start/);
+      const fresh = await originalMatching(discord, reset, /Fresh start/);
+      expect(fresh.content).toBe(
+        'Fresh start: new kernel, no variables, empty /mnt/data, and I forgot this thread.',
+      );
 
       const help = discord.slashCommand({ channelId: thread, user: ana, name: 'help' });
-      await originalMatching(discord, help, /Commands:/);
+      const helped = await originalMatching(discord, help, /Commands:/);
+      expect(helped.content).toBe(HELP_TEXT);
       for (const id of [status, files, exported, run, reset, help]) {
         expect(discord.interaction(id)?.callbacks.map((c) => c.type)).toEqual([
           InteractionResponseType.DeferredChannelMessageWithSource,
@@ -146,7 +169,8 @@ describe.skipIf(services.sandboxImage === undefined)(
       });
       const ack = await callbackOf(discord, press);
       expect(ack.type).toBe(InteractionResponseType.DeferredMessageUpdate);
-      await botMessageMatching(discord, thread, /Stopping the running cell/);
+      const stopping = await botMessageMatching(discord, thread, /Stopping the running cell/);
+      expect(stopping.content).toBe('Stopping the running cell.');
       const answer = await botMessageMatching(discord, thread, /KeyboardInterrupt|interrupted/i);
       expect(answer.content).toMatch(/tick \d+/);
       const closed = await discord.waitFor('the progress message without its button', () =>
@@ -160,7 +184,11 @@ describe.skipIf(services.sandboxImage === undefined)(
     it('/stop with nothing running says so, in a DM too', async () => {
       const dm = discord.openDm(ana);
       const stop = discord.slashCommand({ channelId: dm, user: ana, name: 'stop' });
-      await originalMatching(discord, stop, /Nothing is running\./);
+      const reply = await originalMatching(discord, stop, /Nothing is running\./);
+      expect(reply.content).toBe('Nothing is running.');
+      expect(discord.interaction(stop)?.callbacks.map((c) => c.type)).toEqual([
+        InteractionResponseType.DeferredChannelMessageWithSource,
+      ]);
     });
   },
 );
