@@ -223,4 +223,36 @@ describe.skipIf(!ready)('a worker restarted under its own name, and Redis that g
       }
     },
   );
+
+  it('ends a job no worker will take with a clear failure, and takes it out of the queue', async () => {
+    const prefix = uniquePrefix('no-worker');
+    prefixes.push(prefix);
+    // The default is 60 s without any worker; the variation here only shortens the wait.
+    const queue = new BullmqJobQueue({
+      redisUrl,
+      prefix,
+      logger: quietLogger,
+      noWorkerForMs: 1000,
+    });
+    try {
+      const handle = await queue.submit({
+        jobId: randomUUID(),
+        sessionId: 'nobody:s',
+        code: 'print("ran")',
+        submittedAt: Date.now(),
+      });
+      const events = await guard(collect(handle), 60_000, () => 'the caller waited for ever');
+      expect(events).toEqual([
+        expect.objectContaining({
+          type: 'done',
+          status: 'failed',
+          message: expect.stringMatching(/no sandbot worker has been running/) as unknown,
+        }),
+      ]);
+      // A worker that starts afterwards does not run it behind its caller's back.
+      expect(await redis.llen(`${prefix}:jobs:wait`)).toBe(0);
+    } finally {
+      await queue.close();
+    }
+  });
 });
