@@ -176,6 +176,8 @@ describe.skipIf(unavailable)('the web playground in a browser', () => {
     await page.press('#input', 'Enter');
     const answer = page.locator('.msg.bot', { hasText: '<img src=x onerror=window.pwned=1>' });
     await answer.waitFor({ timeout: TURN_MS });
+    const printed = await answer.locator('.markdown pre').first().textContent();
+    expect(printed?.trim()).toBe('<img src=x onerror=window.pwned=1>');
     expect(await page.locator('img[src="x"]').count()).toBe(0);
     expect(await page.evaluate('typeof window.pwned')).toBe('undefined');
   });
@@ -195,6 +197,8 @@ describe.skipIf(unavailable)('the web playground in a browser', () => {
     expect(await page.locator('#progress').isHidden()).toBe(true);
     const answers = await page.locator('.msg.bot').allTextContents();
     expect(answers.length).toBe(before + 2);
+    const stopping = await page.locator('.msg.bot').nth(before).locator('.markdown').textContent();
+    expect(stopping?.trim()).toBe('Stopping the running cell.');
     expect(answers.at(-1)).toContain('sleeping now');
     expect(answers.at(-1)).toMatch(/KeyboardInterrupt|interrupt/i);
   });
@@ -230,6 +234,10 @@ describe.skipIf(unavailable)('the web playground in a browser', () => {
     page.once('dialog', (dialog) => void dialog.accept());
     await page.click('#reset');
     await page.locator('.msg.bot', { hasText: 'Fresh start' }).waitFor({ timeout: TURN_MS });
+    const last = await page.locator('.msg.bot').last().locator('.markdown').textContent();
+    expect(last?.trim()).toBe(
+      'Fresh start: new kernel, no variables, empty /mnt/data, and I forgot this thread.',
+    );
   });
 
   it('stops on SIGTERM and leaves no container behind', async () => {
