@@ -41,6 +41,40 @@ export default tseslint.config(
     },
   },
   {
+    // src/core holds the ports and the domain types every layer shares: it depends on nothing
+    // concrete. Every other folder may import core; core imports only core, Node's built-ins,
+    // zod, and the types (never the code) of pino's Logger and openai's chat messages.
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': 'off',
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^\\.\\./', message: 'src/core imports nothing outside src/core' },
+            {
+              regex: '^(?!node:|zod$|pino$|openai(/|$)|\\.)',
+              message: 'src/core depends on no library but zod (and types of pino and openai)',
+            },
+            {
+              group: ['pino', 'openai', 'openai/*'],
+              allowTypeImports: true,
+              message: 'src/core may use only the types of pino and openai',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Files a reader can take in at one sitting; functions that fit on a screen.
+    files: ['src/**/*.ts', 'adapters/**/*.ts', 'adapters/**/*.js'],
+    rules: {
+      'max-lines': ['error', { max: 300, skipBlankLines: true, skipComments: true }],
+      'max-lines-per-function': ['error', { max: 60, skipBlankLines: true, skipComments: true }],
+    },
+  },
+  {
     files: ['**/*.js'],
     extends: [tseslint.configs.disableTypeChecked],
   },

@@ -1,5 +1,5 @@
 import type { Message, SendableChannels } from 'discord.js';
-import type { Progress, Reply, ThreadReply } from '../../src/conversation/reply.ts';
+import type { Progress, Reply, ThreadReply } from '../../src/core/reply.ts';
 import type { Logger } from '../../src/logging/logger.ts';
 import type { LiveProgress } from '../../src/render/live-progress.ts';
 import { renderReply } from '../../src/render/render-reply.ts';

@@ -1,5 +1,5 @@
 import { cleanContent, type Attachment, type Message } from 'discord.js';
-import type { InboundAttachment, InboundMessage } from '../../src/conversation/conversation.ts';
+import type { InboundAttachment, InboundMessage } from '../../src/core/inbound-message.ts';
 
 /** Attachments come from Discord's CDN; a stalled download must not hold a turn forever. */
 const DOWNLOAD_TIMEOUT_MS = 120_000;

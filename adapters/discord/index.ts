@@ -1,10 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Events, RESTEvents, type Client } from 'discord.js';
-import type {
-  AdapterContext,
-  AdapterFactory,
-  ChatAdapter,
-} from '../../src/conversation/chat-adapter.ts';
+import type { AdapterContext, AdapterFactory, ChatAdapter } from '../../src/core/chat-adapter.ts';
 import { connectClient, createDiscordClient } from './client.ts';
 import { errorFields } from './discord-errors.ts';
 import { createInteractionHandler } from './interaction-handler.ts';

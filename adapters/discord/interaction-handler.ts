@@ -1,6 +1,6 @@
-import { isFirstDelivery } from '../../src/conversation/delivery-guard.ts';
+import { isFirstDelivery } from '../../src/core/delivery-guard.ts';
 import { MessageFlags, type Interaction } from 'discord.js';
-import type { AdapterContext } from '../../src/conversation/chat-adapter.ts';
+import type { AdapterContext } from '../../src/core/chat-adapter.ts';
 import { InteractionReply, type AnsweredInteraction } from './interaction-reply.ts';
 import { codeFromRunModal, runModal, RUN_MODAL_ID } from './run-modal.ts';
 import { channelKey, sessionKeyOf } from './session-keys.ts';

@@ -3,7 +3,7 @@ import type {
   ChatInputCommandInteraction,
   ModalSubmitInteraction,
 } from 'discord.js';
-import type { Progress, Reply, ThreadReply } from '../../src/conversation/reply.ts';
+import type { Progress, Reply, ThreadReply } from '../../src/core/reply.ts';
 import type { Logger } from '../../src/logging/logger.ts';
 import type { LiveProgress } from '../../src/render/live-progress.ts';
 import { renderReply } from '../../src/render/render-reply.ts';

@@ -1,6 +1,6 @@
-import { isFirstDelivery } from '../../src/conversation/delivery-guard.ts';
+import { isFirstDelivery } from '../../src/core/delivery-guard.ts';
 import type { Client, Message, SendableChannels } from 'discord.js';
-import type { AdapterContext } from '../../src/conversation/chat-adapter.ts';
+import type { AdapterContext } from '../../src/core/chat-adapter.ts';
 import { ChannelReply } from './channel-reply.ts';
 import { errorFields } from './discord-errors.ts';
 import { inboundMessage, threadName } from './inbound-message.ts';

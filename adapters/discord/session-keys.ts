@@ -1,5 +1,5 @@
 import type { Channel } from 'discord.js';
-import { formatSessionKey } from '../../src/sessions/session-key.ts';
+import { formatSessionKey } from '../../src/core/session-key.ts';
 
 /**
  * The session a Discord channel belongs to. A thread is its own session under its parent

@@ -1,5 +1,5 @@
 import { Assistant } from '@slack/bolt';
-import type { DeliveryGuard } from '../../src/conversation/delivery-guard.ts';
+import type { DeliveryGuard } from '../../src/core/delivery-guard.ts';
 import type { Logger } from '../../src/logging/logger.ts';
 import { botIdentity } from './message-events.ts';
 import { routeMessage } from './message-rules.ts';

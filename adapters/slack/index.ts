@@ -1,4 +1,4 @@
-import type { AdapterFactory } from '../../src/conversation/chat-adapter.ts';
+import type { AdapterFactory } from '../../src/core/chat-adapter.ts';
 import { SlackAdapter } from './slack-adapter.ts';
 
 /** Loaded by `sandbot start` when SLACK_BOT_TOKEN is set (see README.md in this folder). */

@@ -1,5 +1,5 @@
 import type { webApi } from '@slack/bolt';
-import type { ReplyAttachment } from '../../src/conversation/reply.ts';
+import type { ReplyAttachment } from '../../src/core/reply.ts';
 import type { Logger } from '../../src/logging/logger.ts';
 import type { RenderedMessage } from '../../src/render/render-reply.ts';
 import { escapeMrkdwn, markdownToMrkdwn } from './mrkdwn.ts';

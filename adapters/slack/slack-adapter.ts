@@ -1,6 +1,6 @@
 import { App, SocketModeReceiver, type HTTPReceiver } from '@slack/bolt';
-import type { AdapterContext, ChatAdapter } from '../../src/conversation/chat-adapter.ts';
-import { SandbotError } from '../../src/errors.ts';
+import type { AdapterContext, ChatAdapter } from '../../src/core/chat-adapter.ts';
+import { SandbotError } from '../../src/core/errors.ts';
 import type { Logger } from '../../src/logging/logger.ts';
 import { createAssistantPane } from './assistant-pane.ts';
 import { boltLogger } from './bolt-logger.ts';

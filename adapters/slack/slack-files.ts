@@ -1,5 +1,5 @@
-import type { InboundAttachment } from '../../src/conversation/conversation.ts';
-import { SandbotError } from '../../src/errors.ts';
+import type { InboundAttachment } from '../../src/core/inbound-message.ts';
+import { SandbotError } from '../../src/core/errors.ts';
 import type { SlackFile } from './slack-message.ts';
 
 /** Longest a download of one attachment may take (Discord's adapter uses the same). */

@@ -1,4 +1,4 @@
-import { formatSessionKey } from '../../src/sessions/session-key.ts';
+import { formatSessionKey } from '../../src/core/session-key.ts';
 
 /**
  * Session keys of Slack conversations: `slack:<team>:<channel>:<thread>`. A thread is named by

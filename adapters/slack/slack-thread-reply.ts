@@ -1,5 +1,5 @@
 import type { webApi } from '@slack/bolt';
-import type { Progress, Reply, ThreadReply } from '../../src/conversation/reply.ts';
+import type { Progress, Reply, ThreadReply } from '../../src/core/reply.ts';
 import type { Logger } from '../../src/logging/logger.ts';
 import { LiveProgress } from '../../src/render/live-progress.ts';
 import { renderReply } from '../../src/render/render-reply.ts';

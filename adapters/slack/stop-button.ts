@@ -1,6 +1,6 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { Logger } from '../../src/logging/logger.ts';
-import { parseSessionKey } from '../../src/sessions/session-key.ts';
+import { parseSessionKey } from '../../src/core/session-key.ts';
 import { STOP_ACTION_ID } from './slack-limits.ts';
 import type { TurnStarter } from './turn-starter.ts';
 

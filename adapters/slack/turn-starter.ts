@@ -1,6 +1,7 @@
 import type { webApi } from '@slack/bolt';
-import type { Conversation, InboundMessage } from '../../src/conversation/conversation.ts';
-import { isFirstDelivery, type DeliveryGuard } from '../../src/conversation/delivery-guard.ts';
+import type { ConversationPort } from '../../src/core/chat-adapter.ts';
+import type { InboundMessage } from '../../src/core/inbound-message.ts';
+import { isFirstDelivery, type DeliveryGuard } from '../../src/core/delivery-guard.ts';
 import type { EditBudget } from './edit-budget.ts';
 import { KeyedSerializer } from '../../src/core/keyed-serializer.ts';
 import type { Logger } from '../../src/logging/logger.ts';
@@ -15,7 +16,7 @@ import { SlackThreadReply, type SlackThreadReplyOptions } from './slack-thread-r
 import type { UserNames } from './user-names.ts';
 
 export interface TurnStarterOptions {
-  readonly conversation: Conversation;
+  readonly conversation: ConversationPort;
   readonly deliveries: DeliveryGuard;
   readonly files: SlackFileDownloader;
   readonly names: UserNames;

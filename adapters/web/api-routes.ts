@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Config } from '../../src/config/config.ts';
-import { mimeFromName } from '../../src/util/mime.ts';
+import type { Config } from '../../src/core/config.ts';
+import { mimeFromName } from '../../src/core/mime.ts';
 import type { EventHub } from './event-hub.ts';
 import {
   contentDisposition,

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AdapterFactory, ChatAdapter } from '../../src/conversation/chat-adapter.ts';
+import type { AdapterFactory, ChatAdapter } from '../../src/core/chat-adapter.ts';
 import { handleApi, type ApiDeps } from './api-routes.ts';
 import { EventHub } from './event-hub.ts';
 import { sendError } from './http-io.ts';

@@ -1,5 +1,6 @@
-import type { Conversation, InboundMessage } from '../../src/conversation/conversation.ts';
-import { textReply } from '../../src/conversation/reply.ts';
+import type { ConversationPort } from '../../src/core/chat-adapter.ts';
+import type { InboundMessage } from '../../src/core/inbound-message.ts';
+import { textReply } from '../../src/core/reply.ts';
 import type { Logger } from '../../src/logging/logger.ts';
 import type { EventHub } from './event-hub.ts';
 import type { ThreadItem, ThreadStore } from './thread-store.ts';
@@ -13,7 +14,7 @@ export function playgroundSessionKey(threadId: string): string {
 }
 
 export interface SendMessageDeps {
-  readonly conversation: Conversation;
+  readonly conversation: ConversationPort;
   readonly store: ThreadStore;
   readonly hub: EventHub;
   readonly logger: Logger;

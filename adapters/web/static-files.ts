@@ -25,6 +25,7 @@ const FILES: Readonly<Record<string, { file: URL; type: string }>> = {
   '/': { file: new URL('index.html', PUBLIC_DIR), type: HTML },
   '/app.js': { file: new URL('app.js', PUBLIC_DIR), type: SCRIPT },
   '/markdown.js': { file: new URL('markdown.js', PUBLIC_DIR), type: SCRIPT },
+  '/message-view.js': { file: new URL('message-view.js', PUBLIC_DIR), type: SCRIPT },
   '/app.css': { file: new URL('app.css', PUBLIC_DIR), type: STYLE },
   '/vendor/markdown-it.mjs': {
     file: packageFile('markdown-it', './dist/browser/markdown-it.esm.min.mjs'),

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Reply, ReplyAttachment } from '../../src/conversation/reply.ts';
+import type { Reply, ReplyAttachment } from '../../src/core/reply.ts';
 
 /** A file the page can download by id: an upload, a plot, a produced file, an export. */
 export interface FileRef {

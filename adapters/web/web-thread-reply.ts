@@ -1,4 +1,4 @@
-import type { Progress, Reply, ThreadReply } from '../../src/conversation/reply.ts';
+import type { Progress, Reply, ThreadReply } from '../../src/core/reply.ts';
 import type { Logger } from '../../src/logging/logger.ts';
 import { LiveProgress } from '../../src/render/live-progress.ts';
 import type { EventHub } from './event-hub.ts';

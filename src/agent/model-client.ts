@@ -4,7 +4,7 @@ import OpenAI, {
   APIError,
   APIUserAbortError,
 } from 'openai';
-import type { Config } from '../config/config.ts';
+import type { Config } from '../core/config.ts';
 
 export type { OpenAI };
 

@@ -1,5 +1,5 @@
 import type { CellResult } from '../core/cell-result.ts';
-import { formatBytes } from '../sandbox/file-transfer.ts';
+import { formatBytes } from '../core/bytes.ts';
 
 /** Long output is cut to its head and tail: the model needs the shape, not every line. */
 const STREAM_HEAD_CHARS = 2000;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { SandbotError } from '../errors.ts';
-import { formatBytes } from '../sandbox/file-transfer.ts';
-import type { Blob, BlobRef, BlobStore, BlobStoreLimits } from './blob-store.ts';
+import { SandbotError } from '../core/errors.ts';
+import { formatBytes } from '../core/bytes.ts';
+import type { Blob, BlobRef, BlobStore, BlobStoreLimits } from '../core/blob-store.ts';
 
 /** The embedded mode's blob store: a map with expiry, for one process. */
 export class MemoryBlobStore implements BlobStore {

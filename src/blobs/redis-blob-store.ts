@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Redis } from '../redis/connection.ts';
-import type { Blob, BlobRef, BlobStore, BlobStoreLimits } from './blob-store.ts';
+import type { Blob, BlobRef, BlobStore, BlobStoreLimits } from '../core/blob-store.ts';
 import { tooLarge } from './memory-blob-store.ts';
 
 const blobRef = z.object({

@@ -1,4 +1,5 @@
-import { formatProblems, parseConfig, type Config } from '../config/config.ts';
+import type { Config } from '../core/config.ts';
+import { formatProblems, parseConfig } from '../config/config.ts';
 import type { CommandContext } from './command.ts';
 
 /** Thrown when settings are bad; main prints nothing more and exits with ExitCode.Config. */

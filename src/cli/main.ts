@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { readEnvironment } from '../config/environment.ts';
-import { errorMessage, isSandbotError } from '../errors.ts';
+import { errorMessage, isSandbotError } from '../core/errors.ts';
 import { UsageError, type Command, type CommandContext } from './command.ts';
 import { chatCommand } from './commands/chat.ts';
 import { doctorCommand } from './commands/doctor.ts';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { BlobRef } from '../blobs/blob-store.ts';
+import type { BlobRef } from '../core/blob-store.ts';
 import type { CellEvent, JobEvent } from '../core/cell-events.ts';
 import { CellResultBuilder, type CellBytesSink } from '../core/cell-result-builder.ts';
 import { cellImages, type CellResult } from '../core/cell-result.ts';

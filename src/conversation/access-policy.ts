@@ -1,8 +1,8 @@
-import type { Config } from '../config/config.ts';
+import type { AccessDecision } from '../core/chat-adapter.ts';
+import type { Config } from '../core/config.ts';
 import { SlidingWindowLimiter } from '../core/sliding-window-limiter.ts';
 
-export type AccessDecision =
-  { readonly allowed: true } | { readonly allowed: false; readonly reply: string };
+export type { AccessDecision };
 
 /**
  * Who may use the bot, where, and how often: allowlists per platform and a per-user rate

@@ -1,10 +1,10 @@
-import type { BlobStore } from '../blobs/blob-store.ts';
-import type { Config } from '../config/config.ts';
-import { formatBytes } from '../sandbox/file-transfer.ts';
-import type { SessionFile } from '../sessions/session-store.ts';
-import { mimeFromName } from '../util/mime.ts';
-import { safeUniqueName } from './file-names.ts';
-import type { InboundAttachment } from './inbound-message.ts';
+import type { BlobStore } from '../core/blob-store.ts';
+import type { Config } from '../core/config.ts';
+import { formatBytes } from '../core/bytes.ts';
+import type { SessionFile } from '../core/session-store.ts';
+import { mimeFromName } from '../core/mime.ts';
+import { safeUniqueName } from '../core/file-names.ts';
+import type { InboundAttachment } from '../core/inbound-message.ts';
 
 export interface Intake {
   /** Stored, under names unique in the thread. */

@@ -1,7 +1,7 @@
-import type { BlobStore } from '../blobs/blob-store.ts';
+import type { BlobStore } from '../core/blob-store.ts';
 import { cellImages, type CellResult } from '../core/cell-result.ts';
-import type { SessionFile } from '../sessions/session-store.ts';
-import type { Reply, ReplyAttachment } from './reply.ts';
+import type { SessionFile } from '../core/session-store.ts';
+import type { Reply, ReplyAttachment } from '../core/reply.ts';
 
 export interface RanCell {
   readonly code: string;

@@ -1,10 +1,10 @@
 import { failureText } from '../core/cell-result.ts';
-import { formatBytes } from '../sandbox/file-transfer.ts';
+import { formatBytes } from '../core/bytes.ts';
 import { exportNotebook } from '../sessions/notebook-export.ts';
-import { emptySession, type SessionFile } from '../sessions/session-store.ts';
+import { emptySession, type SessionFile } from '../core/session-store.ts';
 import { HELP_TEXT } from './help-text.ts';
 import type { CommandName } from './parse-message.ts';
-import { textReply, type Reply } from './reply.ts';
+import { textReply, type Reply } from '../core/reply.ts';
 import { runJob } from './run-job.ts';
 import type { TurnContext } from './turn-context.ts';
 

@@ -1,17 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { isSandbotError } from '../errors.ts';
+import { isSandbotError } from '../core/errors.ts';
 import type { Logger } from '../logging/logger.ts';
-import { parseSessionKey, type SessionKey } from '../sessions/session-key.ts';
-import type { AccessDecision, AccessPolicy } from './access-policy.ts';
+import { parseSessionKey, type SessionKey } from '../core/session-key.ts';
+import type { AccessDecision, ConversationPort } from '../core/chat-adapter.ts';
+import type { AccessPolicy } from './access-policy.ts';
 import type { ConversationMetrics } from './conversation-metrics.ts';
-import type { InboundMessage } from './inbound-message.ts';
+import type { InboundMessage } from '../core/inbound-message.ts';
 import { parseMessage, type ParsedMessage } from './parse-message.ts';
-import { textReply, type ThreadReply } from './reply.ts';
+import { textReply, type ThreadReply } from '../core/reply.ts';
 import { runTurn } from './run-turn.ts';
 import { openTurn, type TurnServices } from './turn-context.ts';
 import { TurnQueue } from './turn-queue.ts';
-
-export type { InboundAttachment, InboundMessage } from './inbound-message.ts';
 
 export interface ConversationOptions extends TurnServices {
   readonly policy: AccessPolicy;
@@ -25,7 +24,7 @@ export interface ConversationOptions extends TurnServices {
  * once, and every other message as a turn, one at a time per thread, in order (the turn
  * itself: src/conversation/run-turn.ts).
  */
-export class Conversation {
+export class Conversation implements ConversationPort {
   private readonly options: ConversationOptions;
   private readonly turns = new TurnQueue();
   /** The running turn of each thread, so `stop` can reach it without queueing. */

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { BlobStore } from '../blobs/blob-store.ts';
+import type { BlobStore } from '../core/blob-store.ts';
 import type { JobEvent } from '../core/cell-events.ts';
 import { buildCellResult } from '../core/cell-result-builder.ts';
 import type { CellResult } from '../core/cell-result.ts';
-import type { CodeJobInput, JobQueue } from '../jobs/job.ts';
+import type { CodeJobInput, JobQueue } from '../core/job.ts';
 
 /**
  * Submits one job and waits for its result. The turn's abort signal (Stop) becomes the job's

@@ -1,11 +1,11 @@
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { runAgentTurn } from '../agent/agent-turn.ts';
-import { formatBytes } from '../sandbox/file-transfer.ts';
+import { formatBytes } from '../core/bytes.ts';
 import { producedFiles, replyForCells } from './cell-reply.ts';
 import { COMMAND_HANDLERS } from './commands.ts';
 import { NO_MODEL_TEXT, RUN_USAGE_TEXT } from './help-text.ts';
 import type { ParsedMessage } from './parse-message.ts';
-import { textReply, type Reply } from './reply.ts';
+import { textReply, type Reply } from '../core/reply.ts';
 import { trimTranscript } from './trim-transcript.ts';
 import type { TurnContext } from './turn-context.ts';
 

@@ -1,17 +1,17 @@
 import type { OpenAI } from '../agent/model-client.ts';
-import type { BlobRef, BlobStore } from '../blobs/blob-store.ts';
-import type { Config } from '../config/config.ts';
+import type { BlobRef, BlobStore } from '../core/blob-store.ts';
+import type { Config } from '../core/config.ts';
 import type { CellResult } from '../core/cell-result.ts';
-import type { JobQueue } from '../jobs/job.ts';
+import type { JobQueue } from '../core/job.ts';
 import {
   emptySession,
   type SessionFile,
   type SessionState,
   type SessionStore,
-} from '../sessions/session-store.ts';
+} from '../core/session-store.ts';
 import { takeAttachments } from './attachment-intake.ts';
-import type { InboundMessage } from './inbound-message.ts';
-import type { ThreadReply } from './reply.ts';
+import type { InboundMessage } from '../core/inbound-message.ts';
+import type { ThreadReply } from '../core/reply.ts';
 import { runJob } from './run-job.ts';
 
 /** What a turn works with, the same for every turn of every thread. */

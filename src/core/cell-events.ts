@@ -1,4 +1,4 @@
-import type { BlobRef } from '../blobs/blob-store.ts';
+import type { BlobRef } from './blob-store.ts';
 
 /** How a cell ended, as the user sees it. */
 export type CellStatus =

@@ -1,6 +1,6 @@
-import type { BlobRef } from '../blobs/blob-store.ts';
-import { isSandbotError } from '../errors.ts';
-import { mimeFromName } from '../util/mime.ts';
+import type { BlobRef } from './blob-store.ts';
+import { isSandbotError } from './errors.ts';
+import { mimeFromName } from './mime.ts';
 import type { CellEvent, JobEvent, MimeBundle } from './cell-events.ts';
 import type { CellError, CellFile, CellResult, RichResult } from './cell-result.ts';
 

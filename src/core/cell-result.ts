@@ -1,4 +1,4 @@
-import type { BlobRef } from '../blobs/blob-store.ts';
+import type { BlobRef } from './blob-store.ts';
 import type { JobStatus, MimeBundle } from './cell-events.ts';
 
 /**

@@ -1,6 +1,7 @@
 import { chooseSurfaces, playgroundUnguarded } from '../config/surfaces.ts';
-import type { Config, ConfigProblem } from '../config/config.ts';
-import { errorMessage } from '../errors.ts';
+import type { Config } from '../core/config.ts';
+import type { ConfigProblem } from '../config/config.ts';
+import { errorMessage } from '../core/errors.ts';
 import { createRedis, readMaxmemoryPolicy } from '../redis/connection.ts';
 import {
   DOCKER_UNREACHABLE_FIX,

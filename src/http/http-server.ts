@@ -1,12 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import type { HttpRoutes, RouteHandler } from '../core/chat-adapter.ts';
 import type { Logger } from '../logging/logger.ts';
 
-export type RouteHandler = (
-  request: IncomingMessage,
-  response: ServerResponse,
-) => void | Promise<void>;
+export type { RouteHandler };
 
 export interface HttpServerOptions {
   readonly host: string;
@@ -22,7 +20,7 @@ export interface HttpServerOptions {
  * The bot's one HTTP listener: /healthz and /metrics, plus whatever adapters mount (Slack
  * events on /slack/events, the playground on /). The longest matching prefix wins.
  */
-export class HttpServer {
+export class HttpServer implements HttpRoutes {
   private readonly options: HttpServerOptions;
   private readonly routes: { prefix: string; handler: RouteHandler }[] = [];
   private server: Server | undefined;

@@ -10,7 +10,7 @@ import {
   type JobEvent,
   type JobHandle,
   type JobQueue,
-} from './job.ts';
+} from '../core/job.ts';
 import { JobWatch } from './job-watch.ts';
 import { queueJobOptions } from './queue-job-options.ts';
 import { readEvents } from './redis-event-stream.ts';

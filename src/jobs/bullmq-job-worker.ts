@@ -1,9 +1,9 @@
 import { Worker, type Job } from 'bullmq';
-import type { BlobStore } from '../blobs/blob-store.ts';
+import type { BlobStore } from '../core/blob-store.ts';
 import type { Logger } from '../logging/logger.ts';
 import { createRedis, type Redis } from '../redis/connection.ts';
 import type { SandboxManager } from '../sandbox/sandbox-manager.ts';
-import { parseJob, type JobDone, type JobEvent } from './job.ts';
+import { parseJob, type JobDone, type JobEvent } from '../core/job.ts';
 import { JobExecutor } from './job-executor.ts';
 import { RedisSessionFiles } from './redis-session-files.ts';
 import { appendEvent } from './redis-event-stream.ts';

@@ -1,4 +1,4 @@
-import type { BlobStoreLimits } from '../blobs/blob-store.ts';
+import type { BlobStoreLimits } from '../core/blob-store.ts';
 
 /**
  * Blobs carry uploads (a chat attachment) and produced files (capped by SANDBOX_MAX_FILE_MB

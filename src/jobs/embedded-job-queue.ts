@@ -1,5 +1,5 @@
 import { JobEventLog } from './event-log.ts';
-import { parseJob, type CodeJobInput, type JobHandle, type JobQueue } from './job.ts';
+import { parseJob, type CodeJobInput, type JobHandle, type JobQueue } from '../core/job.ts';
 import type { JobExecutor } from './job-executor.ts';
 
 interface RunningJob {

@@ -1,5 +1,5 @@
 import { AsyncQueue } from '../core/async-queue.ts';
-import type { JobEvent } from './job.ts';
+import type { JobEvent } from '../core/job.ts';
 
 /**
  * The events of one job, kept in order so any number of readers can follow them from the

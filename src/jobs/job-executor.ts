@@ -1,12 +1,13 @@
-import type { BlobRef, BlobStore } from '../blobs/blob-store.ts';
-import { errorMessage, isSandbotError } from '../errors.ts';
+import type { BlobRef, BlobStore } from '../core/blob-store.ts';
+import { errorMessage, isSandbotError } from '../core/errors.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { UploadFile } from '../sandbox/file-transfer.ts';
 import type { SandboxManager } from '../sandbox/sandbox-manager.ts';
 import type { Sandbox } from '../sandbox/sandbox.ts';
-import { formatBytes } from '../sandbox/file-transfer.ts';
-import { mimeFromName } from '../util/mime.ts';
-import type { CodeJob, JobDone, JobEvent } from './job.ts';
+import { formatBytes } from '../core/bytes.ts';
+import { mimeFromName } from '../core/mime.ts';
+import type { DoneEvent } from '../core/cell-events.ts';
+import type { CodeJob, JobDone, JobEvent } from '../core/job.ts';
 
 export interface JobExecutorOptions {
   readonly manager: SandboxManager;
@@ -86,44 +87,26 @@ export class JobExecutor {
         return await finish({ status: 'ok', kernelRestarted: false });
       }
       if (takeover) await this.restoreFiles(job, sandbox, emit);
-      const uploads = await this.fetchUploads(job);
-      if ('missing' in uploads) {
+      const missing = await this.placeUploads(job, sandbox);
+      if (missing !== undefined) {
         return await finish({
           status: 'failed',
           kernelRestarted: false,
-          message: `the attached file ${uploads.missing} has expired; attach it again`,
+          message: `the attached file ${missing} has expired; attach it again`,
         });
       }
-      if (uploads.files.length > 0) {
-        await sandbox.upload(uploads.files);
-        const files = this.options.sessionFiles;
-        if (files !== undefined) {
-          await Promise.all(job.uploads.map((ref) => files.remember(job.sessionId, ref.name, ref)));
-        }
-      }
-      const options = {
-        signal,
-        ...(job.timeoutMs === undefined ? {} : { timeoutMs: job.timeoutMs }),
-      };
-      for await (const event of sandbox.execute(job.code, options)) {
-        switch (event.type) {
-          case 'file':
-            await this.emitFile(job.sessionId, event.path, event.content, emit);
-            break;
-          case 'done':
-            return await finish({
-              status: event.status,
-              durationMs: event.durationMs,
-              kernelRestarted: event.kernelRestarted || takeover,
-            });
-          default:
-            await emit(event);
-        }
+      const ended = await this.execute(job, sandbox, emit, signal);
+      if (ended === undefined) {
+        return await finish({
+          status: 'failed',
+          kernelRestarted: false,
+          message: 'the cell ended without a result',
+        });
       }
       return await finish({
-        status: 'failed',
-        kernelRestarted: false,
-        message: 'the cell ended without a result',
+        status: ended.status,
+        durationMs: ended.durationMs,
+        kernelRestarted: ended.kernelRestarted || takeover,
       });
     } catch (error) {
       log.warn({ err: error }, 'job failed');
@@ -132,6 +115,39 @@ export class JobExecutor {
         : `internal error: ${errorMessage(error)}`;
       return await finish({ status: 'failed', kernelRestarted: false, message });
     }
+  }
+
+  /** Puts the job's uploads in /mnt/data; returns the name of one that expired, if any. */
+  private async placeUploads(job: CodeJob, sandbox: Sandbox): Promise<string | undefined> {
+    const uploads = await this.fetchUploads(job);
+    if ('missing' in uploads) return uploads.missing;
+    if (uploads.files.length === 0) return undefined;
+    await sandbox.upload(uploads.files);
+    const files = this.options.sessionFiles;
+    if (files !== undefined) {
+      await Promise.all(job.uploads.map((ref) => files.remember(job.sessionId, ref.name, ref)));
+    }
+    return undefined;
+  }
+
+  /** Runs the cell, passing its events on (files as blobs); returns the sandbox's end. */
+  private async execute(
+    job: CodeJob,
+    sandbox: Sandbox,
+    emit: Emit,
+    signal: RunOptions['signal'],
+  ): Promise<DoneEvent | undefined> {
+    const options = {
+      signal,
+      ...(job.timeoutMs === undefined ? {} : { timeoutMs: job.timeoutMs }),
+    };
+    for await (const event of sandbox.execute(job.code, options)) {
+      if (event.type === 'done') return event;
+      if (event.type === 'file')
+        await this.emitFile(job.sessionId, event.path, event.content, emit);
+      else await emit(event);
+    }
+    return undefined;
   }
 
   /** Puts the session's remembered files back into a fresh kernel's /mnt/data. */

@@ -1,5 +1,5 @@
 import type { Redis } from '../redis/connection.ts';
-import type { JobDone, JobEvent } from './job.ts';
+import type { JobDone, JobEvent } from '../core/job.ts';
 
 /** Events of a finished job stay readable this long (duplicates, late readers). */
 const STREAM_TTL_S = 3600;

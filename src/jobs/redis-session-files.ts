@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { BlobRef } from '../blobs/blob-store.ts';
+import type { BlobRef } from '../core/blob-store.ts';
 import type { Redis } from '../redis/connection.ts';
 import type { SessionFiles } from './job-executor.ts';
 import type { RedisKeys } from './redis-keys.ts';

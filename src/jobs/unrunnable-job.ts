@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from '../redis/connection.ts';
-import type { JobDone } from './job.ts';
+import type { JobDone } from '../core/job.ts';
 import { appendDoneOnce } from './redis-event-stream.ts';
 import type { RedisKeys } from './redis-keys.ts';
 

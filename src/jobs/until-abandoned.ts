@@ -1,4 +1,4 @@
-import type { JobDone, JobEvent } from './job.ts';
+import type { JobDone, JobEvent } from '../core/job.ts';
 
 /**
  * A job's events for a caller that may give up: once `signal` aborts (the caller cancelled

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { SandbotError } from '../errors.ts';
+import { SandbotError } from '../core/errors.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Redis } from '../redis/connection.ts';
-import type { JobDone } from './job.ts';
+import type { JobDone } from '../core/job.ts';
 import { appendDoneOnce } from './redis-event-stream.ts';
 import type { RedisKeys } from './redis-keys.ts';
 

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { SandboxManager } from '../sandbox/sandbox-manager.ts';
-import type { JobDone } from './job.ts';
+import type { JobDone } from '../core/job.ts';
 
 /** A worker's Prometheus metrics (prom-client), served on /metrics. */
 export class WorkerMetrics {

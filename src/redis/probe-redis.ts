@@ -1,4 +1,4 @@
-import { SandbotError, errorMessage } from '../errors.ts';
+import { SandbotError, errorMessage } from '../core/errors.ts';
 import { createRedis } from './connection.ts';
 
 /** What to do about a Redis that does not answer; shared by start-up refusals and doctor. */

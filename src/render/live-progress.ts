@@ -1,4 +1,4 @@
-import type { Progress } from '../conversation/reply.ts';
+import type { Progress } from '../core/reply.ts';
 
 export interface LiveProgressOptions {
   /** Least time between two `show` calls (Slack chat.update ~1/s, Discord edits ~1 per 1.5 s). */

@@ -1,5 +1,5 @@
-import type { Reply, ReplyAttachment } from '../conversation/reply.ts';
-import { formatBytes } from '../sandbox/file-transfer.ts';
+import type { Reply, ReplyAttachment } from '../core/reply.ts';
+import { formatBytes } from '../core/bytes.ts';
 import { parseMarkdown } from './markdown.ts';
 
 /**

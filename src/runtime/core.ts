@@ -1,21 +1,18 @@
 import type { Registry } from 'prom-client';
 import { createModelClient } from '../agent/model-client.ts';
-import type { BlobStore } from '../blobs/blob-store.ts';
+import type { BlobStore } from '../core/blob-store.ts';
 import { MemoryBlobStore } from '../blobs/memory-blob-store.ts';
 import { RedisBlobStore } from '../blobs/redis-blob-store.ts';
-import type { Config } from '../config/config.ts';
+import type { Config } from '../core/config.ts';
 import { AccessPolicy } from '../conversation/access-policy.ts';
-import { Conversation } from '../conversation/conversation.ts';
+import { Conversation, type ConversationOptions } from '../conversation/conversation.ts';
 import { ConversationMetrics } from '../conversation/conversation-metrics.ts';
-import {
-  MemoryDeliveryGuard,
-  RedisDeliveryGuard,
-  type DeliveryGuard,
-} from '../conversation/delivery-guard.ts';
+import { MemoryDeliveryGuard, RedisDeliveryGuard } from '../conversation/delivery-guard-stores.ts';
+import type { DeliveryGuard } from '../core/delivery-guard.ts';
 import { BullmqJobQueue } from '../jobs/bullmq-job-queue.ts';
 import { BLOB_LIMITS } from '../jobs/defaults.ts';
 import { EmbeddedJobQueue } from '../jobs/embedded-job-queue.ts';
-import type { JobQueue } from '../jobs/job.ts';
+import type { JobQueue } from '../core/job.ts';
 import { JobExecutor } from '../jobs/job-executor.ts';
 import type { Logger } from '../logging/logger.ts';
 import { createRedis } from '../redis/connection.ts';
@@ -25,7 +22,7 @@ import { createDockerClient, translateDockerError } from '../sandbox/docker-clie
 import { SandboxManager } from '../sandbox/sandbox-manager.ts';
 import { MemorySessionStore } from '../sessions/memory-session-store.ts';
 import { RedisSessionStore } from '../sessions/redis-session-store.ts';
-import type { SessionStore } from '../sessions/session-store.ts';
+import type { SessionStore } from '../core/session-store.ts';
 
 export interface Core {
   readonly conversation: Conversation;
@@ -40,6 +37,17 @@ export interface Core {
   close(): Promise<void>;
 }
 
+export interface BuildCoreOptions {
+  /** Names the in-process worker's containers (embedded mode). A long-running bot keeps one
+   *  id so it removes its leftovers at start; a one-shot command uses its own. */
+  readonly embeddedWorkerId?: string;
+  /** Where the conversation's metrics go (the bot's /metrics); none when unset. */
+  readonly metrics?: Registry;
+}
+
+/** What the conversation needs whatever the transport. */
+type ConversationBase = Omit<ConversationOptions, 'jobs' | 'blobs' | 'sessions'>;
+
 /**
  * The conversation core as every surface uses it. With REDIS_URL: queue, blobs and sessions
  * in Redis, code run by `sandbot worker` processes. Without: all of it in this process.
@@ -47,61 +55,68 @@ export interface Core {
 export async function buildCore(
   config: Config,
   logger: Logger,
-  options: {
-    /** Names the in-process worker's containers (embedded mode). A long-running bot keeps one
-     *  id so it removes its leftovers at start; a one-shot command uses its own. */
-    readonly embeddedWorkerId?: string;
-    /** Where the conversation's metrics go (the bot's /metrics); none when unset. */
-    readonly metrics?: Registry;
-  } = {},
+  options: BuildCoreOptions = {},
 ): Promise<Core> {
   const model = createModelClient(config.openai);
-  const modelOption =
-    model === undefined ? undefined : { client: model, name: config.openai.model };
-  const base = {
+  const base: ConversationBase = {
     policy: new AccessPolicy(config.policy),
     agent: config.agent,
     logger,
-    model: modelOption,
+    model: model === undefined ? undefined : { client: model, name: config.openai.model },
     ...(options.metrics === undefined ? {} : { metrics: new ConversationMetrics(options.metrics) }),
   };
+  return config.redisUrl === undefined
+    ? buildEmbeddedCore(config, logger, base, options)
+    : buildRedisCore(config, config.redisUrl, logger, base);
+}
 
-  if (config.redisUrl !== undefined) {
-    // Refuse at once (exit 69) rather than retrying in the background for ever; once running,
-    // losing Redis is retried, logged once per interval and shown on /healthz.
-    await probeRedis(config.redisUrl);
-    const health = new RedisHealth({ logger });
-    const redis = createRedis(config.redisUrl, { maxRetriesPerRequest: null });
-    health.watch(redis, 'core');
-    await redis.connect();
-    const blobs = new RedisBlobStore(redis, `${config.redisPrefix}:`, BLOB_LIMITS);
-    const sessions = new RedisSessionStore(
-      redis,
-      config.redisPrefix,
-      config.sessionIdleMs * 48,
-      blobs,
-    );
-    const jobs = new BullmqJobQueue({
-      redisUrl: config.redisUrl,
-      prefix: config.redisPrefix,
-      logger,
-      redisHealth: health,
-    });
-    return {
-      conversation: new Conversation({ ...base, jobs, blobs, sessions }),
-      jobs,
-      blobs,
-      sessions,
-      deliveries: new RedisDeliveryGuard(redis, config.redisPrefix),
-      healthy: () => health.ok,
-      manager: undefined,
-      async close() {
-        await jobs.close();
-        redis.disconnect();
-      },
-    };
-  }
+async function buildRedisCore(
+  config: Config,
+  redisUrl: string,
+  logger: Logger,
+  base: ConversationBase,
+): Promise<Core> {
+  // Refuse at once (exit 69) rather than retrying in the background for ever; once running,
+  // losing Redis is retried, logged once per interval and shown on /healthz.
+  await probeRedis(redisUrl);
+  const health = new RedisHealth({ logger });
+  const redis = createRedis(redisUrl, { maxRetriesPerRequest: null });
+  health.watch(redis, 'core');
+  await redis.connect();
+  const blobs = new RedisBlobStore(redis, `${config.redisPrefix}:`, BLOB_LIMITS);
+  const sessions = new RedisSessionStore(
+    redis,
+    config.redisPrefix,
+    config.sessionIdleMs * 48,
+    blobs,
+  );
+  const jobs = new BullmqJobQueue({
+    redisUrl,
+    prefix: config.redisPrefix,
+    logger,
+    redisHealth: health,
+  });
+  return {
+    conversation: new Conversation({ ...base, jobs, blobs, sessions }),
+    jobs,
+    blobs,
+    sessions,
+    deliveries: new RedisDeliveryGuard(redis, config.redisPrefix),
+    healthy: () => health.ok,
+    manager: undefined,
+    async close() {
+      await jobs.close();
+      redis.disconnect();
+    },
+  };
+}
 
+async function buildEmbeddedCore(
+  config: Config,
+  logger: Logger,
+  base: ConversationBase,
+  options: BuildCoreOptions,
+): Promise<Core> {
   const docker = createDockerClient();
   try {
     await docker.ping();

@@ -1,4 +1,4 @@
-import type { CellStatus } from './cell-events.ts';
+import type { CellStatus } from '../core/cell-events.ts';
 
 /** What the user is told whenever a kernel was replaced under them. */
 export const RESTART_NOTICE =

@@ -1,6 +1,7 @@
 import type { Logger } from '../logging/logger.ts';
-import type { CellEvent } from './cell-events.ts';
-import { formatBytes, isSafeRelativePath } from './file-transfer.ts';
+import type { CellEvent } from '../core/cell-events.ts';
+import { formatBytes } from '../core/bytes.ts';
+import { isSafeRelativePath } from './file-transfer.ts';
 import type { KernelContainer } from './kernel-container.ts';
 import type { DoneFrame } from './protocol.ts';
 import type { SandboxLimits } from './sandbox.ts';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logging/logger.ts';
-import type { CellEvent, CellStatus } from './cell-events.ts';
+import type { CellEvent, CellStatus } from '../core/cell-events.ts';
 import { exitNotice, timeoutNotice } from './cell-notices.ts';
 import { collectCellOutputs } from './cell-outputs.ts';
 import type { ExitInfo, KernelContainer } from './kernel-container.ts';

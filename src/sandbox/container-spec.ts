@@ -1,5 +1,5 @@
 import type { ContainerCreateOptions, VolumeCreateOptions } from 'dockerode';
-import type { SandboxSettings } from '../config/config.ts';
+import type { SandboxSettings } from '../core/config.ts';
 import { LABEL, type Labels } from './labels.ts';
 
 const MiB = 1024 * 1024;

@@ -1,5 +1,5 @@
 import Docker from 'dockerode';
-import { SandbotError } from '../errors.ts';
+import { SandbotError } from '../core/errors.ts';
 
 export type { Docker };
 

@@ -1,30 +1,13 @@
 import { posix } from 'node:path';
 import { pack, extract } from 'tar-stream';
-import { SandbotError } from '../errors.ts';
+import { SandbotError } from '../core/errors.ts';
+import { formatBytes } from '../core/bytes.ts';
+import { uploadNameProblem } from '../core/file-names.ts';
 
 export interface UploadFile {
   /** A plain file name; it lands at /mnt/data/<name>. */
   readonly name: string;
   readonly content: Buffer;
-}
-
-const MAX_NAME_BYTES = 255;
-
-/**
- * Why an upload name is refused, or undefined when it is safe. Only plain names are taken:
- * no directories, no `..`, no absolute paths, no NUL or control characters, nothing that
- * could escape /mnt/data or confuse a shell or a terminal later.
- */
-export function uploadNameProblem(name: string): string | undefined {
-  if (name.length === 0) return 'the name is empty';
-  if (Buffer.byteLength(name) > MAX_NAME_BYTES)
-    return `the name is longer than ${MAX_NAME_BYTES} bytes`;
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what we refuse
-  if (/[\u0000-\u001f\u007f]/.test(name)) return 'the name contains control characters';
-  if (name.includes('/') || name.includes('\\')) return 'the name contains a path separator';
-  if (name === '.' || name === '..') return 'the name is a directory reference';
-  if (name.startsWith('-')) return 'the name starts with a dash';
-  return undefined;
 }
 
 export function assertUploadNames(files: readonly UploadFile[]): void {
@@ -126,10 +109,4 @@ export async function readSingleFile(
   archive.pipe(extractor);
   await finished;
   return result;
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(bytes < 10 * 1024 ? 1 : 0)} KB`;
-  return `${(bytes / (1024 * 1024)).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MB`;
 }

@@ -2,8 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { PassThrough, type Duplex } from 'node:stream';
 import type { Container } from 'dockerode';
 import type { Logger } from '../logging/logger.ts';
-import { SandbotError } from '../errors.ts';
+import { SandbotError } from '../core/errors.ts';
 import { containerSpec, DATA_DIR, volumeSpec, type SandboxLimits } from './container-spec.ts';
+import { attach, removeQuietly } from './container-lifecycle.ts';
+import { sessionMemoryBytes } from './container-memory.ts';
 import { isNotFound, translateDockerError, type Docker } from './docker-client.ts';
 import { readSingleFile, uploadTar, type FetchedFile, type UploadFile } from './file-transfer.ts';
 import type { Labels } from './labels.ts';
@@ -341,58 +343,6 @@ export class KernelContainer {
    * /mnt/data and /tmp). Page cache of the image's files is left out: every session shares it.
    */
   async memoryBytes(): Promise<number> {
-    const stats = (await this.container.stats({ stream: false })) as {
-      memory_stats?: { usage?: number; stats?: Record<string, number | undefined> };
-    };
-    const s = stats.memory_stats?.stats ?? {};
-    // cgroup v1 names first, then cgroup v2.
-    const anon = s.total_rss ?? s.rss ?? s.anon;
-    const shmem = s.total_shmem ?? s.shmem ?? 0;
-    if (anon !== undefined) return anon + shmem;
-    return Math.max(0, (stats.memory_stats?.usage ?? 0) - (s.inactive_file ?? s.cache ?? 0));
-  }
-}
-
-async function attach(container: Container): Promise<Duplex> {
-  // dockerode types the hijacked connection as a ReadWriteStream; it is a net.Socket.
-  // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
-  return (await container.attach({
-    stream: true,
-    stdin: true,
-    stdout: true,
-    stderr: true,
-    hijack: true,
-  })) as Duplex;
-}
-
-async function removeQuietly(
-  docker: Docker,
-  container: Container | undefined,
-  volumeName: string | undefined,
-): Promise<void> {
-  if (container !== undefined) {
-    // A container still starting refuses removal for a moment (409); retry briefly. Gone
-    // already is done; Docker down is left to the orphan sweep.
-    for (let attempt = 0; attempt < 5; attempt += 1) {
-      try {
-        await container.remove({ force: true, v: true });
-        break;
-      } catch (error) {
-        if (isNotFound(error)) break;
-        await new Promise((resolve) => setTimeout(resolve, 100 * (attempt + 1)));
-      }
-    }
-  }
-  if (volumeName !== undefined) {
-    // A volume stays in use for a moment after a forced removal; retry briefly.
-    for (let attempt = 0; attempt < 5; attempt += 1) {
-      try {
-        await docker.getVolume(volumeName).remove();
-        return;
-      } catch (error) {
-        if (isNotFound(error)) return;
-        await new Promise((resolve) => setTimeout(resolve, 100 * (attempt + 1)));
-      }
-    }
+    return sessionMemoryBytes(await this.container.stats({ stream: false }));
   }
 }

@@ -1,6 +1,6 @@
-import type { SandboxSettings } from '../config/config.ts';
+import type { SandboxSettings } from '../core/config.ts';
 import type { Logger } from '../logging/logger.ts';
-import { SandbotError } from '../errors.ts';
+import { SandbotError } from '../core/errors.ts';
 import { translateDockerError, type Docker } from './docker-client.ts';
 import { KernelContainer, type KernelContainerOptions } from './kernel-container.ts';
 import { LABEL } from './labels.ts';

@@ -1,4 +1,4 @@
-import type { SandboxSettings } from '../config/config.ts';
+import type { SandboxSettings } from '../core/config.ts';
 import type { Logger } from '../logging/logger.ts';
 import { translateDockerError, type Docker } from './docker-client.ts';
 import { KernelContainer } from './kernel-container.ts';

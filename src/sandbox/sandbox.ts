@@ -1,9 +1,9 @@
-import { SandbotError } from '../errors.ts';
+import { SandbotError } from '../core/errors.ts';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logging/logger.ts';
 import { AsyncQueue } from '../core/async-queue.ts';
 import { Serializer } from '../core/keyed-serializer.ts';
-import type { CellEvent } from './cell-events.ts';
+import type { CellEvent } from '../core/cell-events.ts';
 import { RESTART_NOTICE, STOPPED_BEFORE_START_NOTICE } from './cell-notices.ts';
 import { runCellInKernel, type CellEnding } from './cell-run.ts';
 import type { UploadFile } from './file-transfer.ts';

@@ -1,7 +1,7 @@
-import type { BlobStore } from '../blobs/blob-store.ts';
+import type { BlobStore } from '../core/blob-store.ts';
 import type { JobEvent } from '../core/cell-events.ts';
 import { buildCellResult } from '../core/cell-result-builder.ts';
-import type { SessionCell, SessionState } from './session-store.ts';
+import type { SessionCell, SessionState } from '../core/session-store.ts';
 
 /** A cell as sessions stored it before CellResult: its raw events, images as base64. */
 interface LegacyCell {

@@ -1,5 +1,5 @@
-import type { BlobStore } from '../blobs/blob-store.ts';
-import { sessionBlobIds, type SessionState, type SessionStore } from './session-store.ts';
+import type { BlobStore } from '../core/blob-store.ts';
+import { sessionBlobIds, type SessionState, type SessionStore } from '../core/session-store.ts';
 
 /** The embedded mode's session store: a map with expiry. */
 export class MemorySessionStore implements SessionStore {

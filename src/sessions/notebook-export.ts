@@ -1,6 +1,6 @@
-import type { BlobStore } from '../blobs/blob-store.ts';
+import type { BlobStore } from '../core/blob-store.ts';
 import type { CellResult, RichResult } from '../core/cell-result.ts';
-import { formatBytes } from '../sandbox/file-transfer.ts';
+import { formatBytes } from '../core/bytes.ts';
 
 /** One cell the thread ran, with its result. */
 export interface ExecutedCell {

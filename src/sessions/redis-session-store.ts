@@ -1,7 +1,7 @@
-import type { BlobStore } from '../blobs/blob-store.ts';
+import type { BlobStore } from '../core/blob-store.ts';
 import type { Redis } from '../redis/connection.ts';
 import { upgradeSession } from './legacy-session.ts';
-import { sessionBlobIds, type SessionState, type SessionStore } from './session-store.ts';
+import { sessionBlobIds, type SessionState, type SessionStore } from '../core/session-store.ts';
 
 /** Sessions as JSON in Redis, one key per thread, expiring after the session TTL. */
 export class RedisSessionStore implements SessionStore {

@@ -11,8 +11,9 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createWebAdapter } from '../../adapters/web/index.ts';
-import { parseConfig, type Config } from '../../src/config/config.ts';
-import type { ChatAdapter } from '../../src/conversation/chat-adapter.ts';
+import type { Config } from '../../src/core/config.ts';
+import { parseConfig } from '../../src/config/config.ts';
+import type { ChatAdapter } from '../../src/core/chat-adapter.ts';
 import { HttpServer } from '../../src/http/http-server.ts';
 import { buildCore, type Core } from '../../src/runtime/core.ts';
 

@@ -6,8 +6,9 @@
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { createSlackAdapter } from '../../adapters/slack/index.ts';
-import { parseConfig, type Config } from '../../src/config/config.ts';
-import type { ChatAdapter } from '../../src/conversation/chat-adapter.ts';
+import type { Config } from '../../src/core/config.ts';
+import { parseConfig } from '../../src/config/config.ts';
+import type { ChatAdapter } from '../../src/core/chat-adapter.ts';
 import { HttpServer } from '../../src/http/http-server.ts';
 import { buildCore, type Core } from '../../src/runtime/core.ts';
 import { startFakeSlack, type FakeSlack } from './fake-slack-server.ts';

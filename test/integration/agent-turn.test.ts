@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runAgentTurn } from '../../src/agent/agent-turn.ts';
-import type { BlobRef } from '../../src/blobs/blob-store.ts';
+import type { BlobRef } from '../../src/core/blob-store.ts';
 import { MemoryBlobStore } from '../../src/blobs/memory-blob-store.ts';
 import { EmbeddedJobQueue } from '../../src/jobs/embedded-job-queue.ts';
 import { buildCellResult } from '../../src/core/cell-result-builder.ts';
 import type { CellResult } from '../../src/core/cell-result.ts';
-import type { JobEvent } from '../../src/jobs/job.ts';
+import type { JobEvent } from '../../src/core/job.ts';
 import { JobExecutor } from '../../src/jobs/job-executor.ts';
 import {
   startFakeOpenAI,

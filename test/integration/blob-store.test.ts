@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { BlobStore } from '../../src/blobs/blob-store.ts';
+import type { BlobStore } from '../../src/core/blob-store.ts';
 import { MemoryBlobStore } from '../../src/blobs/memory-blob-store.ts';
 import { RedisBlobStore } from '../../src/blobs/redis-blob-store.ts';
-import { isSandbotError } from '../../src/errors.ts';
+import { isSandbotError } from '../../src/core/errors.ts';
 import type { Redis } from '../../src/redis/connection.ts';
 import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts';
 

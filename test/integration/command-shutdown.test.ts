@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { BullmqJobQueue } from '../../src/jobs/bullmq-job-queue.ts';
-import type { JobEvent } from '../../src/jobs/job.ts';
+import type { JobEvent } from '../../src/core/job.ts';
 import type { Redis } from '../../src/redis/connection.ts';
 import { createDockerClient } from '../../src/sandbox/docker-client.ts';
 import { LABEL } from '../../src/sandbox/labels.ts';

@@ -1,21 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { BlobStore } from '../../src/blobs/blob-store.ts';
+import type { BlobStore } from '../../src/core/blob-store.ts';
 import { MemoryBlobStore } from '../../src/blobs/memory-blob-store.ts';
 import { RedisBlobStore } from '../../src/blobs/redis-blob-store.ts';
 import { AccessPolicy } from '../../src/conversation/access-policy.ts';
-import { Conversation, type InboundAttachment } from '../../src/conversation/conversation.ts';
-import type { Progress, Reply } from '../../src/conversation/reply.ts';
+import { Conversation } from '../../src/conversation/conversation.ts';
+import type { InboundAttachment } from '../../src/core/inbound-message.ts';
+import type { Progress, Reply } from '../../src/core/reply.ts';
 import { BullmqJobQueue } from '../../src/jobs/bullmq-job-queue.ts';
 import { BullmqJobWorker } from '../../src/jobs/bullmq-job-worker.ts';
 import { EmbeddedJobQueue } from '../../src/jobs/embedded-job-queue.ts';
-import type { JobQueue } from '../../src/jobs/job.ts';
+import type { JobQueue } from '../../src/core/job.ts';
 import { JobExecutor } from '../../src/jobs/job-executor.ts';
 import type { Redis } from '../../src/redis/connection.ts';
 import { MemorySessionStore } from '../../src/sessions/memory-session-store.ts';
 import { RedisSessionStore } from '../../src/sessions/redis-session-store.ts';
-import type { SessionStore } from '../../src/sessions/session-store.ts';
+import type { SessionStore } from '../../src/core/session-store.ts';
 import {
   startFakeOpenAI,
   type FakeOpenAI,

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { BlobStore } from '../../src/blobs/blob-store.ts';
+import type { BlobStore } from '../../src/core/blob-store.ts';
 import { MemoryBlobStore } from '../../src/blobs/memory-blob-store.ts';
 import { RedisBlobStore } from '../../src/blobs/redis-blob-store.ts';
 import { BullmqJobQueue } from '../../src/jobs/bullmq-job-queue.ts';
 import { BullmqJobWorker } from '../../src/jobs/bullmq-job-worker.ts';
 import { EmbeddedJobQueue } from '../../src/jobs/embedded-job-queue.ts';
-import type { CodeJobInput, JobEvent, JobHandle, JobQueue } from '../../src/jobs/job.ts';
+import type { CodeJobInput, JobEvent, JobHandle, JobQueue } from '../../src/core/job.ts';
 import { JobExecutor } from '../../src/jobs/job-executor.ts';
 import type { Redis } from '../../src/redis/connection.ts';
 import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts';

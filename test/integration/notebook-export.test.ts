@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { MemoryBlobStore } from '../../src/blobs/memory-blob-store.ts';
 import { buildCellResult } from '../../src/core/cell-result-builder.ts';
-import type { JobEvent } from '../../src/jobs/job.ts';
+import type { JobEvent } from '../../src/core/job.ts';
 import { exportNotebook, type ExecutedCell } from '../../src/sessions/notebook-export.ts';
 
 const services = inject('services');

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { MemoryBlobStore } from '../../src/blobs/memory-blob-store.ts';
 import { BullmqJobQueue } from '../../src/jobs/bullmq-job-queue.ts';
 import { BullmqJobWorker } from '../../src/jobs/bullmq-job-worker.ts';
-import type { JobEvent, JobHandle } from '../../src/jobs/job.ts';
+import type { JobEvent, JobHandle } from '../../src/core/job.ts';
 import { SandboxManager } from '../../src/sandbox/sandbox-manager.ts';
 import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts';
 import { dockerTestScope } from '../support/docker.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { RedisDeliveryGuard } from '../../src/conversation/delivery-guard.ts';
+import { RedisDeliveryGuard } from '../../src/conversation/delivery-guard-stores.ts';
 import { checkRedis } from '../../src/doctor/checks.ts';
 import { readMaxmemoryPolicy, type Redis } from '../../src/redis/connection.ts';
 import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts';

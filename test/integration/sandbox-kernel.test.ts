@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { isSandbotError } from '../../src/errors.ts';
+import { isSandbotError } from '../../src/core/errors.ts';
 import { lastResult, run, startManager, type ManagerHarness } from '../support/sandbox.ts';
 
 const services = inject('services');

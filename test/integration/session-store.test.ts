@@ -10,7 +10,7 @@ import {
   emptySession,
   type SessionState,
   type SessionStore,
-} from '../../src/sessions/session-store.ts';
+} from '../../src/core/session-store.ts';
 import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts';
 
 const services = inject('services');

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { BullmqJobQueue } from '../../src/jobs/bullmq-job-queue.ts';
-import type { JobEvent } from '../../src/jobs/job.ts';
+import type { JobEvent } from '../../src/core/job.ts';
 import type { Redis } from '../../src/redis/connection.ts';
 import { createDockerClient } from '../../src/sandbox/docker-client.ts';
 import { LABEL } from '../../src/sandbox/labels.ts';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { BullmqJobQueue } from '../../src/jobs/bullmq-job-queue.ts';
-import type { JobEvent, JobHandle } from '../../src/jobs/job.ts';
+import type { JobEvent, JobHandle } from '../../src/core/job.ts';
 import type { Redis } from '../../src/redis/connection.ts';
 import { createDockerClient } from '../../src/sandbox/docker-client.ts';
 import { LABEL } from '../../src/sandbox/labels.ts';

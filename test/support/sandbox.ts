@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import type { SandboxSettings } from '../../src/config/config.ts';
+import type { SandboxSettings } from '../../src/core/config.ts';
 import { SandboxManager } from '../../src/sandbox/sandbox-manager.ts';
 import { collectOutcome, type CellOutcome } from './cell-outcome.ts';
 import type { ExecuteOptions, Sandbox } from '../../src/sandbox/sandbox.ts';

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { CellEvent } from '../../src/sandbox/cell-events.ts';
+import type { CellEvent } from '../../src/core/cell-events.ts';
 import { runCellInKernel, type CellEnding, type CellKernel } from '../../src/sandbox/cell-run.ts';
 import type { FetchedFile } from '../../src/sandbox/file-transfer.ts';
 import type { ExitInfo } from '../../src/sandbox/kernel-container.ts';

@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
-import { parseConfig, type Config } from '../../src/config/config.ts';
+import type { Config } from '../../src/core/config.ts';
+import { parseConfig } from '../../src/config/config.ts';
 import {
   checkDiscord,
   checkModel,

@@ -1,12 +1,8 @@
 import { Readable } from 'node:stream';
 import { pack } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
-import {
-  isSafeRelativePath,
-  readSingleFile,
-  uploadNameProblem,
-  uploadTar,
-} from '../../src/sandbox/file-transfer.ts';
+import { uploadNameProblem } from '../../src/core/file-names.ts';
+import { isSafeRelativePath, readSingleFile, uploadTar } from '../../src/sandbox/file-transfer.ts';
 
 describe('upload names', () => {
   it.each(['data.csv', 'photo 1.jpg', 'résumé.docx', '.hidden', 'a..b'])('accepts %j', (name) => {

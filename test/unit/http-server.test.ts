@@ -2,7 +2,8 @@ import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HttpServer } from '../../src/http/http-server.ts';
 import { createLogger } from '../../src/logging/logger.ts';
-import { isFirstDelivery, MemoryDeliveryGuard } from '../../src/conversation/delivery-guard.ts';
+import { MemoryDeliveryGuard } from '../../src/conversation/delivery-guard-stores.ts';
+import { isFirstDelivery } from '../../src/core/delivery-guard.ts';
 
 describe('the bot HTTP server', () => {
   let server: HttpServer | undefined;

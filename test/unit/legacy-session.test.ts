@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { MemoryBlobStore } from '../../src/blobs/memory-blob-store.ts';
 import { cellImages } from '../../src/core/cell-result.ts';
 import { upgradeSession } from '../../src/sessions/legacy-session.ts';
-import type { SessionState } from '../../src/sessions/session-store.ts';
+import type { SessionState } from '../../src/core/session-store.ts';
 
 /** A session as sandbot stored it before cell results: raw events, a base64 PNG. */
 async function legacySession(): Promise<SessionState> {

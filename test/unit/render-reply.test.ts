@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Reply, ReplyAttachment } from '../../src/conversation/reply.ts';
+import type { Reply, ReplyAttachment } from '../../src/core/reply.ts';
 import { renderReply, type RenderLimits } from '../../src/render/render-reply.ts';
 
 const MB = 1024 * 1024;

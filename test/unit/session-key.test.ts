@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatSessionKey, parseSessionKey } from '../../src/sessions/session-key.ts';
+import { formatSessionKey, parseSessionKey } from '../../src/core/session-key.ts';
 
 describe('session keys', () => {
   it('round-trips a Slack thread', () => {

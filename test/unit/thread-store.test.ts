@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ThreadStore } from '../../adapters/web/thread-store.ts';
-import { textReply } from '../../src/conversation/reply.ts';
+import { textReply } from '../../src/core/reply.ts';
 
 const png = (bytes: number) => ({ name: 'p.png', mime: 'image/png', content: Buffer.alloc(bytes) });
 

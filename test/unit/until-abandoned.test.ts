@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { JobEvent } from '../../src/jobs/job.ts';
+import type { JobEvent } from '../../src/core/job.ts';
 import { untilAbandoned } from '../../src/jobs/until-abandoned.ts';
 
 /** Events that arrive when the test pushes them, and never end by themselves. */

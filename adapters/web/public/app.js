@@ -3,7 +3,8 @@
 // model text reaches the page through textContent, or as Markdown rendered by markdown-it with
 // HTML off (markdown.js), so nothing a message says can become markup; the
 // Content-Security-Policy, with Trusted Types, is the second line.
-import { codeBlock, renderMarkdown } from './markdown.js';
+import { renderMarkdown } from './markdown.js';
+import { botMessage, el, formatBytes, userMessage } from './message-view.js';
 
 const $ = (id) => document.getElementById(id);
 /** The hint shown in an empty thread; kept so it can be put back after a thread is cleared. */
@@ -249,68 +250,10 @@ function addItem(item, scroll = true) {
   if (scroll && nearBottom) messages.scrollTop = messages.scrollHeight;
 }
 
-function userMessage(item) {
-  const node = el('article', { className: 'msg user' }, el('div', { className: 'author' }, 'you'));
-  node.dataset.id = item.id;
-  if (item.text.trim() !== '') node.append(markdownBlock(item.text));
-  if (item.attachments.length > 0) node.append(fileChips(item.attachments));
-  return node;
-}
-
-function botMessage(item) {
-  const node = el(
-    'article',
-    { className: 'msg bot' },
-    el('div', { className: 'author' }, 'sandbot'),
-  );
-  node.dataset.id = item.id;
-  if (item.text.trim() !== '') node.append(markdownBlock(item.text));
-  if (item.code.length > 0) {
-    const details = el('details', { className: 'code-ran' });
-    const label =
-      item.code.length === 1 ? 'Code that ran' : `Code that ran (${item.code.length} cells)`;
-    details.append(el('summary', {}, label));
-    for (const code of item.code)
-      details.append(el('div', { className: 'code-cell' }, codeBlock(code, 'python')));
-    node.append(details);
-  }
-  if (item.images.length > 0) {
-    const images = el('div', { className: 'images' });
-    for (const image of item.images) {
-      const img = el('img', { src: fileUrl(image), alt: image.name, loading: 'lazy' });
-      images.append(el('a', { href: fileUrl(image), target: '_blank', rel: 'noopener' }, img));
-    }
-    node.append(images);
-  }
-  if (item.files.length > 0) node.append(fileChips(item.files, 'files'));
-  for (const notice of item.notices)
-    node.append(el('div', { className: 'notice' }, `⚠️ ${notice}`));
-  return node;
-}
-
-function fileChips(files, className = 'attachments') {
-  const list = el('ul', { className: `chips ${className}` });
-  for (const file of files) {
-    const link = el('a', { href: `${fileUrl(file)}?download`, download: file.name }, file.name);
-    list.append(el('li', {}, link, ` (${formatBytes(file.sizeBytes)})`));
-  }
-  return list;
-}
-
-function fileUrl(file) {
-  return `/api/files/${encodeURIComponent(file.id)}`;
-}
-
 function renderProgress() {
   const box = $('progress');
   box.hidden = pendingCount() === 0;
   box.replaceChildren(state.progress ? renderMarkdown(state.progress) : el('p', {}, '⏳ Working…'));
-}
-
-function markdownBlock(text) {
-  const block = el('div', { className: 'markdown' });
-  block.append(renderMarkdown(text));
-  return block;
 }
 
 // ---------------------------------------------------------------- composer
@@ -404,24 +347,6 @@ $('reset').addEventListener('click', () => {
     void command('reset');
   }
 });
-
-// ---------------------------------------------------------------- small helpers
-
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (key === 'className') node.className = value;
-    else node.setAttribute(key, value);
-  }
-  node.append(...children);
-  return node;
-}
-
-function formatBytes(bytes) {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-}
 
 boot().catch((error) => {
   document.body.replaceChildren(

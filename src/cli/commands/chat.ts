@@ -3,8 +3,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import type { InboundAttachment } from '../../conversation/conversation.ts';
-import type { Reply, ThreadReply } from '../../conversation/reply.ts';
+import type { InboundAttachment } from '../../core/inbound-message.ts';
+import type { Reply, ThreadReply } from '../../core/reply.ts';
 import { createLogger } from '../../logging/logger.ts';
 import { buildCore } from '../../runtime/core.ts';
 import { UsageError, type Command, type CommandContext } from '../command.ts';
@@ -73,38 +73,61 @@ export const chatCommand: Command = {
       const lines = interactive
         ? createInterface({ input: context.stdin, output: context.stdout, terminal: false })
         : undefined;
-      // SIGTERM or Ctrl-C: stop the running turn (the cell is interrupted, as with "stop"),
-      // stop reading, and let `finally` remove this process's sandboxes.
-      const onAbort = () => {
-        lines?.close();
-        context.stdin.pause();
-        void core.conversation
-          .handle({ sessionKey, author, text: 'stop', attachments: [] }, printer(context, outDir))
-          .catch(() => undefined);
-      };
-      if (context.signal.aborted) onAbort();
-      else context.signal.addEventListener('abort', onAbort, { once: true });
+      stopOnSignal(context, lines, () =>
+        core.conversation.handle(
+          { sessionKey, author, text: 'stop', attachments: [] },
+          printer(context, outDir),
+        ),
+      );
       if (lines === undefined) {
         await say(values.message ?? '', attachments);
         return ExitCode.Ok;
       }
-      context.stdout.write('sandbot: ask me anything ("help" for commands, "exit" to leave)\n> ');
-      let pending = attachments;
-      for await (const line of lines) {
-        if (line.trim() === 'exit' || line.trim() === 'quit') break;
-        if (line.trim() !== '') await say(line, pending);
-        pending = [];
-        context.stdout.write('> ');
-      }
-      // "exit" leaves with stdin still open; let go of it so the process can end.
-      lines.close();
-      context.stdin.pause();
+      await converse(lines, context, say, attachments);
       return ExitCode.Ok;
     } finally {
       await core.close();
     }
   },
 };
+
+/**
+ * SIGTERM or Ctrl-C: stop the running turn (the cell is interrupted, as with "stop") and stop
+ * reading; the command's `finally` then removes this process's sandboxes.
+ */
+function stopOnSignal(
+  context: CommandContext,
+  lines: ReturnType<typeof createInterface> | undefined,
+  stop: () => Promise<void>,
+): void {
+  const onAbort = () => {
+    lines?.close();
+    context.stdin.pause();
+    void stop().catch(() => undefined);
+  };
+  if (context.signal.aborted) onAbort();
+  else context.signal.addEventListener('abort', onAbort, { once: true });
+}
+
+/** The interactive loop: a prompt, a turn per line, until "exit", end of input or a signal. */
+async function converse(
+  lines: ReturnType<typeof createInterface>,
+  context: CommandContext,
+  say: (text: string, files: InboundAttachment[]) => Promise<void>,
+  attachments: InboundAttachment[],
+): Promise<void> {
+  context.stdout.write('sandbot: ask me anything ("help" for commands, "exit" to leave)\n> ');
+  let pending = attachments;
+  for await (const line of lines) {
+    if (line.trim() === 'exit' || line.trim() === 'quit') break;
+    if (line.trim() !== '') await say(line, pending);
+    pending = [];
+    context.stdout.write('> ');
+  }
+  // "exit" leaves with stdin still open; let go of it so the process can end.
+  lines.close();
+  context.stdin.pause();
+}
 
 async function readAttachments(paths: readonly string[]): Promise<InboundAttachment[]> {
   return Promise.all(

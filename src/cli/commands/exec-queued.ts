@@ -4,7 +4,7 @@ import { BullmqJobQueue } from '../../jobs/bullmq-job-queue.ts';
 import type { Logger } from '../../logging/logger.ts';
 import { createRedis } from '../../redis/connection.ts';
 import type { UploadFile } from '../../sandbox/file-transfer.ts';
-import { mimeFromName } from '../../util/mime.ts';
+import { mimeFromName } from '../../core/mime.ts';
 import type { OutcomePrinter } from '../outcome-printer.ts';
 import { BLOB_LIMITS } from '../../jobs/defaults.ts';
 import { untilAbandoned } from '../../jobs/until-abandoned.ts';

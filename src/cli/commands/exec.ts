@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Config } from '../../config/config.ts';
+import type { Config } from '../../core/config.ts';
 import { createLogger, type Logger } from '../../logging/logger.ts';
 import { createDockerClient } from '../../sandbox/docker-client.ts';
-import { uploadNameProblem, type UploadFile } from '../../sandbox/file-transfer.ts';
+import { uploadNameProblem } from '../../core/file-names.ts';
+import type { UploadFile } from '../../sandbox/file-transfer.ts';
 import { openNamedSession } from '../../sandbox/named-session.ts';
 import { UsageError, type Command, type CommandContext } from '../command.ts';
 import { ExitCode } from '../exit-codes.ts';

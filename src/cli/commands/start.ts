@@ -2,14 +2,10 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import type { Config } from '../../config/config.ts';
+import type { Config } from '../../core/config.ts';
 import { chooseSurfaces, playgroundUnguarded, type SurfaceName } from '../../config/surfaces.ts';
-import type {
-  AdapterContext,
-  AdapterFactory,
-  ChatAdapter,
-} from '../../conversation/chat-adapter.ts';
-import { SandbotError } from '../../errors.ts';
+import type { AdapterContext, AdapterFactory, ChatAdapter } from '../../core/chat-adapter.ts';
+import { SandbotError } from '../../core/errors.ts';
 import { HttpServer } from '../../http/http-server.ts';
 import { createLogger, type Logger } from '../../logging/logger.ts';
 import { buildCore } from '../../runtime/core.ts';

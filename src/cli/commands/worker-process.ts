@@ -1,5 +1,5 @@
 import { RedisBlobStore } from '../../blobs/redis-blob-store.ts';
-import type { Config } from '../../config/config.ts';
+import type { Config } from '../../core/config.ts';
 import { HttpServer } from '../../http/http-server.ts';
 import { BullmqJobWorker } from '../../jobs/bullmq-job-worker.ts';
 import { sweepDeadWorkers } from '../../jobs/dead-worker-sweeper.ts';
@@ -71,18 +71,7 @@ export async function startWorkerProcess(services: WorkerServices): Promise<Runn
   await worker.start();
   const stopSweeping = sweepPeriodically(services, log);
   let stopping = false;
-  // The same server as the bot's, with nothing mounted: /healthz and /metrics only.
-  const server =
-    config.worker.metricsPort === 0
-      ? undefined
-      : new HttpServer({
-          host: config.http.host,
-          port: config.worker.metricsPort,
-          logger: log,
-          metrics: metrics.registry,
-          healthy: () => !stopping && health.ok,
-        });
-  await server?.listen();
+  const server = await serveHealth(config, log, metrics, () => !stopping && health.ok);
   log.info(
     { concurrency: config.worker.concurrency, metricsPort: config.worker.metricsPort },
     'worker ready',
@@ -98,6 +87,25 @@ export async function startWorkerProcess(services: WorkerServices): Promise<Runn
       log.info('worker stopped');
     },
   };
+}
+
+/** The same server as the bot's, with nothing mounted: /healthz and /metrics only. */
+async function serveHealth(
+  config: Config,
+  log: Logger,
+  metrics: WorkerMetrics,
+  healthy: () => boolean,
+): Promise<HttpServer | undefined> {
+  if (config.worker.metricsPort === 0) return undefined;
+  const server = new HttpServer({
+    host: config.http.host,
+    port: config.worker.metricsPort,
+    logger: log,
+    metrics: metrics.registry,
+    healthy,
+  });
+  await server.listen();
+  return server;
 }
 
 /** Closes the queue consumers; cells still running after the grace are interrupted. */

@@ -1,4 +1,4 @@
-import type { Config } from '../../config/config.ts';
+import type { Config } from '../../core/config.ts';
 import { createLogger, type Logger } from '../../logging/logger.ts';
 import { createRedis, readMaxmemoryPolicy } from '../../redis/connection.ts';
 import { probeRedis } from '../../redis/probe-redis.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { JobEvent } from '../core/cell-events.ts';
+import type { JobEvent } from './cell-events.ts';
 
 const SESSION_ID = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,255}$/;
 /** Code of one cell; a chat message cannot be longer, and nothing sensible is. */
@@ -36,7 +36,7 @@ export type CodeJob = z.output<typeof codeJob>;
 export type CodeJobInput = z.input<typeof codeJob>;
 
 // The event shapes are declared once, in src/core/cell-events.ts.
-export type { JobDone, JobEvent, JobStatus } from '../core/cell-events.ts';
+export type { JobDone, JobEvent, JobStatus } from './cell-events.ts';
 
 export interface JobHandle {
   readonly jobId: string;

@@ -1,6 +1,6 @@
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
-import type { BlobRef } from '../blobs/blob-store.ts';
-import { cellBlobIds, type CellResult } from '../core/cell-result.ts';
+import type { BlobRef } from './blob-store.ts';
+import { cellBlobIds, type CellResult } from './cell-result.ts';
 
 /** A file of the thread: uploaded by someone, or produced by a cell. */
 export interface SessionFile {

@@ -1,0 +1,78 @@
+/*
+ * The typed settings every layer shares. src/config/ parses the environment into them (its
+ * toConfig is checked against these types, so the schema's choices cannot drift from them).
+ */
+
+/** Typed settings handed to the rest of the code; only entry points read the environment. */
+export interface Config {
+  readonly openai: {
+    readonly apiKey: string | undefined;
+    readonly baseUrl: string | undefined;
+    readonly model: string;
+  };
+  /** Unset means the embedded mode: in-process worker, in-memory queue and stores. */
+  readonly redisUrl: string | undefined;
+  /** Prefix of every Redis key and queue of this deployment. */
+  readonly redisPrefix: string;
+  readonly sandbox: SandboxSettings;
+  readonly sessionIdleMs: number;
+  readonly agent: {
+    readonly maxSteps: number;
+    readonly turnTimeoutMs: number;
+    readonly maxAttachmentBytes: number;
+    readonly maxAttachments: number;
+  };
+  readonly policy: {
+    /** `platform:id` entries; undefined means everyone. */
+    readonly allowedUsers: readonly string[] | undefined;
+    readonly allowedChannels: readonly string[] | undefined;
+    /** 0: no limit. */
+    readonly userRatePerMinute: number;
+  };
+  readonly worker: {
+    readonly id: string;
+    readonly concurrency: number;
+    /** 0: no metrics server. */
+    readonly metricsPort: number;
+  };
+  readonly slack: {
+    readonly botToken: string | undefined;
+    readonly appToken: string | undefined;
+    readonly signingSecret: string | undefined;
+    readonly apiUrl: string | undefined;
+  };
+  readonly discord: {
+    readonly token: string | undefined;
+    readonly appId: string | undefined;
+    readonly apiUrl: string | undefined;
+    /** `npm run discord:register` registers commands in this guild only (development). */
+    readonly guildId: string | undefined;
+  };
+  readonly http: { readonly host: string; readonly port: number };
+  /** Answer messages other bots post (the bot's own are always ignored). */
+  readonly allowBotMessages: boolean;
+  readonly playground: {
+    readonly mode: 'auto' | 'on' | 'off';
+    /** Required (by `sandbot start`) when HTTP_HOST is not loopback. */
+    readonly token: string | undefined;
+  };
+  readonly log: {
+    readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+    readonly format: 'auto' | 'json' | 'pretty';
+  };
+}
+
+export interface SandboxSettings {
+  readonly image: string;
+  readonly runtime: string | undefined;
+  readonly memoryMb: number;
+  readonly cpus: number;
+  readonly diskMb: number;
+  readonly tmpMb: number;
+  readonly pidsLimit: number;
+  readonly cellTimeoutMs: number;
+  readonly outputLimitBytes: number;
+  readonly maxFileBytes: number;
+  readonly maxFiles: number;
+  readonly poolSize: number;
+}
