@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { MemoryBlobStore } from '../src/blobs/memory-blob-store.ts';
-import type { SandboxSettings } from '../src/config/config.ts';
+import type { SandboxSettings } from '../src/core/config.ts';
 import type { CellEvent } from '../src/core/cell-events.ts';
 import { buildCellResult } from '../src/core/cell-result-builder.ts';
 import { BullmqJobQueue } from '../src/jobs/bullmq-job-queue.ts';
 import { BullmqJobWorker } from '../src/jobs/bullmq-job-worker.ts';
-import type { JobHandle } from '../src/jobs/job.ts';
+import type { JobHandle } from '../src/core/job.ts';
 import { createRedis } from '../src/redis/connection.ts';
 import { createDockerClient } from '../src/sandbox/docker-client.ts';
 import { SandboxManager, removeContainers } from '../src/sandbox/sandbox-manager.ts';

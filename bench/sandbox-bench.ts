@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { MemoryBlobStore } from '../src/blobs/memory-blob-store.ts';
-import type { SandboxSettings } from '../src/config/config.ts';
+import type { SandboxSettings } from '../src/core/config.ts';
 import type { CellEvent } from '../src/core/cell-events.ts';
 import { buildCellResult } from '../src/core/cell-result-builder.ts';
 import { createDockerClient } from '../src/sandbox/docker-client.ts';
