@@ -1,11 +1,11 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from '../redis/connection.ts';
-import type { CodeJob, JobDone } from '../core/job.ts';
+import type { CodeJob } from '../core/job.ts';
 import { queueJobOptions } from './queue-job-options.ts';
 import { appendDoneOnce } from './redis-event-stream.ts';
 import type { RedisKeys } from './redis-keys.ts';
 import { anyWorkerAlive, endUnrunnableJob } from './unrunnable-job.ts';
-import { LOST_MESSAGE } from './worker-life.ts';
+import { LOST } from './worker-life.ts';
 
 /** How often a waiting job's caller looks for reasons it will never run. */
 const UNRUNNABLE_CHECK_EVERY_MS = 5000;
@@ -95,19 +95,12 @@ export class JobWatch {
     }
     this.silentSince ??= Date.now();
     if (Date.now() - this.silentSince < this.options.lostAfterMs) return;
-    const lost: JobDone = {
-      type: 'done',
-      status: 'lost',
-      durationMs: 0,
-      kernelRestarted: true,
-      message: LOST_MESSAGE,
-    };
     // The session's pin stays: the worker that takes its next job sees it and restores files.
     // Only the first end counts (the worker's next life may have written one already).
     await appendDoneOnce(
       this.options.redis,
       this.options.keys.events(this.options.job.jobId),
-      lost,
+      LOST,
     );
   }
 

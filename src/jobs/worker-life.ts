@@ -26,8 +26,14 @@ if current and string.sub(current, 1, string.len(ARGV[1])) == ARGV[1] then
 end
 return 0`;
 
-export const LOST_MESSAGE =
-  'the worker running this cell stopped; it was not run again. Run it again to continue';
+/** The end of a job whose worker died running it: never run again, so the kernel is gone. */
+export const LOST: JobDone = {
+  type: 'done',
+  status: 'lost',
+  durationMs: 0,
+  kernelRestarted: true,
+  message: 'the worker running this cell stopped; it was not run again. Run it again to continue',
+};
 
 /**
  * One run of a worker process under its WORKER_ID. WORKER_ID defaults to the host name, which
@@ -124,14 +130,7 @@ export class WorkerLife {
     for (const [jobId, value] of Object.entries(jobs)) {
       const [life = '', sessionId = ''] = value.split(' ');
       if (life === this.life) continue;
-      const lost: JobDone = {
-        type: 'done',
-        status: 'lost',
-        durationMs: 0,
-        kernelRestarted: true,
-        message: LOST_MESSAGE,
-      };
-      if (await appendDoneOnce(this.redis, this.keys.events(jobId), lost)) ended += 1;
+      if (await appendDoneOnce(this.redis, this.keys.events(jobId), LOST)) ended += 1;
       // Its session lock would otherwise hold the session's next cell for up to 30 s.
       await this.redis.eval(
         DELETE_IF_PREFIX,

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDockerClient } from '../../src/sandbox/docker-client.ts';
 import { LABEL } from '../../src/sandbox/labels.ts';
@@ -35,7 +35,13 @@ const CHROMIUM_ARGS = [
 /** A model turn starts a container and imports pandas: generous, never a timing assertion. */
 const TURN_MS = 45_000;
 /** Evaluated in the page (this file is type-checked without the DOM library). */
-const IMAGE_LOADED = "document.querySelector('.msg.bot .images img')?.naturalWidth > 0";
+/**
+ * The width the browser decoded for an image: above 0 once it has loaded. Read through the
+ * element (the page's CSP refuses the string evaluation waitForFunction would use).
+ */
+function decodedWidth(image: Locator): Promise<number> {
+  return image.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth);
+}
 
 const CSV = 'month,revenue\n1,3\n2,5\n';
 const PLOT_CODE = [
@@ -145,7 +151,7 @@ describe.skipIf(unavailable)('the web playground in a browser', () => {
 
     // The plot shows inline, as a real PNG.
     const image = answer.locator('.images img');
-    await page.waitForFunction(IMAGE_LOADED);
+    await expect.poll(() => decodedWidth(image), { timeout: 30_000 }).toBeGreaterThan(0);
     const src = (await image.getAttribute('src')) ?? '';
     const png = await page.request.get(new URL(src, url).href);
     expect(png.headers()['content-type']).toBe('image/png');
@@ -221,7 +227,9 @@ describe.skipIf(unavailable)('the web playground in a browser', () => {
     await page.reload();
     const answer = page.locator('.msg.bot', { hasText: 'rose from 3 to 5' });
     await answer.waitFor();
-    await page.waitForFunction(IMAGE_LOADED);
+    await expect
+      .poll(() => decodedWidth(answer.locator('.images img')), { timeout: 30_000 })
+      .toBeGreaterThan(0);
     const current = page.locator('#thread-list button[aria-current="true"]');
     expect(await current.textContent()).toBe('plot revenue by month');
     expect(await page.locator('.msg.user').count()).toBe(5);
