@@ -47,7 +47,10 @@ export interface RecordedDiscordRequest {
   status: number;
 }
 
-/** The next `times` requests matching method and path are answered 429. */
+/** The next `times` requests matching method and path are answered 429. Like Discord, the
+ *  limited bucket (that method and path, or every route for a global limit) then answers 429 to
+ *  every request until `retryAfterS` has passed, so a client that retries too early is seen as
+ *  a second 429 in `requests`. */
 export interface RateLimitRule {
   readonly method: string;
   readonly path: RegExp;
@@ -74,6 +77,8 @@ class ApiError extends Error {
 const MAX_CONTENT_CHARS = 2000;
 const MAX_FILES = 10;
 const INTERACTION_WINDOW_MS = 3000;
+/** The bucket key of a global rate limit, which holds every route. */
+const GLOBAL_BUCKET = 'global';
 
 type Handler = (call: Call) => Promise<Reply> | Reply;
 interface Call {
@@ -96,6 +101,8 @@ interface Route {
 export class FakeDiscordRest {
   readonly requests: RecordedDiscordRequest[] = [];
   readonly rateLimits: RateLimitRule[] = [];
+  /** performance.now() until which a limited bucket keeps answering 429, by bucket key. */
+  private readonly limitedUntilMs = new Map<string, number>();
   private readonly world: FakeDiscordWorld;
   private readonly gateway: FakeGateway;
   private readonly onChange: () => void;
@@ -179,25 +186,50 @@ export class FakeDiscordRest {
     return match.route.handler({ params: match.params, query: url.searchParams, body });
   }
 
-  /** A 429 as Discord sends it, when a rule matches; undefined lets the request through. */
+  /** A 429 as Discord sends it, while a bucket is limited or when a rule matches; undefined
+   *  lets the request through. */
   private rateLimited(method: string, path: string, response: ServerResponse): Reply | undefined {
+    const routeKey = `${method} ${path}`;
+    for (const key of [GLOBAL_BUCKET, routeKey]) {
+      // Within a millisecond counts as passed: clients' timers have millisecond granularity.
+      const stillLimitedMs = (this.limitedUntilMs.get(key) ?? 0) - performance.now();
+      if (stillLimitedMs >= 1) {
+        return this.send429(response, routeKey, stillLimitedMs / 1000, key === GLOBAL_BUCKET);
+      }
+    }
     const rule = this.rateLimits.find(
       (r) => r.times > 0 && r.method === method && r.path.test(path),
     );
     if (rule === undefined) return undefined;
     rule.times -= 1;
     const global = rule.global === true;
+    this.limitedUntilMs.set(
+      global ? GLOBAL_BUCKET : routeKey,
+      performance.now() + rule.retryAfterS * 1000,
+    );
+    return this.send429(response, routeKey, rule.retryAfterS, global);
+  }
+
+  /** Discord's 429: `retry_after` and X-RateLimit-Reset-After are the seconds still to wait. */
+  private send429(
+    response: ServerResponse,
+    routeKey: string,
+    retryAfterS: number,
+    global: boolean,
+  ): Reply {
+    // Discord reports the wait to the millisecond.
+    const waitS = Math.ceil(retryAfterS * 1000) / 1000;
     send(
       response,
       429,
-      { message: 'You are being rate limited.', retry_after: rule.retryAfterS, global, code: 0 },
+      { message: 'You are being rate limited.', retry_after: waitS, global, code: 0 },
       {
-        'retry-after': String(Math.ceil(rule.retryAfterS)),
+        'retry-after': String(Math.ceil(waitS)),
         'x-ratelimit-limit': '5',
         'x-ratelimit-remaining': '0',
-        'x-ratelimit-reset-after': String(rule.retryAfterS),
-        'x-ratelimit-reset': String((Date.now() + rule.retryAfterS * 1000) / 1000),
-        'x-ratelimit-bucket': bucketHash(`${method} ${path}`),
+        'x-ratelimit-reset-after': String(waitS),
+        'x-ratelimit-reset': String((Date.now() + waitS * 1000) / 1000),
+        'x-ratelimit-bucket': bucketHash(routeKey),
         'x-ratelimit-scope': global ? 'global' : 'user',
         ...(global ? { 'x-ratelimit-global': 'true' } : {}),
       },
