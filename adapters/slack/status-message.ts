@@ -45,7 +45,7 @@ export class StatusMessage {
       this.ts = posted.ts;
       return;
     }
-    if (!this.options.edits.take()) return;
+    if (!(await this.options.edits.take())) return;
     await client.chat.update({ channel: place.channel, ts: this.ts, text, blocks });
   }
 

@@ -1,8 +1,15 @@
 import type { AccessDecision } from '../core/chat-adapter.ts';
 import type { Config } from '../core/config.ts';
-import { SlidingWindowLimiter } from '../core/sliding-window-limiter.ts';
+import type { RateLimiter, RateLimiterFactory } from '../core/rate-limiter.ts';
+import { memoryRateLimiters } from '../core/sliding-window-limiter.ts';
 
 export type { AccessDecision };
+
+export interface AccessPolicyOptions {
+  /** Where the per-user rate is counted. Default: this process's memory; with REDIS_URL the
+   *  bot passes Redis-backed limiters so replicas share one count per person. */
+  readonly limiters?: RateLimiterFactory;
+}
 
 /**
  * Who may use the bot, where, and how often: allowlists per platform and a per-user rate
@@ -11,23 +18,24 @@ export type { AccessDecision };
 export class AccessPolicy {
   private readonly policy: Config['policy'];
   /** Undefined when USER_RATE_PER_MINUTE is 0 (no limit). */
-  private readonly rate: SlidingWindowLimiter | undefined;
+  private readonly rate: RateLimiter | undefined;
 
-  constructor(policy: Config['policy'], now: () => number = Date.now) {
+  constructor(policy: Config['policy'], options: AccessPolicyOptions = {}) {
     this.policy = policy;
+    const limiters = options.limiters ?? memoryRateLimiters();
     this.rate =
       policy.userRatePerMinute > 0
-        ? new SlidingWindowLimiter({ limit: policy.userRatePerMinute, windowMs: 60_000, now })
+        ? limiters({ name: 'user-rate', limit: policy.userRatePerMinute, windowMs: 60_000 })
         : undefined;
   }
 
   /** `place` is the channel and the workspace (Slack team, Discord guild) it belongs to: an
    *  ALLOWED_CHANNELS entry naming the workspace allows all of its channels. */
-  check(
+  async check(
     platform: string,
     userId: string,
     place: { readonly channel: string; readonly workspace: string },
-  ): AccessDecision {
+  ): Promise<AccessDecision> {
     const listed = this.allowlisted(platform, userId, place);
     if (!listed.allowed) return listed;
     return this.withinRate(platform, userId);
@@ -62,8 +70,9 @@ export class AccessPolicy {
     return { allowed: true };
   }
 
-  private withinRate(platform: string, userId: string): AccessDecision {
-    const decision = this.rate?.take(`${platform}:${userId}`) ?? { allowed: true };
+  private async withinRate(platform: string, userId: string): Promise<AccessDecision> {
+    if (this.rate === undefined) return { allowed: true };
+    const decision = await this.rate.take(`${platform}:${userId}`);
     if (decision.allowed) return decision;
     const waitS = Math.ceil(decision.retryAfterMs / 1000);
     return {

@@ -58,7 +58,7 @@ export class Conversation implements ConversationPort {
   async handle(message: InboundMessage, thread: ThreadReply): Promise<void> {
     const key = parseSessionKey(message.sessionKey);
     if (key === undefined) throw new Error(`malformed session key: ${message.sessionKey}`);
-    const decision = this.options.policy.check(key.platform, message.author.id, key);
+    const decision = await this.options.policy.check(key.platform, message.author.id, key);
     if (!decision.allowed) {
       this.options.metrics?.message(key.platform, 'refused', 'refused');
       await thread.reply(textReply(decision.reply));

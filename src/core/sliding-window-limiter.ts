@@ -1,3 +1,7 @@
+import type { RateLimiter, RateLimiterFactory, WindowDecision } from './rate-limiter.ts';
+
+export type { WindowDecision };
+
 export interface SlidingWindowOptions {
   /** Most events a key may have in any window. */
   readonly limit: number;
@@ -6,18 +10,14 @@ export interface SlidingWindowOptions {
   readonly now?: () => number;
 }
 
-export type WindowDecision =
-  | { readonly allowed: true }
-  /** `retryAfterMs`: when the oldest counted event leaves the window. */
-  | { readonly allowed: false; readonly retryAfterMs: number };
-
 /**
  * At most `limit` events per key in any `windowMs` (a sliding window of timestamps, so a
  * burst at the edge of a fixed minute cannot double the rate). An event refused is not
  * counted. Keys whose window has emptied are swept once a window, so a crowd of one-off
- * keys (users) does not pile up.
+ * keys (users) does not pile up. One process's memory: with REDIS_URL set the bot uses
+ * RedisSlidingWindowLimiter instead, so replicas share one budget.
  */
-export class SlidingWindowLimiter {
+export class SlidingWindowLimiter implements RateLimiter {
   private readonly limit: number;
   private readonly windowMs: number;
   private readonly now: () => number;
@@ -32,7 +32,11 @@ export class SlidingWindowLimiter {
   }
 
   /** Counts an event for `key` and allows it, or refuses it when the window is full. */
-  take(key: string, nowMs: number = this.now()): WindowDecision {
+  take(key: string, nowMs: number = this.now()): Promise<WindowDecision> {
+    return Promise.resolve(this.takeNow(key, nowMs));
+  }
+
+  private takeNow(key: string, nowMs: number): WindowDecision {
     this.sweep(nowMs);
     const times = this.inWindow(key, nowMs);
     if (times.length >= this.limit) {
@@ -61,4 +65,10 @@ export class SlidingWindowLimiter {
       if (nowMs - (times.at(-1) ?? nowMs) >= this.windowMs) this.recent.delete(key);
     }
   }
+}
+
+/** Limiters in this process's memory: enough for one bot process (the embedded default). */
+export function memoryRateLimiters(now?: () => number): RateLimiterFactory {
+  return ({ limit, windowMs }) =>
+    new SlidingWindowLimiter({ limit, windowMs, ...(now === undefined ? {} : { now }) });
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { boltLogger } from '../../adapters/slack/bolt-logger.ts';
 import { EditBudget } from '../../adapters/slack/edit-budget.ts';
+import { memoryRateLimiters } from '../../src/core/sliding-window-limiter.ts';
 import { markdownToMrkdwn } from '../../adapters/slack/mrkdwn.ts';
 
 describe('Markdown to Slack mrkdwn', () => {
@@ -60,15 +61,14 @@ describe('Markdown to Slack mrkdwn', () => {
 });
 
 describe('the Slack edit budget', () => {
-  it('allows its edits per minute across all status messages, then refuses until the window moves', () => {
-    const budget = new EditBudget(3);
-    expect([budget.take(0), budget.take(10), budget.take(20), budget.take(30)]).toEqual([
-      true,
-      true,
-      true,
-      false,
-    ]);
-    expect(budget.take(60_001)).toBe(true);
+  it('allows its edits per minute across all status messages, then refuses until the window moves', async () => {
+    let nowMs = 0;
+    const budget = new EditBudget({ perMinute: 3, limiters: memoryRateLimiters(() => nowMs) });
+    const taken: boolean[] = [];
+    for (nowMs = 0; nowMs <= 30; nowMs += 10) taken.push(await budget.take());
+    expect(taken).toEqual([true, true, true, false]);
+    nowMs = 60_001;
+    expect(await budget.take()).toBe(true);
   });
 });
 
