@@ -116,22 +116,24 @@ describe.skipIf(services.sandboxImage === undefined)(
       const answer = await answerIn(discord, imageThread, /right half is inverted/);
       const status = await statusClosed(discord, imageThread);
 
-      // Typing went to the thread before anything else was posted there.
-      const typing = discord.requests.find(
+      // Typing went to the thread before anything else was posted there (request log order).
+      const typing = discord.requests.findIndex(
         (r) => r.route === 'POST /channels/:channel/typing' && r.params.channel === imageThread,
       );
-      const firstPost = discord.requests.find(
+      const firstPost = discord.requests.findIndex(
         (r) => r.route === 'POST /channels/:channel/messages' && r.params.channel === imageThread,
       );
-      expect(typing).toBeDefined();
-      expect(typing?.at).toBeLessThan(firstPost?.at ?? 0);
+      expect(typing).toBeGreaterThanOrEqual(0);
+      expect(firstPost).toBeGreaterThan(typing);
 
       // One progress message, posted with a Stop button, edited as the cell ran, closed at the end.
       expect(status.versions.length).toBeGreaterThanOrEqual(3);
       expect(JSON.stringify(status.versions[0]?.components)).toContain('sandbot:stop');
       expect(status.versions.some((v) => v.content.includes('Running code'))).toBe(true);
       expect(status.versions.some((v) => v.content.includes('opening the image'))).toBe(true);
-      const editsBeforeAnswer = status.versions.filter((v) => v.at < (answer.versions[0]?.at ?? 0));
+      const editsBeforeAnswer = status.versions.filter(
+        (v) => v.seq < (answer.versions[0]?.seq ?? 0),
+      );
       expect(editsBeforeAnswer.length).toBeGreaterThanOrEqual(2);
 
       // The answer: the text, the code that ran, and the PNG with the right half inverted.

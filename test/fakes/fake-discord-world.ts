@@ -31,8 +31,9 @@ export interface MessageVersion {
   readonly content: string;
   readonly components: readonly unknown[];
   readonly attachments: readonly string[];
-  /** performance.now() of the write. */
-  readonly at: number;
+  /** This write's place among every message write in the fake (posts and edits, from 1), so
+   *  tests compare the order of writes, never their times. */
+  readonly seq: number;
 }
 
 export interface StoredMessage {
@@ -94,6 +95,8 @@ export class FakeDiscordWorld {
   readonly commands = { global: [] as object[], guilds: new Map<string, object[]>() };
   /** http://127.0.0.1:PORT, known once the server listens. */
   origin = '';
+  /** Message writes so far (the last version's `seq`). */
+  private writes = 0;
 
   constructor(options: { botName: string; premiumTier: GuildPremiumTier }) {
     this.appId = this.ids.next();
@@ -205,7 +208,7 @@ export class FakeDiscordWorld {
       versions: [],
     };
     if (extra.webhookId !== undefined) stored.json.application_id = this.appId;
-    stored.versions.push(versionOf(stored.json));
+    stored.versions.push(versionOf(stored.json, ++this.writes));
     this.messagesIn(channel.id).push(stored);
     if ('last_message_id' in channel) channel.last_message_id = id;
     return stored;
@@ -234,7 +237,7 @@ export class FakeDiscordWorld {
       flags: messageFlags((write.flags ?? json.flags ?? 0) & ~MessageFlags.Loading),
       edited_timestamp: new Date().toISOString(),
     };
-    stored.versions.push(versionOf(stored.json));
+    stored.versions.push(versionOf(stored.json, ++this.writes));
   }
 
   /** READY's data for a new gateway session. */
@@ -364,12 +367,12 @@ export class FakeDiscordWorld {
   }
 }
 
-function versionOf(json: APIMessage): MessageVersion {
+function versionOf(json: APIMessage, seq: number): MessageVersion {
   return {
     content: json.content,
     components: json.components ?? [],
     attachments: json.attachments.map((a) => a.filename),
-    at: performance.now(),
+    seq,
   };
 }
 
