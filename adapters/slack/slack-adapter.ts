@@ -116,7 +116,7 @@ export class SlackAdapter implements ChatAdapter {
   }
 
   private register(botToken: string, apiUrl: string | undefined, statusDelayMs: number): void {
-    const { config, conversation, deliveries } = this.context;
+    const { config, conversation, deliveries, limiters } = this.context;
     const files = new SlackFileDownloader({
       botToken,
       apiUrl,
@@ -128,7 +128,7 @@ export class SlackAdapter implements ChatAdapter {
       files,
       names: new UserNames(this.logger),
       statusDelayMs,
-      edits: new EditBudget(),
+      edits: new EditBudget(limiters === undefined ? {} : { limiters }),
       logger: this.logger,
     });
     const allowBotMessages = config.allowBotMessages;

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { DeliveryGuard } from './delivery-guard.ts';
 import type { InboundMessage } from './inbound-message.ts';
+import type { RateLimiterFactory } from './rate-limiter.ts';
 import type { ThreadReply } from './reply.ts';
 
 /**
@@ -61,6 +62,9 @@ export interface AdapterContext {
   /** The bot's one HTTP listener on HTTP_HOST:HTTP_PORT. */
   readonly http: HttpRoutes;
   readonly logger: Logger;
+  /** Limiters for a platform's own rates (Slack's edits per workspace), shared by every bot
+   *  process when REDIS_URL is set. Unset: each adapter counts in its own memory. */
+  readonly limiters?: RateLimiterFactory;
 }
 
 export type AdapterFactory = (context: AdapterContext) => ChatAdapter;

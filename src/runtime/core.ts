@@ -9,6 +9,7 @@ import { Conversation, type ConversationOptions } from '../conversation/conversa
 import { ConversationMetrics } from '../conversation/conversation-metrics.ts';
 import { MemoryDeliveryGuard, RedisDeliveryGuard } from '../conversation/delivery-guard-stores.ts';
 import type { DeliveryGuard } from '../core/delivery-guard.ts';
+import type { RateLimiterFactory } from '../core/rate-limiter.ts';
 import { BullmqJobQueue } from '../jobs/bullmq-job-queue.ts';
 import { BLOB_LIMITS } from '../jobs/defaults.ts';
 import { EmbeddedJobQueue } from '../jobs/embedded-job-queue.ts';
@@ -18,6 +19,7 @@ import type { Logger } from '../logging/logger.ts';
 import { createRedis } from '../redis/connection.ts';
 import { probeRedis } from '../redis/probe-redis.ts';
 import { RedisHealth } from '../redis/redis-health.ts';
+import { redisRateLimiters } from '../redis/redis-sliding-window-limiter.ts';
 import { createDockerClient, translateDockerError } from '../sandbox/docker-client.ts';
 import { SandboxManager } from '../sandbox/sandbox-manager.ts';
 import { MemorySessionStore } from '../sessions/memory-session-store.ts';
@@ -34,6 +36,9 @@ export interface Core {
   healthy(): boolean;
   /** Embedded mode only: the in-process worker's sandboxes. */
   readonly manager: SandboxManager | undefined;
+  /** With REDIS_URL: limiters every bot process shares (adapters' platform rates). Unset:
+   *  each counts in its own memory. */
+  readonly limiters?: RateLimiterFactory;
   close(): Promise<void>;
 }
 
@@ -96,14 +101,18 @@ async function buildRedisCore(
     logger,
     redisHealth: health,
   });
+  const limiters = redisRateLimiters(redis, config.redisPrefix);
+  // Replaces the base's policy, which counts each person's rate in this process only.
+  const policy = new AccessPolicy(config.policy, { limiters });
   return {
-    conversation: new Conversation({ ...base, jobs, blobs, sessions }),
+    conversation: new Conversation({ ...base, policy, jobs, blobs, sessions }),
     jobs,
     blobs,
     sessions,
     deliveries: new RedisDeliveryGuard(redis, config.redisPrefix),
     healthy: () => health.ok,
     manager: undefined,
+    limiters,
     async close() {
       await jobs.close();
       redis.disconnect();

@@ -93,6 +93,7 @@ unreachable at start; 78 when a setting is invalid.`,
       deliveries: core.deliveries,
       http,
       logger,
+      ...(core.limiters === undefined ? {} : { limiters: core.limiters }),
     };
     const adapters: ChatAdapter[] = [];
     try {
