@@ -15,13 +15,14 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { cp, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDockerClient } from '../../src/sandbox/docker-client.ts';
 import { LABEL } from '../../src/sandbox/labels.ts';
+import { listenToPlayground, type PlaygroundEvents } from '../support/playground-events.ts';
 import { announcedUrl, freePort } from '../support/start-process.ts';
 
 const services = inject('services');
@@ -78,12 +79,17 @@ describe.skipIf(services.sandboxImage === undefined)('npm start in a fresh check
       model: { configured: boolean };
     };
     expect(info.model.configured).toBe(false);
+    const events = await listenToPlayground(url);
     const thread = await api<{ thread: { id: string } }>('POST', 'api/threads');
     const id = thread.thread.id;
-    await api('POST', `api/threads/${id}/messages`, { text: 'run print(6 * 7)', uploads: [] });
-    expect((await answers(id, 1))[0]).toBe('```\n42\n```');
-    await api('POST', `api/threads/${id}/messages`, { text: 'plot my data', uploads: [] });
-    expect((await answers(id, 2))[1]).toMatch(/OPENAI_API_KEY.*OPENAI_BASE_URL/s);
+    try {
+      await api('POST', `api/threads/${id}/messages`, { text: 'run print(6 * 7)', uploads: [] });
+      expect((await answers(events, id, 1))[0]).toBe('```\n42\n```');
+      await api('POST', `api/threads/${id}/messages`, { text: 'plot my data', uploads: [] });
+      expect((await answers(events, id, 2))[1]).toMatch(/OPENAI_API_KEY.*OPENAI_BASE_URL/s);
+    } finally {
+      events.close();
+    }
     // The same server tells a monitor it is healthy and what it has done.
     expect((await fetch(`${url}healthz`)).status).toBe(200);
     const metrics = await (await fetch(`${url}metrics`)).text();
@@ -97,10 +103,12 @@ describe.skipIf(services.sandboxImage === undefined)('npm start in a fresh check
 
   it('ends every process of the group on SIGTERM and leaves no container', async () => {
     const pid = npm.pid ?? 0;
-    const exited = new Promise((resolve) => npm.once('exit', resolve));
+    // Every process of the group writes to npm's stdout and stderr, so the pipes close once
+    // the last of them has ended (one left running would keep them open and time out here).
+    const closed = new Promise((resolve) => npm.once('close', resolve));
     process.kill(-pid, 'SIGTERM');
-    await exited;
-    while (groupAlive(pid)) await new Promise((resolve) => setTimeout(resolve, 100));
+    await closed;
+    expect(runningInGroup(pid)).toEqual([]);
     expect(output).not.toMatch(/npm error|ERR!/);
     const docker = createDockerClient();
     const left = await docker.listContainers({ all: true, filters: { label: [workerLabel()] } });
@@ -117,18 +125,25 @@ describe.skipIf(services.sandboxImage === undefined)('npm start in a fresh check
     return (await response.json()) as T;
   }
 
-  /** The bot's answers in the thread once there are `count` of them (polled, as a page would
-   *  after a reload; the page itself hears them over the event stream). */
-  async function answers(threadId: string, count: number): Promise<string[]> {
-    for (;;) {
-      const { thread } = await api<{ thread: { items: { kind: string; text: string }[] } }>(
-        'GET',
-        `api/threads/${threadId}`,
-      );
-      const texts = thread.items.filter((i) => i.kind === 'bot').map((i) => i.text);
-      if (texts.length >= count) return texts;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+  /** The bot's answers as stored in the thread, once the event stream (what the page hears)
+   *  has announced `count` of them. */
+  async function answers(
+    events: PlaygroundEvents,
+    threadId: string,
+    count: number,
+  ): Promise<string[]> {
+    await events.until(
+      `${count} answers in thread ${threadId}`,
+      () =>
+        events.heard.filter(
+          (e) => e.type === 'item' && e.threadId === threadId && e.item.kind === 'bot',
+        ).length >= count,
+    );
+    const { thread } = await api<{ thread: { items: { kind: string; text: string }[] } }>(
+      'GET',
+      `api/threads/${threadId}`,
+    );
+    return thread.items.filter((i) => i.kind === 'bot').map((i) => i.text);
   }
 });
 
@@ -148,6 +163,25 @@ async function copyCheckout(from: string, to: string): Promise<void> {
     await cp(join(from, file), join(to, file));
   }
   await symlink(join(from, 'node_modules'), join(to, 'node_modules'), 'dir');
+}
+
+/** Processes of the group that have not ended (a zombie has ended; only its parent has not
+ *  collected its status yet). Read from /proc: field 3 of stat is the state, field 5 the group. */
+function runningInGroup(pgid: number): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      } catch {
+        return false; // gone while we looked
+      }
+      // The command name in parentheses may hold spaces; the fields after it do not.
+      const [state, , group] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return Number(group) === pgid && state !== 'Z' && state !== 'X';
+    })
+    .map(Number);
 }
 
 function groupAlive(pgid: number): boolean {
