@@ -16,6 +16,7 @@ import { parseConfig } from '../../src/config/config.ts';
 import type { ChatAdapter } from '../../src/core/chat-adapter.ts';
 import { HttpServer } from '../../src/http/http-server.ts';
 import { buildCore, type Core } from '../../src/runtime/core.ts';
+import { listenToPlayground } from '../support/playground-events.ts';
 
 const services = inject('services');
 const CHROMIUM = '/usr/bin/chromium';
@@ -119,9 +120,19 @@ describe.skipIf(!services.docker)('the playground keeps strangers out', () => {
     const upload = await post(open.url, `/api/threads/${thread}/uploads?name=big.csv`, big, {});
     const { file } = (await upload.json()) as { file: { id: string; sizeBytes: number } };
     expect(file.sizeBytes).toBe(big.length);
-    await post(open.url, `/api/threads/${thread}/messages`, { text: '', uploads: [file.id] }, {});
+    const events = await listenToPlayground(open.url);
+    try {
+      await post(open.url, `/api/threads/${thread}/messages`, { text: '', uploads: [file.id] }, {});
+      await events.until('the answer', () =>
+        events.heard.some(
+          (e) => e.type === 'item' && e.threadId === thread && e.item.kind === 'bot',
+        ),
+      );
+    } finally {
+      events.close();
+    }
     const answer = await botAnswer(open.url, thread);
-    expect(answer.notices.join('\n')).toMatch(/big\.csv is .* over the 1\.0 MB limit/);
+    expect(answer?.notices.join('\n')).toMatch(/big\.csv is .* over the 1\.0 MB limit/);
   });
 
   itInBrowser('logs in through the form and says how to configure a model', async () => {
@@ -222,17 +233,13 @@ async function createThread(base: string): Promise<string> {
   return ((await response.json()) as { thread: { id: string } }).thread.id;
 }
 
-/** Polls the thread until the core's answer is stored (the page hears it over SSE). */
-async function botAnswer(base: string, thread: string): Promise<{ notices: string[] }> {
-  for (;;) {
-    const response = await fetch(`${base}/api/threads/${thread}`);
-    const { thread: view } = (await response.json()) as {
-      thread: { items: { kind: string; notices: string[] }[] };
-    };
-    const answer = view.items.find((item) => item.kind === 'bot');
-    if (answer !== undefined) return answer;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+/** The core's answer as stored in the thread. */
+async function botAnswer(base: string, thread: string): Promise<{ notices: string[] } | undefined> {
+  const response = await fetch(`${base}/api/threads/${thread}`);
+  const { thread: view } = (await response.json()) as {
+    thread: { items: { kind: string; notices: string[] }[] };
+  };
+  return view.items.find((item) => item.kind === 'bot');
 }
 
 /** fetch cannot set Host; node:http can, as a browser tricked by DNS rebinding would. */
