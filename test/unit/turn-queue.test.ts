@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { TurnQueue } from '../../src/conversation/turn-queue.ts';
 
 const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -12,11 +12,19 @@ describe('one turn at a time per thread', () => {
       await tick(ms);
       log.push(`end ${name}`);
     };
-    await Promise.all([
-      queue.run('t', turn('a', 30)),
-      queue.run('t', turn('b', 1)),
-      queue.run('t', turn('c', 1)),
-    ]);
+    // On fake timers: run side by side, b and c (1 ms) would end before a (30 ms).
+    vi.useFakeTimers();
+    try {
+      const all = Promise.all([
+        queue.run('t', turn('a', 30)),
+        queue.run('t', turn('b', 1)),
+        queue.run('t', turn('c', 1)),
+      ]);
+      await vi.runAllTimersAsync();
+      await all;
+    } finally {
+      vi.useRealTimers();
+    }
     expect(log).toEqual(['start a', 'end a', 'start b', 'end b', 'start c', 'end c']);
   });
 
