@@ -67,6 +67,7 @@ function toConfig(s: RawSettings): Config {
     openai: { apiKey: s.OPENAI_API_KEY, baseUrl: s.OPENAI_BASE_URL, model: s.OPENAI_MODEL },
     redisUrl: s.REDIS_URL,
     redisPrefix: s.REDIS_PREFIX,
+    dataDir: s.SANDBOT_DATA_DIR,
     sandbox: {
       image: s.SANDBOX_IMAGE,
       runtime: s.SANDBOX_RUNTIME,

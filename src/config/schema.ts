@@ -36,6 +36,15 @@ export const SETTINGS = {
     expected:
       'a key prefix of letters, digits and . _ : - (deployments sharing one Redis need different ones)',
   },
+  SANDBOT_DATA_DIR: {
+    schema: z
+      .string()
+      // eslint-disable-next-line no-control-regex -- refusing control characters is the point
+      .regex(/^[^\x00-\x1f]+$/)
+      .default('./.sandbot-data'),
+    expected:
+      "a directory path (no control characters) for the embedded mode's SQLite file; created if missing",
+  },
   SANDBOX_IMAGE: {
     schema: z
       .string()

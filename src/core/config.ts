@@ -10,10 +10,12 @@ export interface Config {
     readonly baseUrl: string | undefined;
     readonly model: string;
   };
-  /** Unset means the embedded mode: in-process worker, in-memory queue and stores. */
+  /** Unset means the embedded mode: in-process worker and queue, stores in `dataDir`. */
   readonly redisUrl: string | undefined;
   /** Prefix of every Redis key and queue of this deployment. */
   readonly redisPrefix: string;
+  /** Where the embedded mode keeps its SQLite file (relative paths: to the working directory). */
+  readonly dataDir: string;
   readonly sandbox: SandboxSettings;
   readonly sessionIdleMs: number;
   readonly agent: {

@@ -2,14 +2,17 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { BlobStore } from '../../src/core/blob-store.ts';
 import { MemoryBlobStore } from '../../src/blobs/memory-blob-store.ts';
 import { RedisBlobStore } from '../../src/blobs/redis-blob-store.ts';
+import { SqliteBlobStore } from '../../src/blobs/sqlite-blob-store.ts';
 import { isSandbotError } from '../../src/core/errors.ts';
 import type { Redis } from '../../src/redis/connection.ts';
+import { openDatabase } from '../../src/sqlite/open-database.ts';
+import { removeDataDir, tempDataDir } from '../support/data-dir.ts';
 import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts';
 
 const services = inject('services');
 const limits = { maxBlobBytes: 1024, ttlMs: 60_000 };
 
-/** One contract, two stores: nothing else may notice which one is in use. */
+/** One contract, three stores: nothing else may notice which one is in use. */
 function blobStoreContract(name: string, make: () => BlobStore) {
   describe(`${name} blob store`, () => {
     it('gives back the exact bytes and what it was stored as', async () => {
@@ -54,6 +57,43 @@ function blobStoreContract(name: string, make: () => BlobStore) {
 }
 
 blobStoreContract('memory', () => new MemoryBlobStore(limits));
+
+describe('sqlite', () => {
+  const dataDir = tempDataDir('blobs');
+  const db = openDatabase(dataDir);
+  afterAll(() => {
+    db.close();
+    removeDataDir(dataDir);
+  });
+  blobStoreContract('sqlite', () => new SqliteBlobStore(db, limits));
+
+  it('forgets a blob after its TTL, lives on when touched, never cut short', async () => {
+    let now = 1000;
+    const store = new SqliteBlobStore(db, limits, () => now);
+    const kept = await store.put(Buffer.from('k'), { name: 'k', mime: 'text/plain' });
+    const other = await store.put(Buffer.from('o'), { name: 'o', mime: 'text/plain' });
+    await store.touch([kept.id], 3_600_000);
+    await store.touch([other.id], 10);
+    now += 60_001;
+    expect((await store.get(kept.id))?.content.toString()).toBe('k');
+    expect(await store.get(other.id)).toBeUndefined();
+    now += 3_600_000;
+    expect(await store.get(kept.id)).toBeUndefined();
+  });
+
+  it('keeps the bytes for the next process that opens the file', async () => {
+    const content = Buffer.from([0, 255, 1, 254]);
+    const ref = await new SqliteBlobStore(db, limits).put(content, { name: 'b', mime: 'x/y' });
+    const again = openDatabase(dataDir);
+    try {
+      const blob = await new SqliteBlobStore(again, limits).get(ref.id);
+      expect(blob?.ref).toEqual(ref);
+      expect(blob?.content.equals(content)).toBe(true);
+    } finally {
+      again.close();
+    }
+  });
+});
 
 describe.skipIf(services.redisUrl === undefined)('redis', () => {
   let redis: Redis;

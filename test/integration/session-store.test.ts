@@ -2,15 +2,19 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MemoryBlobStore } from '../../src/blobs/memory-blob-store.ts';
 import { RedisBlobStore } from '../../src/blobs/redis-blob-store.ts';
+import { SqliteBlobStore } from '../../src/blobs/sqlite-blob-store.ts';
 import { cellImages } from '../../src/core/cell-result.ts';
 import type { Redis } from '../../src/redis/connection.ts';
 import { MemorySessionStore } from '../../src/sessions/memory-session-store.ts';
 import { RedisSessionStore } from '../../src/sessions/redis-session-store.ts';
+import { SqliteSessionStore } from '../../src/sessions/sqlite-session-store.ts';
+import { openDatabase, type DatabaseSync } from '../../src/sqlite/open-database.ts';
 import {
   emptySession,
   type SessionState,
   type SessionStore,
 } from '../../src/core/session-store.ts';
+import { removeDataDir, tempDataDir } from '../support/data-dir.ts';
 import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts';
 
 const services = inject('services');
@@ -87,6 +91,110 @@ sessionStoreContract(
   'memory',
   () => new MemorySessionStore(60_000, new MemoryBlobStore(blobLimits)),
 );
+
+describe('sqlite', () => {
+  const dataDir = tempDataDir('sessions');
+  const db = openDatabase(dataDir);
+  afterAll(() => {
+    db.close();
+    removeDataDir(dataDir);
+  });
+  sessionStoreContract(
+    'sqlite',
+    () => new SqliteSessionStore(db, 60_000, new SqliteBlobStore(db, blobLimits)),
+  );
+});
+
+describe('sqlite session store', () => {
+  let dataDir: string;
+  const opened: DatabaseSync[] = [];
+  const open = () => {
+    const db = openDatabase(dataDir);
+    opened.push(db);
+    return db;
+  };
+  beforeAll(() => {
+    dataDir = tempDataDir('sessions-restart');
+  });
+  afterAll(() => {
+    for (const db of opened) if (db.isOpen) db.close();
+    removeDataDir(dataDir);
+  });
+
+  it('gives a restarted process what the previous one saved, blobs included', async () => {
+    const before = open();
+    const blobs = new SqliteBlobStore(before, blobLimits);
+    const upload = await blobs.put(Buffer.from('m,r\n'), { name: 'a.csv', mime: 'text/csv' });
+    const state = {
+      ...sample('terminal:local:cli:restart'),
+      files: [{ name: 'a.csv', origin: 'upload' as const, blob: upload }],
+    };
+    await new SqliteSessionStore(before, 60_000, blobs).save(state);
+    before.close();
+
+    const after = open();
+    const blobsAfter = new SqliteBlobStore(after, blobLimits);
+    const store = new SqliteSessionStore(after, 60_000, blobsAfter);
+    expect(await store.load('terminal:local:cli:restart')).toEqual(state);
+    expect((await blobsAfter.get(upload.id))?.content.toString()).toBe('m,r\n');
+  });
+
+  it('forgets a thread after the TTL, and keeps its blobs exactly as long', async () => {
+    let now = 0;
+    const clock = () => now;
+    const db = open();
+    const blobs = new SqliteBlobStore(db, { maxBlobBytes: 1024, ttlMs: 1000 }, clock);
+    const store = new SqliteSessionStore(db, 60_000, blobs, clock);
+    const upload = await blobs.put(Buffer.from('m,r\n'), { name: 'a.csv', mime: 'text/csv' });
+    const unrelated = await blobs.put(Buffer.from('x'), { name: 'x', mime: 'text/plain' });
+    await store.save({
+      ...emptySession('web:local:x:blobs'),
+      files: [{ name: 'a.csv', origin: 'upload', blob: upload }],
+    });
+    now = 59_000;
+    expect(await store.load('web:local:x:blobs')).toBeDefined();
+    expect((await blobs.get(upload.id))?.content.toString()).toBe('m,r\n');
+    expect(await blobs.get(unrelated.id)).toBeUndefined();
+    now = 60_001;
+    expect(await store.load('web:local:x:blobs')).toBeUndefined();
+    expect(await blobs.get(upload.id)).toBeUndefined();
+  });
+
+  it('sweeps expired sessions out of the file', async () => {
+    let now = 0;
+    const db = open();
+    const store = new SqliteSessionStore(db, 1000, new SqliteBlobStore(db, blobLimits), () => now);
+    await store.save(sample('web:local:x:swept'));
+    now = 120_000;
+    await store.save(sample('web:local:x:fresh'));
+    const keys = db.prepare('SELECT key FROM sessions').all().map((row) => row['key']);
+    expect(keys).not.toContain('web:local:x:swept');
+    expect(keys).toContain('web:local:x:fresh');
+  });
+
+  it('reads a session stored in the old shape, its images moved to the blob store', async () => {
+    const legacy = await readFile(
+      new URL('../fixtures/legacy-session.json', import.meta.url),
+      'utf8',
+    );
+    const key = (JSON.parse(legacy) as { key: string }).key;
+    const db = open();
+    db.prepare('INSERT OR REPLACE INTO sessions (key, state, expires_at) VALUES (?, ?, ?)').run(
+      key,
+      legacy,
+      Date.now() + 60_000,
+    );
+    const blobs = new SqliteBlobStore(db, blobLimits);
+    const store = new SqliteSessionStore(db, 60_000, blobs);
+    const session = await store.load(key);
+    const plot = session?.cells[0]?.result;
+    expect(plot).toMatchObject({ status: 'ok', stdout: 'rows: 3\n' });
+    const image = plot === undefined ? undefined : cellImages(plot)[0];
+    expect((await blobs.get(image?.id ?? ''))?.content.subarray(1, 4).toString()).toBe('PNG');
+    if (session !== undefined) await store.save(session);
+    expect(await store.load(key)).toEqual(session);
+  });
+});
 
 describe('memory session store expiry', () => {
   it('forgets a thread after the TTL', async () => {

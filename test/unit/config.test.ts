@@ -103,6 +103,7 @@ describe('configuration', () => {
     ALLOWED_CHANNELS: 'slack C1',
     USER_RATE_PER_MINUTE: 'many',
     REDIS_PREFIX: 'has space',
+    SANDBOT_DATA_DIR: 'data\tdir',
     WORKER_CONCURRENCY: '0',
     METRICS_PORT: '99999',
   };
