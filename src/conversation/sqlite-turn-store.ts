@@ -100,6 +100,42 @@ export class SqliteTurnStore implements TurnStore {
   }
 
   enqueue(turn: NewTurn): Promise<boolean> {
+    return settle(() => this.enqueueNow(turn));
+  }
+
+  claim(runnerId: string, leaseMs: number): Promise<ClaimedTurn | undefined> {
+    return settle(() => this.claimNow(runnerId, leaseMs));
+  }
+
+  renew(claimed: ClaimedTurn, leaseMs: number): Promise<boolean> {
+    return settle(() => {
+      const now = this.now();
+      const { changes } = this.sql.renew.run({
+        ...this.leaseParams(claimed, now),
+        sessionKey: claimed.turn.message.sessionKey,
+        until: now + leaseMs,
+      });
+      return changes === 1;
+    });
+  }
+
+  record(claimed: ClaimedTurn, progress: TurnProgress): Promise<boolean> {
+    return settle(() => {
+      const patch = JSON.stringify(recordedProgress(progress));
+      const params = { ...this.leaseParams(claimed, this.now()), patch };
+      return this.sql.record.run(params).changes === 1;
+    });
+  }
+
+  complete(claimed: ClaimedTurn): Promise<boolean> {
+    return settle(() => this.completeNow(claimed));
+  }
+
+  pending(sessionKey: string): Promise<number> {
+    return settle(() => Number(this.sql.count.get({ sessionKey })?.n ?? 0));
+  }
+
+  private enqueueNow(turn: NewTurn): boolean {
     const sessionKey = turn.message.sessionKey;
     const sortKey = turnSortKey(turn.order, turn.turnId);
     const now = this.now();
@@ -121,10 +157,10 @@ export class SqliteTurnStore implements TurnStore {
       return true;
     });
     if (added) this.wakeOwnWaiters();
-    return Promise.resolve(added);
+    return added;
   }
 
-  claim(runnerId: string, leaseMs: number): Promise<ClaimedTurn | undefined> {
+  private claimNow(runnerId: string, leaseMs: number): ClaimedTurn | undefined {
     const token = newLeaseToken(runnerId);
     const now = this.now();
     const claimed = this.transaction(() => {
@@ -143,28 +179,11 @@ export class SqliteTurnStore implements TurnStore {
         return row === undefined ? undefined : readTurn(row);
       }
     });
-    if (claimed === undefined) return Promise.resolve(undefined);
-    const resumed = (claimed.progress.resumes ?? 0) > 0;
-    return Promise.resolve({ turn: claimed, lease: token, resumed });
+    if (claimed === undefined) return undefined;
+    return { turn: claimed, lease: token, resumed: (claimed.progress.resumes ?? 0) > 0 };
   }
 
-  renew(claimed: ClaimedTurn, leaseMs: number): Promise<boolean> {
-    const now = this.now();
-    const { changes } = this.sql.renew.run({
-      ...this.leaseParams(claimed, now),
-      sessionKey: claimed.turn.message.sessionKey,
-      until: now + leaseMs,
-    });
-    return Promise.resolve(changes === 1);
-  }
-
-  record(claimed: ClaimedTurn, progress: TurnProgress): Promise<boolean> {
-    const patch = JSON.stringify(recordedProgress(progress));
-    const { changes } = this.sql.record.run({ ...this.leaseParams(claimed, this.now()), patch });
-    return Promise.resolve(changes === 1);
-  }
-
-  complete(claimed: ClaimedTurn): Promise<boolean> {
+  private completeNow(claimed: ClaimedTurn): boolean {
     const sessionKey = claimed.turn.message.sessionKey;
     const now = this.now();
     const completed = this.transaction(() => {
@@ -177,11 +196,7 @@ export class SqliteTurnStore implements TurnStore {
       return true;
     });
     if (completed) this.wakeOwnWaiters();
-    return Promise.resolve(completed);
-  }
-
-  pending(sessionKey: string): Promise<number> {
-    return Promise.resolve(Number(this.sql.count.get({ sessionKey })?.n ?? 0));
+    return completed;
   }
 
   /**
@@ -253,6 +268,11 @@ export class SqliteTurnStore implements TurnStore {
       throw error;
     }
   }
+}
+
+/** Runs synchronous work as a promise, so a throw becomes a rejection like the Redis store's. */
+function settle<T>(work: () => T): Promise<T> {
+  return new Promise((resolve) => resolve(work()));
 }
 
 function readTurn(row: Record<string, unknown>): StoredTurn {
