@@ -35,7 +35,10 @@ export class RedisTurnStore implements TurnStore {
   private readonly base: string;
   private readonly dedupeMs: number;
   private readonly waiters = new WakeWaiters();
-  private subscriber: Promise<Redis | undefined> | undefined;
+  /** The pub/sub connection, opened at the first wait. */
+  private subscriber: Redis | undefined;
+  /** Whether `subscriber` listens; pending while it subscribes. */
+  private subscribed: Promise<boolean> | undefined;
   /** `seq` as this store last saw it (at a claim or a wake-up): what "new work" is new to. */
   private seenSeq: number | undefined;
   private closed = false;
@@ -151,7 +154,7 @@ export class RedisTurnStore implements TurnStore {
     if (this.closed || signal?.aborted === true) return;
     const woken = this.waiters.wait(maxWaitMs, signal);
     // Read after subscribing: a change between the caller's claim and now is not missed.
-    const seq = (await this.subscribe()) === undefined ? undefined : await this.readSeq();
+    const seq = (await this.subscribe()) ? await this.readSeq() : undefined;
     if (seq !== undefined && seq !== this.seenSeq) {
       this.noteSeq(seq);
       this.waiters.wakeAll();
@@ -159,12 +162,14 @@ export class RedisTurnStore implements TurnStore {
     await woken;
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.closed = true;
     this.waiters.wakeAll();
-    const subscriber = await this.subscriber;
+    // Nothing is in flight on a subscriber worth waiting for: drop it at once.
+    this.subscriber?.disconnect();
     this.subscriber = undefined;
-    if (subscriber !== undefined) await subscriber.quit().catch(() => subscriber.disconnect());
+    this.subscribed = undefined;
+    return Promise.resolve();
   }
 
   private leaseKeys(claimed: ClaimedTurn): [string, string] {
@@ -187,12 +192,13 @@ export class RedisTurnStore implements TurnStore {
   }
 
   /**
-   * The subscribed connection, or undefined when Redis cannot be reached (the wait then
-   * lasts its `maxWaitMs`, and the next wait tries again).
+   * Whether the wake channel is listened to; false when Redis cannot be reached (the wait
+   * then lasts its `maxWaitMs`, and the next wait tries again).
    */
-  private subscribe(): Promise<Redis | undefined> {
-    this.subscriber ??= (async () => {
+  private subscribe(): Promise<boolean> {
+    this.subscribed ??= (async () => {
       const subscriber = this.redis.duplicate();
+      this.subscriber = subscriber;
       // A lost connection only delays wake-ups to `maxWaitMs`; ioredis reconnects and
       // subscribes again by itself.
       subscriber.on('error', () => undefined);
@@ -201,14 +207,15 @@ export class RedisTurnStore implements TurnStore {
       subscriber.on('message', () => this.waiters.wakeAll());
       try {
         await subscriber.subscribe(this.wakeChannel);
-        return subscriber;
+        return true;
       } catch {
         subscriber.disconnect();
-        this.subscriber = undefined;
-        return undefined;
+        if (this.subscriber === subscriber) this.subscriber = undefined;
+        this.subscribed = undefined;
+        return false;
       }
     })();
-    return this.subscriber;
+    return this.subscribed;
   }
 }
 

@@ -95,8 +95,10 @@ export class SqliteTurnStore implements TurnStore {
     this.sql = Object.fromEntries(
       Object.entries(SQL).map(([name, text]) => [name, this.db.prepare(text)]),
     ) as Statements;
-    this.dedupeMs = options.dedupeMs ?? TURN_DEDUPE_MS;
-    this.now = options.now ?? Date.now;
+    this.dedupeMs = Math.ceil(options.dedupeMs ?? TURN_DEDUPE_MS);
+    const clock = options.now ?? Date.now;
+    // Whole milliseconds: the columns are STRICT INTEGERs.
+    this.now = () => Math.floor(clock());
   }
 
   enqueue(turn: NewTurn): Promise<boolean> {
@@ -113,7 +115,7 @@ export class SqliteTurnStore implements TurnStore {
       const { changes } = this.sql.renew.run({
         ...this.leaseParams(claimed, now),
         sessionKey: claimed.turn.message.sessionKey,
-        until: now + leaseMs,
+        until: now + Math.ceil(leaseMs),
       });
       return changes === 1;
     });
@@ -175,7 +177,7 @@ export class SqliteTurnStore implements TurnStore {
           continue;
         }
         const row = this.sql.take.get({ token, turnId: String(head.turn_id) });
-        this.sql.lease.run({ token, until: now + leaseMs, sessionKey });
+        this.sql.lease.run({ token, until: now + Math.ceil(leaseMs), sessionKey });
         return row === undefined ? undefined : readTurn(row);
       }
     });
