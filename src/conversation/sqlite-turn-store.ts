@@ -7,6 +7,7 @@ import {
   type TurnProgress,
   type TurnStore,
 } from '../core/turn-store.ts';
+import { promised } from '../sqlite/promised.ts';
 import { openTurnSchema } from './sqlite-turn-schema.ts';
 import {
   decodeMessage,
@@ -89,9 +90,22 @@ export class SqliteTurnStore implements TurnStore {
   private seenSeq: number | undefined;
   private closed = false;
 
-  constructor(path: string, options: SqliteTurnStoreOptions = {}) {
-    this.db = new DatabaseSync(path);
-    openTurnSchema(this.db);
+  /** Whether `close()` closes the database: only when this store opened it. */
+  private readonly ownsDb: boolean;
+
+  /**
+   * `database`: a file path (the store opens and owns it), or a database another part of the
+   * process opened (src/sqlite/open-database.ts), which stays open when the store closes.
+   */
+  constructor(database: string | DatabaseSync, options: SqliteTurnStoreOptions = {}) {
+    this.ownsDb = typeof database === 'string';
+    this.db = typeof database === 'string' ? new DatabaseSync(database) : database;
+    try {
+      openTurnSchema(this.db);
+    } catch (error) {
+      if (this.ownsDb) this.db.close();
+      throw error;
+    }
     this.sql = Object.fromEntries(
       Object.entries(SQL).map(([name, text]) => [name, this.db.prepare(text)]),
     ) as Statements;
@@ -102,15 +116,15 @@ export class SqliteTurnStore implements TurnStore {
   }
 
   enqueue(turn: NewTurn): Promise<boolean> {
-    return settle(() => this.enqueueNow(turn));
+    return promised(() => this.enqueueNow(turn));
   }
 
   claim(runnerId: string, leaseMs: number): Promise<ClaimedTurn | undefined> {
-    return settle(() => this.claimNow(runnerId, leaseMs));
+    return promised(() => this.claimNow(runnerId, leaseMs));
   }
 
   renew(claimed: ClaimedTurn, leaseMs: number): Promise<boolean> {
-    return settle(() => {
+    return promised(() => {
       const now = this.now();
       const { changes } = this.sql.renew.run({
         ...this.leaseParams(claimed, now),
@@ -122,7 +136,7 @@ export class SqliteTurnStore implements TurnStore {
   }
 
   record(claimed: ClaimedTurn, progress: TurnProgress): Promise<boolean> {
-    return settle(() => {
+    return promised(() => {
       const patch = JSON.stringify(recordedProgress(progress));
       const params = { ...this.leaseParams(claimed, this.now()), patch };
       return this.sql.record.run(params).changes === 1;
@@ -130,11 +144,11 @@ export class SqliteTurnStore implements TurnStore {
   }
 
   complete(claimed: ClaimedTurn): Promise<boolean> {
-    return settle(() => this.completeNow(claimed));
+    return promised(() => this.completeNow(claimed));
   }
 
   pending(sessionKey: string): Promise<number> {
-    return settle(() => Number(this.sql.count.get({ sessionKey })?.n ?? 0));
+    return promised(() => Number(this.sql.count.get({ sessionKey })?.n ?? 0));
   }
 
   private enqueueNow(turn: NewTurn): boolean {
@@ -221,7 +235,7 @@ export class SqliteTurnStore implements TurnStore {
     this.closed = true;
     this.stopPolling();
     this.waiters.wakeAll();
-    this.db.close();
+    if (this.ownsDb) this.db.close();
     return Promise.resolve();
   }
 
@@ -270,11 +284,6 @@ export class SqliteTurnStore implements TurnStore {
       throw error;
     }
   }
-}
-
-/** Runs synchronous work as a promise, so a throw becomes a rejection like the Redis store's. */
-function settle<T>(work: () => T): Promise<T> {
-  return new Promise((resolve) => resolve(work()));
 }
 
 function readTurn(row: Record<string, unknown>): StoredTurn {

@@ -8,6 +8,7 @@ import type { ClaimedTurn, NewTurn, TurnStore } from '../../src/core/turn-store.
 import { RedisTurnStore } from '../../src/conversation/redis-turn-store.ts';
 import { SqliteTurnStore } from '../../src/conversation/sqlite-turn-store.ts';
 import type { Redis } from '../../src/redis/connection.ts';
+import { DATABASE_FILE, openDatabase, type DatabaseSync } from '../../src/sqlite/open-database.ts';
 import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts';
 
 const services = inject('services');
@@ -47,17 +48,25 @@ function redisBackend(testName: string): Backend {
   };
 }
 
-async function sqliteBackend(): Promise<Backend> {
+/**
+ * `shared`: each store on a database opened by src/sqlite/open-database.ts (as the embedded
+ * mode shares one file among its stores), else on a path the store opens itself.
+ */
+async function sqliteBackend(shared: boolean): Promise<Backend> {
   const dir = await mkdtemp(join(tmpdir(), 'sandbot-turns-'));
   const stores: TurnStore[] = [];
+  const databases: DatabaseSync[] = [];
   return {
     open() {
-      const store = new SqliteTurnStore(join(dir, 'sandbot.db'));
+      const database = shared ? openDatabase(dir) : join(dir, DATABASE_FILE);
+      if (typeof database !== 'string') databases.push(database);
+      const store = new SqliteTurnStore(database);
       stores.push(store);
       return Promise.resolve(store);
     },
     async dispose() {
       for (const store of stores) await store.close();
+      for (const database of databases) database.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
@@ -116,7 +125,8 @@ const backends = [
     available: services.redisUrl !== undefined,
     make: (testName: string) => Promise.resolve(redisBackend(testName)),
   },
-  { name: 'sqlite', available: true, make: () => sqliteBackend() },
+  { name: 'sqlite', available: true, make: () => sqliteBackend(false) },
+  { name: 'sqlite on a shared database', available: true, make: () => sqliteBackend(true) },
 ];
 
 describe.each(backends)('turn store contract: $name', ({ available, make }) => {
