@@ -1,0 +1,145 @@
+import type { Logger } from 'pino';
+import type { ClaimedTurn, TurnProgress, TurnStore } from '../core/turn-store.ts';
+
+/** What a runner hands the code that performs one turn. */
+export interface TurnWork {
+  readonly claimed: ClaimedTurn;
+  /** Records progress durably; throws `LeaseLost` when another runner has the turn now. */
+  record(progress: TurnProgress): Promise<void>;
+  /** Aborted when the lease is lost or the runner stops for good. */
+  readonly signal: AbortSignal;
+}
+
+/** Performs one turn: reads `claimed.turn`, answers it, records progress on the way. */
+export type TurnHandler = (work: TurnWork) => Promise<void>;
+
+export class LeaseLost extends Error {
+  override readonly name = 'LeaseLost';
+}
+
+export interface TurnRunnerOptions {
+  readonly store: TurnStore;
+  /** Names this process in leases (for logs and operators). */
+  readonly runnerId: string;
+  readonly handler: TurnHandler;
+  readonly logger: Logger;
+  /** A dead runner's turn is resumed elsewhere after this long. Default 30 s. */
+  readonly leaseMs?: number;
+  /** Turns of different threads run side by side, up to this many. Default 8. */
+  readonly concurrency?: number;
+}
+
+/**
+ * Takes turns from the durable store and runs them: one at a time per thread (the store's
+ * lease), several threads at once, in every bot process. A turn is completed only after its
+ * handler returned; a runner that dies leaves it leased until the lease expires, then another
+ * runner (or this one, restarted) claims it again, resumed, with the progress it recorded.
+ */
+export class TurnRunner {
+  private readonly options: TurnRunnerOptions;
+  private readonly leaseMs: number;
+  private readonly concurrency: number;
+  private readonly running = new Set<Promise<void>>();
+  private readonly stopping = new AbortController();
+  private loop: Promise<void> | undefined;
+
+  constructor(options: TurnRunnerOptions) {
+    this.options = options;
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.concurrency = options.concurrency ?? 8;
+  }
+
+  start(): void {
+    this.loop ??= this.claimLoop();
+  }
+
+  /** How many turns this runner is running now. */
+  get active(): number {
+    return this.running.size;
+  }
+
+  /**
+   * Stops claiming. Running turns get `graceMs` to finish; those still running then are
+   * abandoned, not completed, so their leases lapse and another process resumes them.
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.stopping.abort();
+    await this.loop;
+    const all = Promise.all(this.running);
+    const grace = new Promise((resolve) => setTimeout(resolve, graceMs).unref());
+    await Promise.race([all, grace]);
+  }
+
+  private async claimLoop(): Promise<void> {
+    const signal = this.stopping.signal;
+    while (!signal.aborted) {
+      if (this.running.size >= this.concurrency) {
+        await Promise.race([...this.running, aborted(signal)]);
+        continue;
+      }
+      const claimed = await this.claimOne();
+      if (claimed === undefined) {
+        await this.options.store.waitForWork(1000, signal).catch(() => undefined);
+        continue;
+      }
+      const run = this.run(claimed).finally(() => this.running.delete(run));
+      this.running.add(run);
+    }
+  }
+
+  private async claimOne(): Promise<ClaimedTurn | undefined> {
+    try {
+      return await this.options.store.claim(this.options.runnerId, this.leaseMs);
+    } catch (error) {
+      // The store is away (Redis down): its health is reported elsewhere; try again soon.
+      this.options.logger.debug({ err: error }, 'could not claim a turn');
+      await new Promise((resolve) => setTimeout(resolve, 1000).unref());
+      return undefined;
+    }
+  }
+
+  private async run(claimed: ClaimedTurn): Promise<void> {
+    const { store, logger } = this.options;
+    const controller = new AbortController();
+    const log = logger.child({
+      turn: claimed.turn.turnId,
+      session: claimed.turn.message.sessionKey,
+    });
+    const renewal = setInterval(() => {
+      store.renew(claimed, this.leaseMs).then(
+        (held) => {
+          if (!held) controller.abort(new LeaseLost('the turn was taken over by another runner'));
+        },
+        (error: unknown) => log.debug({ err: error }, 'could not renew a turn lease'),
+      );
+    }, this.leaseMs / 3);
+    try {
+      await this.options.handler({
+        claimed,
+        signal: controller.signal,
+        record: async (progress) => {
+          if (!(await store.record(claimed, progress))) throw new LeaseLost('lease lost');
+        },
+      });
+      await store.complete(claimed);
+    } catch (error) {
+      if (error instanceof LeaseLost) {
+        log.warn('lease lost; another runner has the turn');
+        return;
+      }
+      // Handlers answer the user's failures themselves; one that throws would throw again on
+      // every retry, so the turn is completed rather than left to come back for ever.
+      log.error({ err: error }, 'turn handler failed; the turn is dropped');
+      await store.complete(claimed).catch(() => undefined);
+    } finally {
+      clearInterval(renewal);
+    }
+  }
+}
+
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}
