@@ -39,7 +39,7 @@ export class RedisTurnStore implements TurnStore {
   private subscriber: Redis | undefined;
   /** Whether `subscriber` listens; pending while it subscribes. */
   private subscribed: Promise<boolean> | undefined;
-  /** `seq` as this store last saw it (at a claim or a wake-up): what "new work" is new to. */
+  /** `seq` as this store last saw it (at a claim, or a wait that found it moved). */
   private seenSeq: number | undefined;
   private closed = false;
 
@@ -180,7 +180,8 @@ export class RedisTurnStore implements TurnStore {
   }
 
   private noteSeq(seq: number | undefined): void {
-    if (seq !== undefined && !Number.isNaN(seq)) this.seenSeq = Math.max(seq, this.seenSeq ?? 0);
+    // Plain assignment, not a maximum: a Redis that lost its data counts from 0 again.
+    if (seq !== undefined && !Number.isNaN(seq)) this.seenSeq = seq;
   }
 
   private async readSeq(): Promise<number | undefined> {
