@@ -7,6 +7,7 @@
 import { benchDiscord } from './discord-bench.ts';
 import { benchQueue } from './queue-bench.ts';
 import { benchRestarts } from './restart-bench.ts';
+import { benchTurns } from './turn-bench.ts';
 import { benchSandbox } from './sandbox-bench.ts';
 import { benchSlack } from './slack-bench.ts';
 
@@ -21,6 +22,7 @@ const figures = {
   ...(await benchSandbox(image, log)),
   ...(await benchQueue(image, redisUrl, log)),
   ...(await benchRestarts(redisUrl, log)),
+  ...(await benchTurns(redisUrl, log)),
   ...(await benchSlack(image, log)),
   ...(await benchDiscord(image, log)),
 };
@@ -34,6 +36,8 @@ if (json) {
     idle_session_memory_mb: 'target < 80',
     queue_cell_p50_ms: 'target < 10',
     queue_overhead_p50_ms: 'target < 3',
+    turn_redis_added_p50_ms: 'target < 3',
+    turn_sqlite_added_p50_ms: 'target < 3',
   };
   for (const [name, value] of Object.entries(figures)) {
     const target = targets[name] === undefined ? '' : `   (${targets[name]})`;
