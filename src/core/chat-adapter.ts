@@ -4,7 +4,7 @@ import type { Config } from './config.ts';
 import type { DeliveryGuard } from './delivery-guard.ts';
 import type { InboundMessage } from './inbound-message.ts';
 import type { RateLimiterFactory } from './rate-limiter.ts';
-import type { ThreadReply } from './reply.ts';
+import type { ReplyAddress, ReplyResume, ThreadReply } from './reply.ts';
 
 /**
  * One chat surface (Slack, Discord, the web playground). An adapter turns platform events
@@ -17,6 +17,14 @@ export interface ChatAdapter {
   start(): Promise<void>;
   /** Disconnects; turns still running are left to the conversation core to finish. */
   stop(): Promise<void>;
+  /**
+   * Rebuilds the reply for an address one of this adapter's `ThreadReply`s gave, in any
+   * process (a turn resumed after its process died, or run by another replica). `resume`
+   * says what the first runner had already posted. Undefined when the address is not its own.
+   */
+  replyFor?(address: ReplyAddress, resume: ReplyResume): ThreadReply | undefined;
+  /** Fetches an attachment again by its `InboundAttachment.ref`, with the adapter's credentials. */
+  fetchAttachment?(ref: string): Promise<Buffer>;
 }
 
 /** Whether someone may use the bot somewhere; a refusal carries the reply to give. */
