@@ -11,13 +11,14 @@ import type { CodeJobInput, JobQueue } from '../core/job.ts';
  */
 export async function runJob(
   queue: { readonly jobs: JobQueue; readonly blobs: BlobStore },
-  job: Omit<CodeJobInput, 'jobId' | 'submittedAt'>,
+  job: Omit<CodeJobInput, 'jobId' | 'submittedAt'> & { readonly jobId?: string },
   signal: AbortSignal,
   onEvent?: (event: JobEvent) => void,
 ): Promise<CellResult> {
+  // A durable turn names its jobs: run again after a crash, it follows the first run's job.
   const handle = await queue.jobs.submit({
     ...job,
-    jobId: randomUUID(),
+    jobId: job.jobId ?? randomUUID(),
     submittedAt: Date.now(),
   });
   const cancel = () => void handle.cancel();

@@ -51,7 +51,10 @@ export async function openTurn(
   message: InboundMessage,
   thread: ThreadReply,
   signal: AbortSignal,
+  /** The id of the turn's k-th job (durable turns); random ids when absent. */
+  jobIdFor?: (cell: number) => string,
 ): Promise<TurnContext> {
+  let cells = 0;
   const session =
     (await services.sessions.load(message.sessionKey)) ?? emptySession(message.sessionKey);
   const { accepted, refusals } = await takeAttachments(
@@ -75,7 +78,12 @@ export async function openTurn(
     runCell: (code, uploads, cellSignal = signal) =>
       runJob(
         services,
-        { sessionId: message.sessionKey, code, uploads: [...uploads] },
+        {
+          sessionId: message.sessionKey,
+          code,
+          uploads: [...uploads],
+          ...(jobIdFor === undefined ? {} : { jobId: jobIdFor(cells++) }),
+        },
         cellSignal,
         (event) => {
           if (event.type === 'stdout' || event.type === 'stderr')

@@ -42,6 +42,10 @@ const storedMessage = z.object({
   author: z.object({ id: z.string(), name: z.string() }),
   text: z.string(),
   attachments: z.array(z.object({ name: z.string(), sizeBytes: z.number(), ref: z.string() })),
+  reply: z
+    .object({ surface: z.string() })
+    .catchall(z.union([z.string(), z.number(), z.boolean()]))
+    .optional(),
 });
 
 export function encodeMessage(message: StoredMessage): string {
@@ -54,11 +58,13 @@ export function encodeMessage(message: StoredMessage): string {
       sizeBytes: a.sizeBytes,
       ref: a.ref,
     })),
+    ...(message.reply === undefined ? {} : { reply: message.reply }),
   });
 }
 
 export function decodeMessage(json: string): StoredMessage {
-  return storedMessage.parse(JSON.parse(json));
+  const { reply, ...message } = storedMessage.parse(JSON.parse(json));
+  return reply === undefined ? message : { ...message, reply };
 }
 
 /**

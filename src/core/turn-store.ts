@@ -1,3 +1,5 @@
+import type { ReplyAddress } from './reply.ts';
+
 /**
  * Durable turns: the unit of conversation work, stored so that a bot process that dies in the
  * middle of one leaves it to another process (or to itself after a restart). Open-source
@@ -28,6 +30,8 @@ export interface StoredMessage {
   readonly author: { readonly id: string; readonly name: string };
   readonly text: string;
   readonly attachments: readonly AttachmentRef[];
+  /** Where the answer goes: the adapter rebuilds the reply from it in any process. */
+  readonly reply?: ReplyAddress;
 }
 
 export interface NewTurn {

@@ -1,0 +1,182 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { ChatAdapter } from '../core/chat-adapter.ts';
+import type { InboundAttachment, InboundMessage } from '../core/inbound-message.ts';
+import type { Reply, ThreadReply } from '../core/reply.ts';
+import type { StoredTurn, TurnProgress, TurnStore } from '../core/turn-store.ts';
+import { TurnRunner, type TurnWork } from './turn-runner.ts';
+
+/** What a durable turn tells the code that answers it. */
+export interface DurableTurnInfo {
+  /** The same id for the k-th cell of this turn in every run of it: a resumed turn that
+   *  submits it again follows the first run's job instead of running the code twice. */
+  jobId(cell: number): string;
+  /** True when an earlier runner had this turn and died. */
+  readonly resumed: boolean;
+}
+
+export type AnswerTurn = (
+  message: InboundMessage,
+  thread: ThreadReply,
+  info: DurableTurnInfo,
+) => Promise<void>;
+
+export interface DurableTurnsOptions {
+  readonly store: TurnStore;
+  /** Names this process in leases. */
+  readonly runnerId: string;
+  readonly logger: Logger;
+  /** The adapters of this process, to rebuild replies and fetch attachments of turns that
+   *  came in through another process (or before a restart). */
+  readonly adapters: () => readonly ChatAdapter[];
+  readonly answer: AnswerTurn;
+  readonly leaseMs?: number;
+}
+
+interface LocalTurn {
+  readonly message: InboundMessage;
+  readonly thread: ThreadReply;
+}
+
+/** A taken message another process answered is forgotten here after this long. */
+const LOCAL_TURN_MS = 60 * 60_000;
+
+/**
+ * Turns as durable work: a message is stored (its reply as an address, its files as
+ * references) before it is answered, and any bot process's runner answers it, one at a time
+ * per thread in the platform's order. The process that took the message keeps the live
+ * reply and attachments at hand, so the usual path is as quick as before; a turn whose
+ * process died is answered by another, through its adapter's `replyFor`.
+ */
+export class DurableTurns {
+  private readonly options: DurableTurnsOptions;
+  private readonly local = new Map<string, LocalTurn & { readonly at: number }>();
+  private readonly runner: TurnRunner;
+  private arrivals = 0;
+
+  constructor(options: DurableTurnsOptions) {
+    this.options = options;
+    this.runner = new TurnRunner({
+      store: options.store,
+      runnerId: options.runnerId,
+      logger: options.logger,
+      handler: (work) => this.run(work),
+      ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
+    });
+  }
+
+  /** Whether this message can be stored: its reply must be rebuildable in another process. */
+  canStore(thread: ThreadReply): boolean {
+    return thread.address !== undefined;
+  }
+
+  /** Stores the message as a turn; resolves once it is accepted (the answer comes later). */
+  async submit(message: InboundMessage, thread: ThreadReply): Promise<void> {
+    const turnId = `${message.sessionKey}:${message.messageId ?? randomUUID()}`;
+    this.forgetOld();
+    this.local.set(turnId, { message, thread, at: Date.now() });
+    const accepted = await this.options.store.enqueue({
+      turnId,
+      order: message.order ?? this.arrivalOrder(),
+      message: {
+        sessionKey: message.sessionKey,
+        author: message.author,
+        text: message.text,
+        attachments: message.attachments.map((a, i) => ({
+          name: a.name,
+          sizeBytes: a.sizeBytes,
+          ref: a.ref ?? `unfetchable:${i}`,
+        })),
+        ...(thread.address === undefined ? {} : { reply: thread.address }),
+      },
+    });
+    if (!accepted) this.local.delete(turnId); // a redelivery: the first one is answered
+  }
+
+  /** Turns waiting or running in the thread, in any process. */
+  pending(sessionKey: string): Promise<number> {
+    return this.options.store.pending(sessionKey);
+  }
+
+  start(): void {
+    this.runner.start();
+  }
+
+  /** Stops taking turns; running ones get `graceMs`, then are left to be resumed. */
+  stop(graceMs: number): Promise<void> {
+    return this.runner.stop(graceMs);
+  }
+
+  /** Insertion order is age order: stop at the first entry young enough. */
+  private forgetOld(): void {
+    for (const [turnId, turn] of this.local) {
+      if (Date.now() - turn.at < LOCAL_TURN_MS) return;
+      this.local.delete(turnId);
+    }
+  }
+
+  /** Milliseconds since the epoch and a sequence: arrival order where the platform has none. */
+  private arrivalOrder(): string {
+    this.arrivals = (this.arrivals + 1) % 1000;
+    return `${Date.now()}.${String(this.arrivals).padStart(3, '0')}`;
+  }
+
+  private async run(work: TurnWork): Promise<void> {
+    const { turn } = work.claimed;
+    const log = this.options.logger.child({ turn: turn.turnId });
+    if (turn.progress.answeredAt !== undefined) return; // answered; only the bookkeeping was left
+    const live = this.local.get(turn.turnId);
+    const rebuilt = live ?? this.rebuild(turn);
+    if (rebuilt === undefined) {
+      log.error({ surface: turn.message.reply?.surface }, 'no adapter here can answer this turn');
+      return;
+    }
+    this.local.delete(turn.turnId);
+    const thread = recordingReply(rebuilt.thread, work);
+    const digest = createHash('sha256').update(turn.turnId).digest('hex').slice(0, 32);
+    await this.options.answer(rebuilt.message, thread, {
+      jobId: (cell) => `t${digest}-${cell}`,
+      resumed: work.claimed.resumed,
+    });
+  }
+
+  /** The reply and the message of a turn that came in through another process. */
+  private rebuild(turn: StoredTurn): LocalTurn | undefined {
+    const address = turn.message.reply;
+    if (address === undefined) return undefined;
+    const adapter = this.options.adapters().find((a) => a.name === address.surface);
+    const resume =
+      turn.progress.progressMessageId === undefined
+        ? {}
+        : { progressMessageId: turn.progress.progressMessageId };
+    const thread = adapter?.replyFor?.(address, resume);
+    if (adapter === undefined || thread === undefined) return undefined;
+    const attachments: InboundAttachment[] = turn.message.attachments.map((a) => ({
+      name: a.name,
+      sizeBytes: a.sizeBytes,
+      ref: a.ref,
+      fetch: () =>
+        adapter.fetchAttachment === undefined || a.ref.startsWith('unfetchable:')
+          ? Promise.reject(new Error(`${a.name} cannot be fetched again`))
+          : adapter.fetchAttachment(a.ref),
+    }));
+    return { thread, message: { ...turn.message, attachments } };
+  }
+}
+
+/**
+ * The reply, recording as it goes: the progress message the adapter posts, and that the
+ * answer was posted (so a resumed turn does not post it again).
+ */
+function recordingReply(thread: ThreadReply, work: TurnWork): ThreadReply {
+  const record = (progress: TurnProgress) => work.record(progress).catch(() => undefined);
+  thread.onProgressMessage?.((messageId) => void record({ progressMessageId: messageId }));
+  return {
+    ...(thread.address === undefined ? {} : { address: thread.address }),
+    progress: (update) => thread.progress(update),
+    reply: async (reply: Reply) => {
+      await thread.reply(reply);
+      await record({ answeredAt: Date.now() });
+    },
+  };
+}
