@@ -6,6 +6,8 @@ import type { AccessDecision, ConversationPort } from '../core/chat-adapter.ts';
 import type { AccessPolicy } from './access-policy.ts';
 import type { ConversationMetrics } from './conversation-metrics.ts';
 import type { InboundMessage } from '../core/inbound-message.ts';
+import { MemoryRunningTurns } from '../core/memory-running-turns.ts';
+import type { RunningTurns, TurnRegistration } from '../core/running-turns.ts';
 import { parseMessage, type ParsedMessage } from './parse-message.ts';
 import { textReply, type ThreadReply } from '../core/reply.ts';
 import { runTurn } from './run-turn.ts';
@@ -17,6 +19,9 @@ export interface ConversationOptions extends TurnServices {
   readonly logger: Logger;
   /** Counts messages and times turns for /metrics; none in one-shot commands. */
   readonly metrics?: ConversationMetrics;
+  /** Where `stop` finds the running turn: shared by every bot process with Redis. Default:
+   *  this process's memory. The caller closes it. */
+  readonly runningTurns?: RunningTurns;
 }
 
 /**
@@ -27,11 +32,13 @@ export interface ConversationOptions extends TurnServices {
 export class Conversation implements ConversationPort {
   private readonly options: ConversationOptions;
   private readonly turns = new TurnQueue();
-  /** The running turn of each thread, so `stop` can reach it without queueing. */
-  private readonly running = new Map<string, AbortController>();
+  /** The running turn of each thread, so `stop` can reach it without queueing, in
+   *  whichever process it runs. */
+  private readonly running: RunningTurns;
 
   constructor(options: ConversationOptions) {
     this.options = options;
+    this.running = options.runningTurns ?? new MemoryRunningTurns();
   }
 
   /** Whether the bot has a session in this thread: adapters answer such threads without a
@@ -75,11 +82,8 @@ export class Conversation implements ConversationPort {
   /** Not queued: it must reach the turn that is running now. */
   private async stop(key: SessionKey, message: InboundMessage, thread: ThreadReply) {
     this.options.metrics?.message(key.platform, 'stop', 'stop');
-    const turn = this.running.get(message.sessionKey);
-    turn?.abort();
-    await thread.reply(
-      textReply(turn === undefined ? 'Nothing is running.' : 'Stopping the running cell.'),
-    );
+    const stopped = await this.running.stop(message.sessionKey);
+    await thread.reply(textReply(stopped ? 'Stopping the running cell.' : 'Nothing is running.'));
   }
 
   /** One turn, answered exactly once: with its reply, or with a reference to the logs. */
@@ -92,9 +96,11 @@ export class Conversation implements ConversationPort {
     const metrics = this.options.metrics;
     const kind = parsed.kind === 'command' ? parsed.name : parsed.kind;
     const controller = new AbortController();
-    this.running.set(message.sessionKey, controller);
+    let registration: TurnRegistration | undefined;
     const startedAt = performance.now();
     try {
+      registration = await this.running.started(message.sessionKey);
+      registration.onStop(() => controller.abort());
       const context = await openTurn(this.options, message, thread, controller.signal);
       await thread.reply(await runTurn(context, parsed));
       metrics?.message(key.platform, kind, 'answered');
@@ -111,7 +117,7 @@ export class Conversation implements ConversationPort {
         textReply(`Something went wrong on my side${detail}. Reference: ${reference}.`),
       );
     } finally {
-      this.running.delete(message.sessionKey);
+      await registration?.end();
     }
   }
 }

@@ -9,6 +9,7 @@ import { Conversation, type ConversationOptions } from '../conversation/conversa
 import { ConversationMetrics } from '../conversation/conversation-metrics.ts';
 import { MemoryDeliveryGuard, RedisDeliveryGuard } from '../conversation/delivery-guard-stores.ts';
 import type { DeliveryGuard } from '../core/delivery-guard.ts';
+import { MemoryRunningTurns } from '../core/memory-running-turns.ts';
 import type { RateLimiterFactory } from '../core/rate-limiter.ts';
 import { BullmqJobQueue } from '../jobs/bullmq-job-queue.ts';
 import { BLOB_LIMITS } from '../jobs/defaults.ts';
@@ -19,6 +20,7 @@ import type { Logger } from '../logging/logger.ts';
 import { createRedis } from '../redis/connection.ts';
 import { probeRedis } from '../redis/probe-redis.ts';
 import { RedisHealth } from '../redis/redis-health.ts';
+import { RedisRunningTurns } from '../redis/redis-running-turns.ts';
 import { redisRateLimiters } from '../redis/redis-sliding-window-limiter.ts';
 import { createDockerClient, translateDockerError } from '../sandbox/docker-client.ts';
 import { SandboxManager } from '../sandbox/sandbox-manager.ts';
@@ -104,8 +106,10 @@ async function buildRedisCore(
   const limiters = redisRateLimiters(redis, config.redisPrefix);
   // Replaces the base's policy, which counts each person's rate in this process only.
   const policy = new AccessPolicy(config.policy, { limiters });
+  // A stop reaches the running turn whichever bot process runs it.
+  const runningTurns = new RedisRunningTurns(redis, { prefix: config.redisPrefix });
   return {
-    conversation: new Conversation({ ...base, policy, jobs, blobs, sessions }),
+    conversation: new Conversation({ ...base, policy, jobs, blobs, sessions, runningTurns }),
     jobs,
     blobs,
     sessions,
@@ -115,6 +119,7 @@ async function buildRedisCore(
     limiters,
     async close() {
       await jobs.close();
+      await runningTurns.close();
       redis.disconnect();
     },
   };
@@ -146,7 +151,13 @@ async function buildEmbeddedCore(
     new JobExecutor({ manager, blobs, workerId: 'embedded', logger }),
   );
   return {
-    conversation: new Conversation({ ...base, jobs, blobs, sessions }),
+    conversation: new Conversation({
+      ...base,
+      jobs,
+      blobs,
+      sessions,
+      runningTurns: new MemoryRunningTurns(),
+    }),
     jobs,
     blobs,
     sessions,
