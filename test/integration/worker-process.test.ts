@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { BullmqJobQueue } from '../../src/jobs/bullmq-job-queue.ts';
 import type { JobEvent } from '../../src/core/job.ts';
 import type { Redis } from '../../src/redis/connection.ts';
-import { createDockerClient } from '../../src/sandbox/docker-client.ts';
+import { createDockerClient, type Docker } from '../../src/sandbox/docker-client.ts';
 import { LABEL } from '../../src/sandbox/labels.ts';
 import { removeContainers } from '../../src/sandbox/sandbox-manager.ts';
 import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts';
@@ -43,17 +43,23 @@ describe.skipIf(services.sandboxImage === undefined || services.redisUrl === und
       workerId: string,
       extra: Record<string, string> = {},
     ): Promise<ChildProcess> {
+      // At info level the worker logs 'worker ready' (on stderr) once it consumes jobs.
       const child = spawn(process.execPath, [BIN, 'worker'], {
-        env: env({ WORKER_ID: workerId, ...extra }),
-        stdio: ['ignore', 'ignore', 'inherit'],
+        env: env({ WORKER_ID: workerId, LOG_LEVEL: 'info', ...extra }),
+        stdio: ['ignore', 'ignore', 'pipe'],
       });
       workers.set(workerId, child);
-      const until = Date.now() + 60_000;
-      while ((await redis.exists(`${prefix}:worker:${workerId}:alive`)) === 0) {
-        if (Date.now() > until || child.exitCode !== null)
-          throw new Error(`worker ${workerId} did not start`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      let log = '';
+      await new Promise<void>((resolve, reject) => {
+        child.stderr.on('data', (chunk: Buffer) => {
+          log += chunk.toString();
+          if (log.includes('"msg":"worker ready"')) resolve();
+        });
+        child.once('exit', (code) =>
+          reject(new Error(`worker ${workerId} exited ${code} before it was ready:\n${log}`)),
+        );
+      });
+      expect(await redis.exists(`${prefix}:worker:${workerId}:alive`)).toBe(1);
       return child;
     }
 
@@ -192,18 +198,11 @@ describe.skipIf(services.sandboxImage === undefined || services.redisUrl === und
 
           // The rescuer removed the dead worker's containers.
           const docker = createDockerClient();
-          const until = Date.now() + 30_000;
-          let left = 1;
-          while (left > 0 && Date.now() < until) {
-            left = (
-              await docker.listContainers({
-                all: true,
-                filters: { label: [`${LABEL.worker}=victim`] },
-              })
-            ).length;
-            if (left > 0) await new Promise((resolve) => setTimeout(resolve, 500));
-          }
-          expect(left).toBe(0);
+          const victimLabel = `${LABEL.worker}=victim`;
+          await removalOfAll(docker, victimLabel);
+          expect(
+            await docker.listContainers({ all: true, filters: { label: [victimLabel] } }),
+          ).toEqual([]);
         } finally {
           await queue.close();
         }
@@ -252,3 +251,39 @@ describe.skipIf(services.sandboxImage === undefined || services.redisUrl === und
     });
   },
 );
+
+/** Resolves once every container with `label` is gone, as Docker's events report their
+ *  removal (listened to before listing, so a removal in between is not missed). */
+async function removalOfAll(docker: Docker, label: string): Promise<void> {
+  const stop = new AbortController();
+  const events = await docker.getEvents({
+    filters: { type: ['container'], event: ['destroy'], label: [label] },
+    abortSignal: stop.signal,
+  });
+  try {
+    const listed = await docker.listContainers({ all: true, filters: { label: [label] } });
+    const waiting = new Set(listed.map((c) => c.Id));
+    if (waiting.size === 0) return;
+    let buffer = '';
+    await new Promise<void>((resolve, reject) => {
+      events.on('data', (chunk: Buffer) => {
+        buffer += chunk.toString();
+        const lines = buffer.split('\n');
+        buffer = lines.pop() ?? '';
+        for (const line of lines.filter((l) => l.trim() !== '')) {
+          const event = JSON.parse(line) as { id?: string; Actor?: { ID?: string } };
+          waiting.delete(event.Actor?.ID ?? event.id ?? '');
+        }
+        if (waiting.size === 0) resolve();
+      });
+      events.once('error', reject);
+      events.once('end', () =>
+        reject(new Error(`Docker's event stream ended before ${label} was gone`)),
+      );
+    });
+  } finally {
+    // Aborting ends the stream with an error nobody is waiting for any more.
+    events.on('error', () => undefined);
+    stop.abort();
+  }
+}
