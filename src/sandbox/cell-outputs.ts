@@ -3,6 +3,7 @@ import type { CellEvent } from '../core/cell-events.ts';
 import { formatBytes } from '../core/bytes.ts';
 import { isSafeRelativePath } from './file-transfer.ts';
 import type { KernelContainer } from './kernel-container.ts';
+import { truncationNotice, type OutputBudget } from './output-budget.ts';
 import type { DoneFrame } from './protocol.ts';
 import type { SandboxLimits } from './sandbox.ts';
 
@@ -16,23 +17,26 @@ export interface CollectOptions {
 /**
  * After the runner said a cell is done: the truncation notice, then the files it produced,
  * copied out within the caps on count and size (what is left out is named in a notice).
- * `droppedChars` is output the worker's own cap dropped on top of what the runner reports.
+ * `budget` holds what the worker's own bounds dropped on top of what the runner reports.
+ * The runner's list is only a hint: each path is fetched at most once, at most `maxFiles` of
+ * them, and each copy stops at `maxFileBytes` whatever size the list claimed, so a cell
+ * brings out at most maxFiles × maxFileBytes.
  */
 export async function collectCellOutputs(
   frame: DoneFrame,
-  droppedChars: number,
+  budget: Pick<OutputBudget, 'droppedBytes' | 'droppedOutputs'>,
   options: CollectOptions,
 ): Promise<void> {
   const { kernel, limits, emit } = options;
-  const dropped = frame.truncatedBytes + droppedChars;
-  if (dropped > 0) {
-    emit({
-      type: 'notice',
-      text: `Output truncated: ${formatBytes(dropped)} more was not shown (limit ${formatBytes(limits.outputLimitBytes)} per cell).`,
-    });
-  }
+  const notice = truncationNotice(
+    frame.truncatedBytes + budget.droppedBytes,
+    (frame.droppedOutputs ?? 0) + budget.droppedOutputs,
+    limits.outputLimitBytes,
+  );
+  if (notice !== undefined) emit({ type: 'notice', text: notice });
+  const paths = new Set<string>();
   const candidates = frame.files
-    .filter((f) => isSafeRelativePath(f.path))
+    .filter((f) => isSafeRelativePath(f.path) && !paths.has(f.path) && paths.add(f.path))
     .sort((a, b) => a.path.localeCompare(b.path));
   const taken = candidates.slice(0, limits.maxFiles);
   if (candidates.length > taken.length) {

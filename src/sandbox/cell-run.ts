@@ -4,13 +4,21 @@ import type { CellEvent, CellStatus } from '../core/cell-events.ts';
 import { exitNotice, timeoutNotice } from './cell-notices.ts';
 import { collectCellOutputs } from './cell-outputs.ts';
 import type { ExitInfo, KernelContainer } from './kernel-container.ts';
+import {
+  floodNotice,
+  MAX_DISPLAYS_PER_CELL,
+  MAX_IMAGES_PER_CELL,
+  maxFrameChars,
+  OutputBudget,
+} from './output-budget.ts';
 import type { DoneFrame, RunnerFrame } from './protocol.ts';
 import type { SandboxLimits } from './sandbox.ts';
+import { StreamCoalescer } from './stream-coalescer.ts';
 
 /** What a cell needs of its kernel's container. */
 export type CellKernel = Pick<
   KernelContainer,
-  'subscribe' | 'onExit' | 'send' | 'interrupt' | 'kill' | 'getFile'
+  'subscribe' | 'onExit' | 'send' | 'interrupt' | 'kill' | 'getFile' | 'limitFrames'
 >;
 
 export interface CellRunOptions {
@@ -44,8 +52,9 @@ type StopReason = 'timeout' | 'interrupted';
  * - running: the runner executes the code, until its `done` frame, the time limit or a Stop.
  * - interrupting: SIGINT was sent; a `done` now means the kernel and its state survived,
  *   and the grace timer kills the container if none comes.
- * - killing: the cell ignored SIGINT, its container is being killed; only the exit counts
- *   now (a late `done` would claim a kernel that is already gone).
+ * - killing: the cell ignored SIGINT, or flooded the worker with output far past its budget;
+ *   its container is being killed and only the exit counts now (a late `done` would claim a
+ *   kernel that is already gone).
  * - collecting: the runner said done, the produced files are being copied out; the code has
  *   finished, so a Stop or the time limit changes nothing.
  * - done: the ending is known.
@@ -58,7 +67,7 @@ type Phase =
       readonly reason: StopReason;
       readonly graceTimer: NodeJS.Timeout;
     }
-  | { readonly name: 'killing'; readonly reason: StopReason }
+  | { readonly name: 'killing'; readonly reason: StopReason | 'flood' }
   | { readonly name: 'collecting' }
   | { readonly name: 'done' };
 
@@ -74,13 +83,14 @@ class CellRun {
   private phase: Phase = { name: 'done' };
   private resolveEnding: (ending: CellEnding) => void = () => undefined;
   private readonly detach: (() => void)[] = [];
-  /** The runner enforces the output cap; this second, looser cap (twice it) guards against
-   *  a runner that user code has tampered with. */
-  private outputChars = 0;
-  private droppedChars = 0;
+  /** The runner applies the same bounds, but user code shares its process: these count. */
+  private readonly budget: OutputBudget;
+  private readonly streams: StreamCoalescer;
 
   constructor(options: CellRunOptions) {
     this.options = options;
+    this.budget = new OutputBudget(options.limits.outputLimitBytes);
+    this.streams = new StreamCoalescer((event) => this.emit(event));
   }
 
   start(): Promise<CellEnding> {
@@ -98,12 +108,15 @@ class CellRun {
     const stopExit = kernel.onExit((info) => this.onExit(info));
     if (this.ended) return ending;
     this.detach.push(stopExit);
+    kernel.limitFrames(maxFrameChars(limits.outputLimitBytes));
     try {
       kernel.send({
         type: 'execute',
         id: this.id,
         code,
         outputLimitBytes: limits.outputLimitBytes,
+        maxDisplays: MAX_DISPLAYS_PER_CELL,
+        maxImages: MAX_IMAGES_PER_CELL,
       });
     } catch {
       // The container died after it was handed to us; its exit ends the cell.
@@ -130,33 +143,45 @@ class CellRun {
   }
 
   private onFrame(frame: RunnerFrame): void {
-    if (this.phase.name === 'done' || this.phase.name === 'collecting') return;
-    switch (frame.type) {
-      case 'stream':
-        if (this.outputChars + frame.text.length > this.options.limits.outputLimitBytes * 2) {
-          this.droppedChars += frame.text.length;
-          return;
-        }
-        this.outputChars += frame.text.length;
-        this.emit({ type: frame.name, text: frame.text });
-        return;
-      case 'display':
-        this.emit({ type: 'display', kind: frame.kind, data: frame.data });
-        return;
-      case 'error':
-        this.emit({
-          type: 'error',
-          ename: frame.ename,
-          evalue: frame.evalue,
-          traceback: frame.traceback,
-        });
-        return;
-      case 'done':
-        this.onRunnerDone(frame);
-        return;
-      default:
-        return;
+    if (this.ended) return;
+    this.take(frame);
+    if (this.budget.flooded) this.flood();
+  }
+
+  /** Passes a frame on within the cell's output budget. */
+  private take(frame: RunnerFrame): void {
+    const { budget, streams } = this;
+    // Once the runner said done (or the kernel is being killed) the cell cannot speak.
+    if (this.phase.name === 'collecting' || this.phase.name === 'killing') {
+      budget.refuseFrame();
+      return;
     }
+    if (frame.type === 'stream') {
+      const text = budget.stream(frame.text);
+      if (text !== undefined) streams.push(frame.name, text);
+      return;
+    }
+    streams.flush(); // what was printed before this frame goes first
+    if (frame.type === 'display') {
+      const data = budget.display(frame.data);
+      if (data !== undefined) this.emit({ type: 'display', kind: frame.kind, data });
+    } else if (frame.type === 'error') {
+      const error = budget.error({ ...frame, type: 'error' });
+      if (error !== undefined) this.emit(error);
+    } else if (frame.type === 'done') {
+      this.onRunnerDone(frame);
+    } else {
+      budget.refuseFrame();
+    }
+  }
+
+  /** any phase but done and killing → killing: the sandbox sent far more than allowed. */
+  private flood(): void {
+    if (this.phase.name === 'done' || this.phase.name === 'killing') return;
+    this.options.logger.warn('a cell flooded the worker with output; killing its kernel');
+    this.streams.flush();
+    this.enter({ name: 'killing', reason: 'flood' });
+    void this.options.kernel.kill('flood');
   }
 
   /** running | interrupting → collecting → done, with the kernel and its state intact. */
@@ -180,7 +205,7 @@ class CellRun {
   private async collect(frame: DoneFrame): Promise<void> {
     const { kernel, limits, logger } = this.options;
     try {
-      await collectCellOutputs(frame, this.droppedChars, {
+      await collectCellOutputs(frame, this.budget, {
         kernel,
         limits,
         logger,
@@ -195,13 +220,26 @@ class CellRun {
   private onExit(info: ExitInfo): void {
     const phase = this.phase;
     if (phase.name === 'done') return;
+    this.streams.flush();
+    const flooded =
+      info.reason === 'flood' || (phase.name === 'killing' && phase.reason === 'flood');
+    if (flooded) {
+      this.emit({ type: 'notice', text: floodNotice(this.options.limits.outputLimitBytes) });
+      this.finish({ status: 'killed', executionCount: undefined, kernelLost: true });
+      return;
+    }
     const status: CellStatus =
-      phase.name === 'killing' ? phase.reason : info.oomKilled ? 'oom' : 'killed';
+      phase.name === 'killing' && phase.reason !== 'flood'
+        ? phase.reason
+        : info.oomKilled
+          ? 'oom'
+          : 'killed';
     this.emit({ type: 'notice', text: exitNotice(status, this.options.timeoutMs) });
     this.finish({ status, executionCount: undefined, kernelLost: true });
   }
 
   private finish(ending: CellEnding): void {
+    this.streams.dispose();
     this.enter({ name: 'done' });
     for (const detach of this.detach.splice(0)) detach();
     this.resolveEnding(ending);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { PassThrough, type Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import type { Container } from 'dockerode';
 import type { Logger } from '../logging/logger.ts';
 import { SandbotError } from '../core/errors.ts';
@@ -9,11 +9,8 @@ import { sessionMemoryBytes } from './container-memory.ts';
 import { isNotFound, translateDockerError, type Docker } from './docker-client.ts';
 import { readSingleFile, uploadTar, type FetchedFile, type UploadFile } from './file-transfer.ts';
 import type { Labels } from './labels.ts';
-import { LineSplitter } from './line-splitter.ts';
-import { encodeRequest, parseFrame, type RunnerFrame, type RunnerRequest } from './protocol.ts';
-
-/** Frames carry whole PNGs in base64; anything far beyond that is a runaway, not a plot. */
-const MAX_FRAME_CHARS = 32 * 1024 * 1024;
+import { FrameReader } from './frame-reader.ts';
+import { encodeRequest, type RunnerFrame, type RunnerRequest } from './protocol.ts';
 
 export interface KernelContainerOptions {
   readonly docker: Docker;
@@ -28,8 +25,10 @@ export interface KernelContainerOptions {
 export interface ExitInfo {
   readonly oomKilled: boolean;
   readonly exitCode: number | undefined;
-  /** Why the worker gave up on the container, when it was the worker's decision. */
-  readonly reason: 'exited' | 'protocol' | 'destroyed';
+  /** Why the worker gave up on the container, when it was the worker's decision: `flood`
+   *  when it sent more than any cell may (an oversized frame, frames nobody asked for, or a
+   *  cell far past its output budget). */
+  readonly reason: 'exited' | 'flood' | 'destroyed';
 }
 
 type FrameListener = (frame: RunnerFrame) => void;
@@ -168,35 +167,32 @@ export class KernelContainer {
   }
 
   private watchExit(): void {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    this.options.docker.modem.demuxStream(this.stream, stdout, stderr);
-    const splitter = new LineSplitter(
-      MAX_FRAME_CHARS,
-      (line) => this.dispatch(line),
-      () => {
-        this.log.warn('sandbox sent an oversized frame; killing it');
-        void this.kill('protocol');
+    this.reader = new FrameReader({
+      docker: this.options.docker,
+      stream: this.stream,
+      log: this.log,
+      route: (frame) => this.route(frame),
+      onFlood: (why) => {
+        this.log.warn({ why }, 'the sandbox flooded the worker; killing it');
+        void this.kill('flood');
       },
-    );
-    stdout.on('data', (chunk: Buffer) => splitter.push(chunk));
-    stderr.on('data', (chunk: Buffer) => {
-      this.log.debug({ runnerStderr: chunk.toString('utf8').slice(0, 2000) }, 'runner diagnostics');
     });
     this.stream.on('error', (error) => this.log.debug({ err: error }, 'attach stream error'));
     this.stream.on('close', () => void this.onStreamEnded());
     this.stream.on('end', () => void this.onStreamEnded());
   }
 
-  private dispatch(line: string): void {
-    if (line.length === 0) return;
-    const frame = parseFrame(line);
-    if (frame === undefined) {
-      this.log.warn({ bytes: line.length }, 'ignored an invalid frame from the sandbox');
-      return;
-    }
-    const key = 'id' in frame ? frame.id : '';
-    this.listeners.get(key)?.(frame);
+  private reader: FrameReader | undefined;
+
+  /** The longest frame accepted from now on (a cell sizes it by its output limit). */
+  limitFrames(maxChars: number): void {
+    if (this.reader !== undefined) this.reader.maxFrameChars = maxChars;
+  }
+
+  private route(frame: RunnerFrame): boolean {
+    const listener = this.listeners.get('id' in frame ? frame.id : '');
+    listener?.(frame);
+    return listener !== undefined;
   }
 
   private ending: Promise<void> | undefined;

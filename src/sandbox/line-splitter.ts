@@ -10,7 +10,8 @@ export class LineSplitter {
   private pieces: string[] = [];
   private pendingChars = 0;
   private overflowed = false;
-  private readonly maxLineChars: number;
+  /** May be lowered or raised between chunks (a cell sizes frames by its output limit). */
+  maxLineChars: number;
   private readonly onLine: (line: string) => void;
   private readonly onOverflow: () => void;
 

@@ -39,6 +39,8 @@ const done = z.object({
   durationMs: z.number(),
   files: z.array(z.object({ path: z.string(), size: z.number().int().nonnegative() })).max(10_000),
   truncatedBytes: z.number().int().nonnegative(),
+  /** Rich outputs the runner left out by the per-cell count caps (newer runners only). */
+  droppedOutputs: z.number().int().nonnegative().optional(),
 });
 const snapshot = z.object({ type: z.literal('snapshot'), id: z.string() });
 const pong = z.object({ type: z.literal('pong'), id: z.string() });
@@ -58,7 +60,15 @@ export type DoneFrame = z.infer<typeof done>;
 export type MimeBundle = z.infer<typeof mimeBundle>;
 
 export type RunnerRequest =
-  | { type: 'execute'; id: string; code: string; outputLimitBytes: number }
+  | {
+      type: 'execute';
+      id: string;
+      code: string;
+      outputLimitBytes: number;
+      /** The per-cell caps on rich outputs, so the runner can apply them as the worker does. */
+      maxDisplays?: number;
+      maxImages?: number;
+    }
   | { type: 'snapshot'; id: string }
   | { type: 'ping'; id: string };
 

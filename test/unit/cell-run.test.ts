@@ -11,6 +11,7 @@ class FakeKernel implements CellKernel {
   readonly sent: RunnerRequest[] = [];
   interrupts = 0;
   kills = 0;
+  maxFrameChars = 0;
   /** What getFile answers; `undefined` keeps it waiting. */
   files = new Map<string, Promise<FetchedFile>>();
   private listener: ((frame: RunnerFrame) => void) | undefined;
@@ -35,6 +36,9 @@ class FakeKernel implements CellKernel {
     this.kills += 1;
     this.exit({ oomKilled: false, exitCode: 137, reason: 'destroyed' });
     return Promise.resolve();
+  }
+  limitFrames(maxChars: number): void {
+    this.maxFrameChars = maxChars;
   }
   getFile(path: string): Promise<FetchedFile> {
     return (
@@ -174,17 +178,33 @@ describe('a cell run', () => {
     expect(run.notices()[0]).toMatch(/ran out of memory/);
   });
 
-  it('caps output at twice the limit and says how much was dropped', async () => {
+  it('caps output at the limit whatever the runner sends, and says how much was dropped', async () => {
     const kernel = new FakeKernel();
     const run = start(kernel);
-    kernel.frame({ type: 'stream', name: 'stdout', text: '0123456789' });
-    kernel.frame({ type: 'stream', name: 'stdout', text: '0123456789' });
+    kernel.frame({ type: 'stream', name: 'stdout', text: '0123' });
+    kernel.frame({ type: 'stream', name: 'stdout', text: '456789' });
     kernel.frame({ type: 'stream', name: 'stdout', text: 'dropped' });
+    kernel.frame({ type: 'display', kind: 'display_data', data: { 'text/html': '<b>x</b>' } });
     kernel.done('ok', { truncatedBytes: 3 });
     await vi.runAllTimersAsync();
-    expect(run.events.filter((e) => e.type === 'stdout')).toHaveLength(2);
+    const shown = run.events.flatMap((e) => (e.type === 'stdout' ? [e.text] : []));
+    expect(shown.join('')).toBe('0123456789');
+    expect(run.events.some((e) => e.type === 'display')).toBe(false);
+    // 3 the runner dropped, 7 of the third write, 17 of the display (its mime type counts).
     expect(run.notices()).toEqual([
-      expect.stringMatching(/^Output truncated: 10 B more was not shown/),
+      expect.stringMatching(/^Output truncated: 27 B more was not shown/),
+    ]);
+  });
+
+  it('kills a kernel whose runner keeps sending past the budget, and says why', async () => {
+    const kernel = new FakeKernel();
+    const run = start(kernel);
+    for (let i = 0; i < 2000; i += 1) kernel.frame({ type: 'stream', name: 'stdout', text: '' });
+    await vi.runAllTimersAsync();
+    expect(kernel.kills).toBe(1);
+    expect(run.ending()).toEqual({ status: 'killed', executionCount: undefined, kernelLost: true });
+    expect(run.notices()).toEqual([
+      expect.stringMatching(/^The cell produced more output than allowed .* kernel was restarted/),
     ]);
   });
 
