@@ -51,7 +51,7 @@ export function createAssistantPane(options: AssistantPaneOptions): Assistant {
         options.logger.warn({ code: slackErrorCode(error) }, 'assistant greeting failed');
       }
     },
-    userMessage: async ({ message, body, context, client, setStatus }) => {
+    userMessage: async ({ message, body, context, client }) => {
       const parsed = readSlackMessage(message);
       if (parsed === undefined) return;
       const bot = botIdentity(context);
@@ -63,7 +63,7 @@ export function createAssistantPane(options: AssistantPaneOptions): Assistant {
         message: parsed,
         route,
         bot,
-        setAssistantStatus: (status) => setStatus(status),
+        inAssistantPane: true,
       });
     },
   });

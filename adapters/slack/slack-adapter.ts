@@ -1,17 +1,20 @@
 import { App, SocketModeReceiver, type HTTPReceiver } from '@slack/bolt';
 import type { AdapterContext, ChatAdapter } from '../../src/core/chat-adapter.ts';
 import { SandbotError } from '../../src/core/errors.ts';
+import type { ReplyAddress, ReplyResume, ThreadReply } from '../../src/core/reply.ts';
 import type { Logger } from '../../src/logging/logger.ts';
 import { createAssistantPane } from './assistant-pane.ts';
 import { boltLogger } from './bolt-logger.ts';
 import { EditBudget } from './edit-budget.ts';
 import { createHttpReceiver, httpEventsRoute } from './http-events.ts';
 import { registerMessageEvents } from './message-events.ts';
+import { readSlackAddress } from './reply-address.ts';
 import { slackErrorCode } from './slack-errors.ts';
 import { SlackFileDownloader } from './slack-files.ts';
 import { SOCKET_MODE_RETRY, STATUS_DELAY_MS, WEB_API_RETRY } from './slack-limits.ts';
 import { registerSlashCommand } from './slash-command.ts';
 import { registerStopButton } from './stop-button.ts';
+import { replyFromAddress } from './slack-thread-reply.ts';
 import { TurnStarter } from './turn-starter.ts';
 import { UserNames } from './user-names.ts';
 
@@ -32,6 +35,10 @@ export class SlackAdapter implements ChatAdapter {
   private readonly app: App;
   private readonly receiver: HTTPReceiver | undefined;
   private readonly socketMode: boolean;
+  /** Shared by the replies of taken messages and those rebuilt by replyFor. */
+  private readonly edits: EditBudget;
+  private readonly files: SlackFileDownloader;
+  private readonly statusDelayMs: number;
   private open = false;
 
   constructor(context: AdapterContext, options: SlackAdapterOptions = {}) {
@@ -84,7 +91,15 @@ export class SlackAdapter implements ChatAdapter {
       this.logger.error({ err: error, code: slackErrorCode(error.original ?? error) }, 'Bolt');
       return Promise.resolve();
     });
-    this.register(botToken, apiUrl, options.statusDelayMs ?? STATUS_DELAY_MS);
+    const { config, limiters } = context;
+    this.files = new SlackFileDownloader({
+      botToken,
+      apiUrl,
+      maxBytes: config.agent.maxAttachmentBytes,
+    });
+    this.edits = new EditBudget(limiters === undefined ? {} : { limiters });
+    this.statusDelayMs = options.statusDelayMs ?? STATUS_DELAY_MS;
+    this.register();
   }
 
   async start(): Promise<void> {
@@ -115,20 +130,36 @@ export class SlackAdapter implements ChatAdapter {
     if (this.socketMode) await this.app.stop();
   }
 
-  private register(botToken: string, apiUrl: string | undefined, statusDelayMs: number): void {
-    const { config, conversation, deliveries, limiters } = this.context;
-    const files = new SlackFileDownloader({
-      botToken,
-      apiUrl,
-      maxBytes: config.agent.maxAttachmentBytes,
+  /**
+   * The reply of a message some bot process took, with this process's WebClient (the bot
+   * token) and edit budget; works before start(). With `resume.progressMessageId` it takes
+   * over that status message: edits it to say the turn resumed, removes it with the answer.
+   */
+  replyFor(address: ReplyAddress, resume: ReplyResume): ThreadReply | undefined {
+    const slack = readSlackAddress(address);
+    if (slack === undefined) return undefined;
+    return replyFromAddress(slack, resume, {
+      client: this.app.client,
+      edits: this.edits,
+      logger: this.logger.child({ session: slack.sessionKey }),
+      statusDelayMs: this.statusDelayMs,
     });
+  }
+
+  /** An attachment by its ref (a Slack file id), downloaded with the bot token. */
+  fetchAttachment(ref: string): Promise<Buffer> {
+    return this.files.fetchById(this.app.client, ref);
+  }
+
+  private register(): void {
+    const { config, conversation, deliveries } = this.context;
     const turns = new TurnStarter({
       conversation,
       deliveries,
-      files,
+      files: this.files,
       names: new UserNames(this.logger),
-      statusDelayMs,
-      edits: new EditBudget(limiters === undefined ? {} : { limiters }),
+      statusDelayMs: this.statusDelayMs,
+      edits: this.edits,
       logger: this.logger,
     });
     const allowBotMessages = config.allowBotMessages;

@@ -1,6 +1,8 @@
+import type { webApi } from '@slack/bolt';
 import type { InboundAttachment } from '../../src/core/inbound-message.ts';
 import { SandbotError } from '../../src/core/errors.ts';
-import type { SlackFile } from './slack-message.ts';
+import { slackErrorCode } from './slack-errors.ts';
+import { readSlackFile, type SlackFile } from './slack-message.ts';
 
 /** Longest a download of one attachment may take (Discord's adapter uses the same). */
 const DOWNLOAD_TIMEOUT_MS = 120_000;
@@ -14,10 +16,14 @@ export interface SlackFileDownloaderOptions {
   readonly maxBytes: number;
 }
 
+/** Slack file ids: F and capitals or digits. */
+const FILE_ID = /^F[0-9A-Z]{2,30}$/;
+
 /**
  * Files attached to a Slack message, as the core's attachments: the size Slack declares
- * (so an oversized file is refused without downloading it), and a download with the bot
- * token that is sent only to Slack's own hosts.
+ * (so an oversized file is refused without downloading it), a download with the bot token
+ * that is sent only to Slack's own hosts, and the file id as the reference any bot process
+ * fetches the file again by (files.info gives the download URL, with the files:read scope).
  */
 export class SlackFileDownloader {
   private readonly options: SlackFileDownloaderOptions;
@@ -34,9 +40,34 @@ export class SlackFileDownloader {
       // Hidden (over a free plan's limit) or deleted files have no URL: nothing to fetch.
       if (url === undefined) return [];
       return [
-        { name: file.name, sizeBytes: file.size, fetch: () => this.download(file.name, url) },
+        {
+          name: file.name,
+          sizeBytes: file.size,
+          ref: file.id,
+          fetch: () => this.download(file.name, url),
+        },
       ];
     });
+  }
+
+  /** `ChatAdapter.fetchAttachment`: the file by its id, within the same limits. */
+  async fetchById(client: webApi.WebClient, ref: string): Promise<Buffer> {
+    if (!FILE_ID.test(ref)) throw new SandbotError('FILE_REJECTED', 'not a Slack file id');
+    let info: webApi.FilesInfoResponse;
+    try {
+      info = await client.files.info({ file: ref });
+    } catch (error) {
+      throw new SandbotError(
+        'FILE_REJECTED',
+        `Slack would not say where file ${ref} is (${slackErrorCode(error)})`,
+        { cause: error },
+      );
+    }
+    const file = readSlackFile(info.file)[0];
+    if (file?.downloadUrl === undefined) {
+      throw new SandbotError('FILE_REJECTED', `file ${ref} is hidden or was deleted in Slack`);
+    }
+    return this.download(file.name, file.downloadUrl);
   }
 
   private async download(name: string, url: string): Promise<Buffer> {

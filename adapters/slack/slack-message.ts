@@ -52,7 +52,7 @@ export function readSlackMessage(event: unknown): SlackMessage | undefined {
     text: typeof event.text === 'string' ? event.text : '',
     ts,
     threadTs: text(event.thread_ts),
-    files: Array.isArray(event.files) ? event.files.flatMap(readFile) : [],
+    files: Array.isArray(event.files) ? event.files.flatMap(readSlackFile) : [],
     authorName:
       text(profile.display_name) ??
       text(profile.real_name) ??
@@ -61,7 +61,8 @@ export function readSlackMessage(event: unknown): SlackMessage | undefined {
   };
 }
 
-function readFile(file: unknown): SlackFile[] {
+/** A file object of a message event or of files.info; [] when it is not one. */
+export function readSlackFile(file: unknown): SlackFile[] {
   if (!isFields(file)) return [];
   const id = text(file.id);
   if (id === undefined) return [];

@@ -1,8 +1,9 @@
 import type { webApi } from '@slack/bolt';
-import type { Progress, Reply, ThreadReply } from '../../src/core/reply.ts';
+import type { Progress, Reply, ReplyResume, ThreadReply } from '../../src/core/reply.ts';
 import type { Logger } from '../../src/logging/logger.ts';
 import { LiveProgress } from '../../src/render/live-progress.ts';
 import { renderReply } from '../../src/render/render-reply.ts';
+import type { AcknowledgementKind, SlackReplyAddress } from './reply-address.ts';
 import { postRendered } from './reply-poster.ts';
 import { isNotInChannel, slackErrorCode } from './slack-errors.ts';
 import {
@@ -15,21 +16,17 @@ import type { SlackPlace } from './slack-place.ts';
 import type { EditBudget } from './edit-budget.ts';
 import { StatusMessage } from './status-message.ts';
 
-/** How the bot shows at once that it took a message. */
+/** How the bot shows at once that it took a message (see AcknowledgementKind). */
 export type Acknowledgement =
-  /** An emoji reaction on the message (channels, DMs). */
-  | { readonly kind: 'reaction'; readonly ts: string }
-  /** The assistant pane's status line; a reaction on `ts` if Slack refuses it. */
-  | {
-      readonly kind: 'assistant';
-      readonly setStatus: (status: string) => Promise<unknown>;
-      readonly ts: string;
-    }
-  /** Nothing to react to (slash commands): the status message shows at once instead. */
+  | { readonly kind: Exclude<AcknowledgementKind, 'none'>; readonly ts: string }
   | { readonly kind: 'none' };
+
+/** Heads the status message of a turn another runner began (its process died). */
+export const RESUMED_NOTE = '🔁 _Resumed after an interruption._';
 
 export interface SlackThreadReplyOptions {
   readonly client: webApi.WebClient;
+  readonly team: string;
   readonly place: SlackPlace;
   readonly sessionKey: string;
   readonly acknowledgement: Acknowledgement;
@@ -41,21 +38,34 @@ export interface SlackThreadReplyOptions {
   readonly heading?: string;
   /** Called when the answer cannot be posted because the bot is not in the channel. */
   readonly onNotInChannel?: () => Promise<void>;
+  /**
+   * Set when this reply is rebuilt from its address for a turn acknowledged elsewhere: the
+   * acknowledgement is cleared without knowing whether it was made, and the status message
+   * the first runner posted, if any, is taken over.
+   */
+  readonly rebuilt?: ReplyResume;
 }
 
 /**
  * One message's way back into Slack: an acknowledgement at once, a live status message with
  * a Stop button while the turn runs, then the answer posted in the thread, after which the
- * status message and the acknowledgement are cleared.
+ * status message and the acknowledgement are cleared. Its `address` rebuilds an equivalent
+ * reply in another process (`SlackAdapter.replyFor`).
  */
 export class SlackThreadReply implements ThreadReply {
+  readonly address: SlackReplyAddress;
   private readonly options: SlackThreadReplyOptions;
   private readonly status: StatusMessage;
   private readonly live: LiveProgress;
-  private reacted: Promise<boolean> = Promise.resolve(false);
+  private readonly progressListeners: ((messageId: string) => void)[] = [];
+  /** Whether there is a reaction to remove; a rebuilt reply cannot know, so it tries. */
+  private reacted: Promise<boolean>;
 
   constructor(options: SlackThreadReplyOptions) {
     this.options = options;
+    this.address = addressOf(options);
+    const { rebuilt } = options;
+    this.reacted = Promise.resolve(rebuilt !== undefined);
     this.status = new StatusMessage({
       client: options.client,
       place: options.place,
@@ -63,14 +73,27 @@ export class SlackThreadReply implements ThreadReply {
       delayMs: options.statusDelayMs,
       edits: options.edits,
       logger: options.logger,
+      ...(rebuilt?.progressMessageId === undefined
+        ? {}
+        : { takeOverTs: rebuilt.progressMessageId }),
+      onPosted: (ts) => this.progressPosted(ts),
     });
+    // Only a taken-over message is a resumed turn's; a reply rebuilt with nothing to take
+    // over may just be run by another replica than the one that took the message.
+    const note = rebuilt?.progressMessageId === undefined ? undefined : RESUMED_NOTE;
     this.live = new LiveProgress({
       intervalMs: STATUS_INTERVAL_MS,
-      maxChars: STATUS_MAX_CHARS,
-      show: (text) => this.status.show(text),
+      maxChars: STATUS_MAX_CHARS - (note === undefined ? 0 : note.length + 1),
+      show: (text) => this.status.show(note === undefined ? text : `${note}\n${text}`),
       onError: (error) =>
         options.logger.warn({ code: slackErrorCode(error) }, 'status message update failed'),
     });
+    // The taken-over message still says what the dead runner was doing: say it resumed.
+    if (note !== undefined) this.live.update({ type: 'thinking' });
+  }
+
+  onProgressMessage(listener: (messageId: string) => void): void {
+    this.progressListeners.push(listener);
   }
 
   /** Shows the message was taken; does not wait for Slack. */
@@ -78,7 +101,7 @@ export class SlackThreadReply implements ThreadReply {
     const ack = this.options.acknowledgement;
     if (ack.kind === 'reaction') this.reacted = this.react(ack.ts);
     if (ack.kind === 'assistant') {
-      this.reacted = ack.setStatus('is working on it…').then(
+      this.reacted = this.setAssistantStatus('is working on it…').then(
         () => false,
         // Not an assistant thread after all (a plain DM thread): a reaction does the job.
         () => this.react(ack.ts),
@@ -107,6 +130,27 @@ export class SlackThreadReply implements ThreadReply {
     }
   }
 
+  private progressPosted(ts: string): void {
+    for (const listener of this.progressListeners) {
+      try {
+        listener(ts);
+      } catch (error) {
+        this.options.logger.warn({ err: error }, 'progress message listener failed');
+      }
+    }
+  }
+
+  /** Bolt's Assistant `setStatus`, made from data so a rebuilt reply can call it too. */
+  private async setAssistantStatus(status: string): Promise<void> {
+    const { client, place } = this.options;
+    if (place.threadTs === undefined) throw new Error('an assistant status needs a thread');
+    await client.assistant.threads.setStatus({
+      channel_id: place.channel,
+      thread_ts: place.threadTs,
+      status,
+    });
+  }
+
   private async react(ts: string): Promise<boolean> {
     const { client, place, logger } = this.options;
     try {
@@ -122,8 +166,47 @@ export class SlackThreadReply implements ThreadReply {
     const ack = this.options.acknowledgement;
     if (ack.kind === 'none' || !(await this.reacted)) return;
     const { client, place } = this.options;
+    // A rebuilt reply tries even where there was none (Slack answers no_reaction).
     await client.reactions
       .remove({ channel: place.channel, timestamp: ack.ts, name: WORKING_REACTION })
       .catch(() => undefined);
   }
+}
+
+function addressOf(options: SlackThreadReplyOptions): SlackReplyAddress {
+  const { team, place, sessionKey, acknowledgement: ack, heading } = options;
+  return {
+    surface: 'slack',
+    team,
+    channel: place.channel,
+    ...(place.threadTs === undefined ? {} : { threadTs: place.threadTs }),
+    sessionKey,
+    ack: ack.kind,
+    ...(ack.kind === 'none' ? {} : { ackTs: ack.ts }),
+    ...(heading === undefined ? {} : { heading }),
+    statusAtOnce: options.statusDelayMs === 0,
+  };
+}
+
+/** The reply `address` names, rebuilt with this process's client and edit budget. */
+export function replyFromAddress(
+  address: SlackReplyAddress,
+  resume: ReplyResume,
+  local: Pick<SlackThreadReplyOptions, 'client' | 'edits' | 'logger'> & {
+    readonly statusDelayMs: number;
+  },
+): SlackThreadReply {
+  return new SlackThreadReply({
+    ...local,
+    team: address.team,
+    place: { channel: address.channel, threadTs: address.threadTs },
+    sessionKey: address.sessionKey,
+    acknowledgement:
+      address.ack === 'none' || address.ackTs === undefined
+        ? { kind: 'none' }
+        : { kind: address.ack, ts: address.ackTs },
+    statusDelayMs: address.statusAtOnce ? 0 : local.statusDelayMs,
+    ...(address.heading === undefined ? {} : { heading: address.heading }),
+    rebuilt: resume,
+  });
 }

@@ -30,6 +30,7 @@ export function registerSlashCommand(app: App, turns: TurnStarter, logger: Logge
     logger.debug({ command: command.command, channel: command.channel_id }, 'slash command');
     await turns.direct({
       client,
+      team,
       sessionKey: channelSessionKey(team, command.channel_id),
       deliveryId: command.trigger_id,
       place: { channel: command.channel_id, threadTs: undefined },

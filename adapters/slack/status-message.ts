@@ -16,6 +16,10 @@ export interface StatusMessageOptions {
   /** The workspace's chat.update budget, shared by every status message. */
   readonly edits: EditBudget;
   readonly logger: Logger;
+  /** A status message posted before (by a runner that died): edited and removed as this one. */
+  readonly takeOverTs?: string;
+  /** Called with the message's ts when it is posted (not when taken over). */
+  readonly onPosted?: (ts: string) => void;
 }
 
 /**
@@ -31,6 +35,7 @@ export class StatusMessage {
 
   constructor(options: StatusMessageOptions) {
     this.options = options;
+    this.ts = options.takeOverTs;
   }
 
   /** LiveProgress's `show`: never called concurrently. */
@@ -43,10 +48,17 @@ export class StatusMessage {
       if (this.finished.signal.aborted) return;
       const posted = await client.chat.postMessage({ ...placeArgs(place), text, blocks });
       this.ts = posted.ts;
+      if (posted.ts !== undefined) this.options.onPosted?.(posted.ts);
       return;
     }
     if (!(await this.options.edits.take())) return;
-    await client.chat.update({ channel: place.channel, ts: this.ts, text, blocks });
+    try {
+      await client.chat.update({ channel: place.channel, ts: this.ts, text, blocks });
+    } catch (error) {
+      // Someone deleted it (or a taken-over one was already gone): the next show posts anew.
+      if (slackErrorCode(error) === 'message_not_found') this.ts = undefined;
+      throw error;
+    }
   }
 
   /** Call before LiveProgress.close(): a status still waiting for its delay is never posted. */

@@ -12,7 +12,7 @@ import type { TurnStarter } from './turn-starter.ts';
 export function registerStopButton(app: App, turns: TurnStarter, logger: Logger): void {
   app.action<BlockAction<ButtonAction>>(
     { type: 'block_actions', action_id: STOP_ACTION_ID },
-    async ({ ack, body, action, client }) => {
+    async ({ ack, body, action, client, context }) => {
       await ack();
       const container: Readonly<Record<string, unknown>> = body.container;
       const channel = body.channel?.id ?? container.channel_id;
@@ -24,6 +24,7 @@ export function registerStopButton(app: App, turns: TurnStarter, logger: Logger)
       const threadTs: unknown = body.message?.thread_ts ?? container.thread_ts;
       await turns.direct({
         client,
+        team: context.teamId ?? key.workspace,
         sessionKey: action.value ?? '',
         deliveryId: body.trigger_id,
         place: { channel, threadTs: typeof threadTs === 'string' ? threadTs : undefined },

@@ -7,6 +7,7 @@ import { KeyedSerializer } from '../../src/core/keyed-serializer.ts';
 import type { Logger } from '../../src/logging/logger.ts';
 import { plainTextFromSlack } from './inbound-text.ts';
 import { RecentThreads } from './recent-threads.ts';
+import { requestOrder } from './request-order.ts';
 import type { BotIdentity, MessageRoute } from './message-rules.ts';
 import type { SlackFileDownloader } from './slack-files.ts';
 import type { SlackMessage } from './slack-message.ts';
@@ -33,13 +34,14 @@ export interface MessageTurn {
   readonly message: SlackMessage;
   readonly route: Extract<MessageRoute, { answer: true }>;
   readonly bot: BotIdentity;
-  /** The assistant pane's status setter, for messages in an assistant thread. */
-  readonly setAssistantStatus?: (status: string) => Promise<unknown>;
+  /** A message in an assistant pane thread: acknowledged on the pane's status line. */
+  readonly inAssistantPane?: boolean;
 }
 
 /** A turn that is not a message in a thread: a slash command or a button press. */
 export interface DirectTurn {
   readonly client: webApi.WebClient;
+  readonly team: string;
   readonly sessionKey: string;
   /** Unique per delivery of this request (Slack's trigger_id), to drop redeliveries. */
   readonly deliveryId: string;
@@ -82,12 +84,13 @@ export class TurnStarter {
     this.started.add(sessionKey);
     const thread = new SlackThreadReply({
       client: turn.client,
+      team,
       place: { channel: message.channel, threadTs: route.threadTs },
       sessionKey,
-      acknowledgement:
-        turn.setAssistantStatus === undefined
-          ? { kind: 'reaction', ts: message.ts }
-          : { kind: 'assistant', setStatus: turn.setAssistantStatus, ts: message.ts },
+      acknowledgement: {
+        kind: turn.inAssistantPane === true ? 'assistant' : 'reaction',
+        ts: message.ts,
+      },
       statusDelayMs: this.options.statusDelayMs,
       edits: this.options.edits,
       logger: this.options.logger,
@@ -104,6 +107,9 @@ export class TurnStarter {
         author: { id: author, name },
         text: plainTextFromSlack(message.text, turn.bot.userId),
         attachments: this.options.files.attachments(message.files),
+        // A message's ts is unique in its channel, and Slack's own order of the thread.
+        messageId: `${team}:${message.channel}:${message.ts}`,
+        order: message.ts,
       },
       thread,
     );
@@ -114,6 +120,7 @@ export class TurnStarter {
     this.started.add(turn.sessionKey);
     const thread = new SlackThreadReply({
       client: turn.client,
+      team: turn.team,
       place: turn.place,
       sessionKey: turn.sessionKey,
       acknowledgement: { kind: 'none' },
@@ -124,7 +131,14 @@ export class TurnStarter {
       ...turn.reply,
     });
     this.handle(
-      { sessionKey: turn.sessionKey, author: turn.author, text: turn.text, attachments: [] },
+      {
+        sessionKey: turn.sessionKey,
+        author: turn.author,
+        text: turn.text,
+        attachments: [],
+        messageId: turn.deliveryId,
+        order: requestOrder(),
+      },
       thread,
     );
   }
