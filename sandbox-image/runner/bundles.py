@@ -18,6 +18,7 @@ ALLOWED_MIMES = (
 BINARY_MIMES = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
 # What is left of a display too large to send.
 OVERSIZE_TEXT_CHARS = 4096
+OVERSIZE_PLACEHOLDER = "<output too large to show>"
 
 
 def as_base64(value, magic):
@@ -60,11 +61,34 @@ def clean_bundle(data):
     return bundle
 
 
+def bundle_bytes(bundle):
+    """What a bundle costs in a cell's output budget, counted as the worker counts it
+    (src/sandbox/output-budget.ts): keys and text in UTF-8, images as the bytes their base64
+    decodes to."""
+    total = 0
+    for mime, value in bundle.items():
+        total += len(mime.encode("utf-8", "surrogatepass"))
+        if mime in BINARY_MIMES:
+            total += len(value) * 3 // 4
+        else:
+            total += len(value.encode("utf-8", "surrogatepass"))
+    return total
+
+
+def has_image(bundle):
+    return any(mime in BINARY_MIMES for mime in bundle)
+
+
+def text_form(bundle):
+    """What is left of a bundle that cannot be shown whole."""
+    return {"text/plain": bundle.get("text/plain", "")[:OVERSIZE_TEXT_CHARS] or OVERSIZE_PLACEHOLDER}
+
+
 def cap_bundle(bundle, max_chars):
     """(bundle, dropped characters): one giant image or table keeps a short text form, and
     the rest counts as dropped output."""
     size = sum(len(v) for v in bundle.values())
     if size <= max_chars:
         return bundle, 0
-    text = bundle.get("text/plain", "")[:OVERSIZE_TEXT_CHARS] or "<output too large to show>"
-    return {"text/plain": text}, size - len(text)
+    text = text_form(bundle)
+    return text, size - len(text["text/plain"])

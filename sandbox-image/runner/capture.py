@@ -47,15 +47,23 @@ class Capture(threading.Thread):
             # joined, and a broken one becomes U+FFFD instead of an exception.
             self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
             self.decoder_cell = cell
-        allowed = cell.take(len(data))
+        self.send_within(cell, self.decoder.decode(data))
+
+    def send_within(self, cell, text):
+        """Sends what fits the cell's budget, counted in UTF-8 as the worker counts it (a
+        broken byte became U+FFFD, three bytes)."""
+        if not text:
+            return
+        encoded = text.encode("utf-8", "surrogatepass")
+        allowed = cell.take(len(encoded))
         if allowed:
-            self.send(cell, self.decoder.decode(data[:allowed]))
+            self.send(cell, encoded[:allowed].decode("utf-8", "ignore"))
 
     def finish_text(self):
         """At a marker: a dangling partial character is shown as U+FFFD, not carried on."""
         cell = self.decoder_cell
         if cell is not None and cell is self.frames.current_cell:
-            self.send(cell, self.decoder.decode(b"", final=True))
+            self.send_within(cell, self.decoder.decode(b"", final=True))
         self.decoder_cell = None
 
     def send(self, cell, text):

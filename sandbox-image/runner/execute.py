@@ -3,10 +3,11 @@
 import signal
 import time
 
-from .cell import Cell, output_limit
+from .cell import Cell, count_limit, output_limit
 from .descriptors import restore_std_fds
 from .diagnostics import diag
 from .interrupts import Interrupts, on_sigint
+from .limits import DEFAULT_MAX_DISPLAYS, DEFAULT_MAX_IMAGES
 from .tracebacks import clean_lines, safe_str
 
 
@@ -22,7 +23,12 @@ class Executor:
 
     def execute(self, request):
         """Whatever goes wrong, the cell ends with exactly one `done`."""
-        cell = Cell(request["id"], output_limit(request.get("outputLimitBytes")))
+        cell = Cell(
+            request["id"],
+            output_limit(request.get("outputLimitBytes")),
+            count_limit(request.get("maxDisplays"), DEFAULT_MAX_DISPLAYS),
+            count_limit(request.get("maxImages"), DEFAULT_MAX_IMAGES),
+        )
         started = time.perf_counter()
         status = "ok"
         execution_count = self.shell.execution_count
@@ -77,6 +83,7 @@ class Executor:
                 "durationMs": round((time.perf_counter() - started) * 1000, 3),
                 "files": files,
                 "truncatedBytes": cell.dropped,
+                "droppedOutputs": cell.dropped_outputs,
             })
 
     def _report(self, error):

@@ -3,6 +3,12 @@ sandbox-image/README.md describe what they mean for a client)."""
 
 DATA_DIR = "/mnt/data"
 DEFAULT_OUTPUT_LIMIT = 1024 * 1024
+# Rich outputs per cell, and how many of them may carry an image; the worker sends its own
+# numbers with each request and enforces them whatever the runner does.
+DEFAULT_MAX_DISPLAYS = 100
+DEFAULT_MAX_IMAGES = 20
+# Display metadata larger than this is left out (the worker does not use it).
+MAX_METADATA_CHARS = 4096
 # How long to wait for the reader threads to confirm they drained a pipe. Normally well
 # under a millisecond; the bound only matters when the worker stops reading our stdout.
 SYNC_TIMEOUT_S = 2.0

@@ -1,9 +1,11 @@
 """Rich output and errors of the current cell, as `display` and `error` events."""
 
+import json
+
 from .bundles import cap_bundle, clean_bundle
 from .frames import plain
 from .interrupts import protected
-from .limits import MAX_DISPLAY_CHARS, MAX_TRACEBACK_CHARS
+from .limits import MAX_DISPLAY_CHARS, MAX_METADATA_CHARS, MAX_TRACEBACK_CHARS
 
 
 class Outputs:
@@ -22,7 +24,12 @@ class Outputs:
         bundle, dropped = cap_bundle(bundle, self.max_display_chars)
         if dropped:
             cell.drop(dropped)
+        bundle = cell.fit_display(bundle)
+        if bundle is None:
+            return
         metadata = plain(metadata) if isinstance(metadata, dict) else {}
+        if len(json.dumps(metadata)) > MAX_METADATA_CHARS:
+            metadata = {}
         with protected():
             self.output_sync.sync()  # output printed before this display reaches the worker first
             self.frames.emit({

@@ -28,6 +28,28 @@ class CellBudgetTest(unittest.TestCase):
         cell.drop(100)
         self.assertEqual(cell.dropped, 107)
 
+    def test_displays_share_the_budget_with_a_text_form_when_too_large(self):
+        cell = Cell("c", 100, max_displays=5, max_images=1)
+        small = {"text/plain": "x" * 10}
+        self.assertEqual(cell.fit_display(small), small)  # 20 bytes, mime type included
+        big = {"text/plain": "t", "text/html": "h" * 500}
+        self.assertEqual(cell.fit_display(big), {"text/plain": "t"})
+        self.assertEqual((cell.used, cell.dropped), (31, 509))
+        placeholder = {"text/plain": "<output too large to show>"}
+        self.assertEqual(cell.fit_display({"text/html": "h" * 500}), placeholder)
+        self.assertIsNone(cell.fit_display({"text/html": "h" * 500}))  # not even that fits now
+        self.assertEqual((cell.displays, cell.used, cell.dropped_outputs), (3, 67, 0))
+
+    def test_images_count_as_decoded_bytes_and_in_number(self):
+        cell = Cell("c", 1000, max_displays=3, max_images=1)
+        png = {"image/png": "A" * 400, "text/plain": "<Figure>"}
+        self.assertEqual(cell.fit_display(png), png)  # 9 + 300 + 10 + 8 bytes
+        self.assertEqual(cell.used, 327)
+        self.assertEqual(cell.fit_display(png), {"text/plain": "<Figure>"})  # over the image cap
+        self.assertEqual(cell.fit_display({"text/plain": "1"}), {"text/plain": "1"})
+        self.assertIsNone(cell.fit_display({"text/plain": "2"}))  # over the display cap
+        self.assertEqual(cell.dropped_outputs, 2)
+
     def test_output_limit_of_a_request(self):
         self.assertEqual(output_limit(None), DEFAULT_OUTPUT_LIMIT)
         self.assertEqual(output_limit(True), DEFAULT_OUTPUT_LIMIT)
@@ -75,6 +97,13 @@ class ConsumeTest(unittest.TestCase):
         capture, frames = capture_for(Cell("c", 100))
         capture.consume(b"a\xff\xfeb" + marker(1))
         self.assertEqual(frames.text(), "a\ufffd\ufffdb")
+
+    def test_the_budget_counts_utf8_of_the_decoded_text(self):
+        cell = Cell("c", 7)
+        capture, frames = capture_for(cell)
+        capture.consume(b"a\xff\xc3\xa9\xc3\xa9")  # 1 + 3 (U+FFFD) + 2 + 2 bytes
+        self.assertEqual(frames.text(), "a\ufffd\u00e9")
+        self.assertEqual((cell.used, cell.dropped), (7, 1))
 
     def test_markers_are_never_shown_and_advance_the_sync_count(self):
         capture, frames = capture_for(Cell("c", 100))
