@@ -3,7 +3,7 @@
  * HTTP: the Events API's `event_callback` envelope, slash commands and block_actions.
  */
 import { randomUUID } from 'node:crypto';
-import type { FakeSlackIds } from './fake-slack-workspace.ts';
+import type { FakeSlackIds, HostedFile } from './fake-slack-workspace.ts';
 
 export interface MessageFields {
   readonly channel: string;
@@ -182,5 +182,25 @@ export function buttonPress(
         action_ts: `${Date.now() / 1000}`,
       },
     ],
+  };
+}
+
+/** A file object as message events and files.info carry it; `base` is its download prefix. */
+export function fileObject(file: HostedFile, base: string): Record<string, unknown> {
+  return {
+    id: file.id,
+    created: file.createdS,
+    timestamp: file.createdS,
+    name: file.name,
+    title: file.name,
+    mimetype: file.mimetype,
+    filetype: file.name.split('.').pop() ?? 'binary',
+    user: 'U0FILEOWNER',
+    size: file.content.length,
+    mode: 'hosted',
+    is_external: false,
+    is_public: true,
+    url_private: `${base}/${encodeURIComponent(file.name)}`,
+    url_private_download: `${base}/download/${encodeURIComponent(file.name)}`,
   };
 }

@@ -5,6 +5,7 @@
  * error: "<code>" }` for a call Slack would refuse.
  */
 import type { Args } from './fake-slack-body.ts';
+import { fileObject } from './fake-slack-payloads.ts';
 
 export interface FakeSlackIds {
   readonly teamId: string;
@@ -39,6 +40,8 @@ export interface HostedFile {
   readonly mimetype: string;
   /** GETs of its download URL that carried the bot token. */
   downloads: number;
+  /** When it was shared, epoch seconds. */
+  readonly createdS: number;
 }
 
 export interface UploadSlot {
@@ -93,24 +96,17 @@ export class FakeWorkspace {
   /** A file in Slack, as it appears in a message event's `files` array. */
   hostFile(name: string, content: Buffer, mimetype: string): Record<string, unknown> {
     const id = this.nextId('F');
-    this.hostedFiles.set(id, { id, name, content, mimetype, downloads: 0 });
-    const base = `${this.baseUrl()}files-pri/${this.ids.teamId}-${id}`;
-    return {
-      id,
-      created: this.epochS,
-      timestamp: this.epochS,
-      name,
-      title: name,
-      mimetype,
-      filetype: name.split('.').pop() ?? 'binary',
-      user: 'U0FILEOWNER',
-      size: content.length,
-      mode: 'hosted',
-      is_external: false,
-      is_public: true,
-      url_private: `${base}/${encodeURIComponent(name)}`,
-      url_private_download: `${base}/download/${encodeURIComponent(name)}`,
-    };
+    const file = { id, name, content, mimetype, downloads: 0, createdS: this.epochS };
+    this.hostedFiles.set(id, file);
+    return fileObject(file, `${this.baseUrl()}files-pri/${this.ids.teamId}-${id}`);
+  }
+
+  /** files.info: the same file object, for a bot that has only the file's id. */
+  private fileInfo(args: Args): ApiAnswer {
+    const file = this.hostedFiles.get(str(args.file) ?? '');
+    if (file === undefined) return refuse('file_not_found');
+    const base = `${this.baseUrl()}files-pri/${this.ids.teamId}-${file.id}`;
+    return ok({ file: fileObject(file, base), comments: [], response_metadata: {} });
   }
 
   call(method: string, args: Args): ApiAnswer {
@@ -163,6 +159,8 @@ export class FakeWorkspace {
           return refuse('invalid_arguments');
         }
         return ok();
+      case 'files.info':
+        return this.fileInfo(args);
       case 'files.getUploadURLExternal':
         return this.uploadUrl(args);
       case 'files.completeUploadExternal':
