@@ -1,13 +1,14 @@
 import type { Registry } from 'prom-client';
 import { createModelClient } from '../agent/model-client.ts';
 import type { BlobStore } from '../core/blob-store.ts';
-import { MemoryBlobStore } from '../blobs/memory-blob-store.ts';
 import { RedisBlobStore } from '../blobs/redis-blob-store.ts';
+import { SqliteBlobStore } from '../blobs/sqlite-blob-store.ts';
 import type { Config } from '../core/config.ts';
 import { AccessPolicy } from '../conversation/access-policy.ts';
 import { Conversation, type ConversationOptions } from '../conversation/conversation.ts';
 import { ConversationMetrics } from '../conversation/conversation-metrics.ts';
-import { MemoryDeliveryGuard, RedisDeliveryGuard } from '../conversation/delivery-guard-stores.ts';
+import { RedisDeliveryGuard } from '../conversation/delivery-guard-stores.ts';
+import { SqliteDeliveryGuard } from '../conversation/sqlite-delivery-guard.ts';
 import type { DeliveryGuard } from '../core/delivery-guard.ts';
 import { MemoryRunningTurns } from '../core/memory-running-turns.ts';
 import type { RateLimiterFactory } from '../core/rate-limiter.ts';
@@ -24,8 +25,9 @@ import { RedisRunningTurns } from '../redis/redis-running-turns.ts';
 import { redisRateLimiters } from '../redis/redis-sliding-window-limiter.ts';
 import { createDockerClient, translateDockerError } from '../sandbox/docker-client.ts';
 import { SandboxManager } from '../sandbox/sandbox-manager.ts';
-import { MemorySessionStore } from '../sessions/memory-session-store.ts';
 import { RedisSessionStore } from '../sessions/redis-session-store.ts';
+import { SqliteSessionStore } from '../sessions/sqlite-session-store.ts';
+import { openDatabase } from '../sqlite/open-database.ts';
 import type { SessionStore } from '../core/session-store.ts';
 
 export interface Core {
@@ -144,9 +146,18 @@ async function buildEmbeddedCore(
     sessionIdleMs: config.sessionIdleMs,
     logger,
   });
-  await manager.start();
-  const blobs = new MemoryBlobStore(BLOB_LIMITS);
-  const sessions = new MemorySessionStore(config.sessionIdleMs * 48, blobs);
+  // One SQLite file under SANDBOT_DATA_DIR: a restart (or the next `sandbot chat`) forgets
+  // nothing, and processes sharing the directory share the stores. Opened before any sandbox
+  // starts, so a data directory that cannot be used leaves nothing behind.
+  const db = openDatabase(config.dataDir);
+  try {
+    await manager.start();
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  const blobs = new SqliteBlobStore(db, BLOB_LIMITS);
+  const sessions = new SqliteSessionStore(db, config.sessionIdleMs * 48, blobs);
   const jobs = new EmbeddedJobQueue(
     new JobExecutor({ manager, blobs, workerId: 'embedded', logger }),
   );
@@ -161,12 +172,13 @@ async function buildEmbeddedCore(
     jobs,
     blobs,
     sessions,
-    deliveries: new MemoryDeliveryGuard(),
+    deliveries: new SqliteDeliveryGuard(db),
     healthy: () => true,
     manager,
     async close() {
       await jobs.close();
       await manager.close();
+      db.close();
     },
   };
 }

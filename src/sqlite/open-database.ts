@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { errorMessage, SandbotError } from '../core/errors.ts';
 import { MIGRATIONS } from './migrations.ts';
 
 export type { DatabaseSync } from 'node:sqlite';
@@ -20,9 +21,18 @@ const BUSY_TIMEOUT_MS = 5000;
  * the last commits, which is fine for a chat bot's state).
  */
 export function openDatabase(dataDir: string): DatabaseSync {
-  // 0700: sessions hold people's messages and files.
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const db = new DatabaseSync(join(dataDir, DATABASE_FILE));
+  let db: DatabaseSync;
+  try {
+    // 0700: sessions hold people's messages and files.
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    db = new DatabaseSync(join(dataDir, DATABASE_FILE));
+  } catch (error) {
+    throw new SandbotError(
+      'CONFIG_INVALID',
+      `cannot open ${join(dataDir, DATABASE_FILE)} (SANDBOT_DATA_DIR): ${errorMessage(error)}`,
+      { cause: error },
+    );
+  }
   try {
     // The busy timeout first: switching to WAL itself may wait for another opener.
     db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);

@@ -16,6 +16,7 @@ import { parseConfig } from '../../src/config/config.ts';
 import type { ChatAdapter } from '../../src/core/chat-adapter.ts';
 import { HttpServer } from '../../src/http/http-server.ts';
 import { buildCore, type Core } from '../../src/runtime/core.ts';
+import { removeDataDir, tempDataDir } from '../support/data-dir.ts';
 import { listenToPlayground } from '../support/playground-events.ts';
 
 const services = inject('services');
@@ -30,6 +31,8 @@ if (browserMissing)
 const TOKEN = 'correct-horse-battery-staple';
 const itInBrowser = it.skipIf(browserMissing);
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+/** The core and the playground keep their SQLite file here, not in the repository. */
+const DATA_DIR = tempDataDir('playground-security');
 
 interface Playground {
   readonly url: string;
@@ -54,6 +57,7 @@ describe.skipIf(!services.docker)('the playground keeps strangers out', () => {
     await guarded.close();
     await open.close();
     await core.close();
+    removeDataDir(DATA_DIR);
   });
 
   it('refuses every API route without the token, and takes it as header or bearer', async () => {
@@ -178,6 +182,7 @@ function configWith(settings: Record<string, string>): Config {
     SANDBOX_POOL_SIZE: '0',
     MAX_ATTACHMENT_MB: '1',
     LOG_LEVEL: 'silent',
+    SANDBOT_DATA_DIR: DATA_DIR,
     ...settings,
   });
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDockerClient } from '../../src/sandbox/docker-client.ts';
 import { LABEL } from '../../src/sandbox/labels.ts';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/fake-openai-server.ts';
+import { removeDataDir, tempDataDir } from '../support/data-dir.ts';
 import { announcedUrl, exited, freePort } from '../support/start-process.ts';
 
 const services = inject('services');
@@ -24,6 +25,8 @@ if (browserMissing)
   );
 const BIN = join(process.cwd(), 'bin/sandbot.js');
 const WORKER_ID = `e2e-playground-${process.pid}`;
+/** The bot runs in the repository: its SQLite file goes to a directory of the test's own. */
+const DATA_DIR = tempDataDir('playground');
 const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
@@ -85,6 +88,7 @@ describe.skipIf(unavailable)('the web playground in a browser', () => {
         LOG_LEVEL: 'warn',
         SANDBOX_POOL_SIZE: '0',
         SANDBOX_MEMORY_MB: '512',
+        SANDBOT_DATA_DIR: DATA_DIR,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -104,6 +108,7 @@ describe.skipIf(unavailable)('the web playground in a browser', () => {
       await exited(bot);
     }
     await fake.close();
+    removeDataDir(DATA_DIR);
   });
 
   it('says nothing about configuring a model when one is configured', async () => {

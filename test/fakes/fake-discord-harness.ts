@@ -10,6 +10,7 @@ import { parseConfig } from '../../src/config/config.ts';
 import type { ChatAdapter } from '../../src/core/chat-adapter.ts';
 import { HttpServer } from '../../src/http/http-server.ts';
 import { buildCore, type Core } from '../../src/runtime/core.ts';
+import { removeDataDir, tempDataDir } from '../support/data-dir.ts';
 import { quietLogger } from '../support/sandbox.ts';
 import { SANDBOX_IMAGE } from '../support/services.ts';
 import { startFakeOpenAI, type FakeOpenAI } from './fake-openai-server.ts';
@@ -51,6 +52,7 @@ export async function startDiscordHarness(options: DiscordHarnessOptions): Promi
     SANDBOX_MEMORY_MB: '384',
     USER_RATE_PER_MINUTE: '0',
     LOG_LEVEL: 'silent',
+    SANDBOT_DATA_DIR: tempDataDir('discord'),
     ...options.env?.(discord),
   });
   if (!parsed.ok) throw new Error(`bad test settings: ${JSON.stringify(parsed.problems)}`);
@@ -87,6 +89,7 @@ export async function startDiscordHarness(options: DiscordHarnessOptions): Promi
       await adapter.stop();
       await core.close();
       await Promise.all([discord.close(), openai.close()]);
+      removeDataDir(config.dataDir);
     },
   };
 }

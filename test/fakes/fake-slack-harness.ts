@@ -11,6 +11,7 @@ import { parseConfig } from '../../src/config/config.ts';
 import type { ChatAdapter } from '../../src/core/chat-adapter.ts';
 import { HttpServer } from '../../src/http/http-server.ts';
 import { buildCore, type Core } from '../../src/runtime/core.ts';
+import { removeDataDir, tempDataDir } from '../support/data-dir.ts';
 import { startFakeSlack, type FakeSlack } from './fake-slack-server.ts';
 import type { FakeMessage } from './fake-slack-workspace.ts';
 
@@ -55,6 +56,7 @@ export async function startSlackBot(options: SlackBotOptions): Promise<SlackBot>
     USER_RATE_PER_MINUTE: '0',
     HTTP_HOST: '127.0.0.1',
     HTTP_PORT: '0',
+    SANDBOT_DATA_DIR: tempDataDir('slack'),
     ...options.env,
   });
   if (!parsed.ok) throw new Error(`bad test settings: ${JSON.stringify(parsed.problems)}`);
@@ -110,6 +112,7 @@ export async function startSlackBot(options: SlackBotOptions): Promise<SlackBot>
       await http.close();
       await core.close();
       await slack.close();
+      removeDataDir(config.dataDir);
     },
   };
 }
