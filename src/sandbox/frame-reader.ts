@@ -59,6 +59,11 @@ export class FrameReader {
     this.splitter.maxLineChars = Math.min(MAX_FRAME_CHARS, Math.max(1, Math.floor(chars)));
   }
 
+  /** Reads nothing more: the container is being killed and what it still says is moot. */
+  stop(): void {
+    this.flooded = true;
+  }
+
   private dispatch(line: string): void {
     if (this.flooded || line.length === 0) return;
     const frame = parseFrame(line);

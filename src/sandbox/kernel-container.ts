@@ -299,6 +299,7 @@ export class KernelContainer {
 
   /** Kills the container now; the exit listeners fire with `reason`. */
   async kill(reason: ExitInfo['reason'] = 'destroyed'): Promise<void> {
+    this.reader?.stop();
     try {
       await this.container.kill({ signal: 'SIGKILL' });
     } catch {

@@ -1,19 +1,26 @@
 import type { StreamEvent } from '../core/cell-events.ts';
 
-/** At most one stream event this often: a cell printing in a loop is not a Redis entry a line. */
+/**
+ * At most one flush this often at first: a cell printing in a loop is not a Redis entry
+ * a line. The interval doubles after every STEP_EVENTS events (10 a second for the first 10 s,
+ * then 5, ...), so a job's event stream grows with the log of a cell's duration.
+ */
 const FLUSH_INTERVAL_MS = 100;
-/** Past this many stream events a cell's further output waits for its end, which bounds the
- *  entries of a job's event stream whatever the cell's duration. */
+const STEP_EVENTS = 100;
+/** Past this many stream events a cell's further output waits for its end: a hard bound on
+ *  the entries of a job's event stream, whatever the cell's duration. */
 const MAX_STREAM_EVENTS = 1000;
 
 /**
- * Joins a cell's stream writes into fewer events: the first write goes out at once, later ones
- * within the interval are held and sent together. Stdout and stderr keep their order: a write
- * to the other stream sends what is held first (until the cap). `flush()` sends everything held (before a
- * display, an error or the end of the cell).
+ * Joins a cell's stream writes into fewer events: a write goes out at once when the interval
+ * since the last flush has passed; later ones within it are held and sent together, one event
+ * per stream. Within one interval stdout and stderr may swap places: the result keeps them
+ * apart anyway (CellResult.stdout and .stderr), and the bound on events must not depend on
+ * how a cell interleaves them. `flush()` sends everything held (before a display, an error or
+ * the end of the cell), so output printed before a display still comes before it.
  */
 export class StreamCoalescer {
-  /** Held text by stream, in the order first written; one stream at a time until the cap. */
+  /** Held text by stream, in the order first written. */
   private readonly held = new Map<StreamEvent['type'], string[]>();
   private timer: NodeJS.Timeout | undefined;
   private lastFlushAt = -Infinity;
@@ -25,14 +32,12 @@ export class StreamCoalescer {
   }
 
   push(name: StreamEvent['type'], text: string): void {
-    const capped = this.sent >= MAX_STREAM_EVENTS;
-    // Past the cap, order between stdout and stderr gives way to the bound on events.
-    if (!capped && this.held.size > 0 && !this.held.has(name)) this.flush();
     const pieces = this.held.get(name);
     if (pieces === undefined) this.held.set(name, [text]);
     else pieces.push(text);
-    if (this.timer !== undefined || capped) return;
-    const waitMs = this.lastFlushAt + FLUSH_INTERVAL_MS - performance.now();
+    if (this.timer !== undefined || this.sent >= MAX_STREAM_EVENTS) return;
+    const intervalMs = FLUSH_INTERVAL_MS * 2 ** Math.floor(this.sent / STEP_EVENTS);
+    const waitMs = this.lastFlushAt + intervalMs - performance.now();
     if (waitMs <= 0) this.flush();
     else this.timer = setTimeout(() => this.flush(), waitMs);
   }
