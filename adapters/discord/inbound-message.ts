@@ -1,21 +1,22 @@
 import { cleanContent, type Attachment, type Message } from 'discord.js';
 import type { InboundAttachment, InboundMessage } from '../../src/core/inbound-message.ts';
-
-/** Attachments come from Discord's CDN; a stalled download must not hold a turn forever. */
-const DOWNLOAD_TIMEOUT_MS = 120_000;
+import { downloadAttachment } from './attachment-download.ts';
 
 /**
  * A Discord message as the core takes it: the bot's mention removed, other mentions made
  * readable (`@ana`, `#general`), attachments as lazy downloads, so the core can refuse
- * files over its limits before a byte is fetched. A bare mention asks for help.
+ * files over its limits before a byte is fetched. A bare mention asks for help. The message
+ * id names the turn, and as a snowflake it also orders the thread's turns; each attachment's
+ * CDN URL is its ref, which any bot process can download again (`fetchAttachment`).
  */
 export function inboundMessage(
   message: Message,
   botId: string,
+  maxAttachmentBytes: number,
 ): Omit<InboundMessage, 'sessionKey'> {
   const withoutBot = message.content.replace(new RegExp(`<@!?${botId}>`, 'g'), ' ');
   const text = cleanContent(withoutBot, message.channel).trim();
-  const attachments = message.attachments.map(inboundAttachment);
+  const attachments = message.attachments.map((a) => inboundAttachment(a, maxAttachmentBytes));
   return {
     author: {
       id: message.author.id,
@@ -23,22 +24,18 @@ export function inboundMessage(
     },
     text: text === '' && attachments.length === 0 ? 'help' : text,
     attachments,
+    messageId: message.id,
+    order: message.id,
   };
 }
 
-function inboundAttachment(attachment: Attachment): InboundAttachment {
+function inboundAttachment(attachment: Attachment, maxBytes: number): InboundAttachment {
   return {
     name: attachment.name,
     sizeBytes: attachment.size,
-    fetch: () => download(attachment.url),
+    fetch: () => downloadAttachment(attachment.url, maxBytes),
+    ref: attachment.url,
   };
-}
-
-async function download(url: string): Promise<Buffer> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS) });
-  if (!response.ok)
-    throw new Error(`downloading a Discord attachment failed: HTTP ${response.status}`);
-  return Buffer.from(await response.arrayBuffer());
 }
 
 /** A thread name from the request: its first line, at most Discord's 100 characters. */

@@ -1,8 +1,10 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Events, RESTEvents, type Client } from 'discord.js';
 import type { AdapterContext, AdapterFactory, ChatAdapter } from '../../src/core/chat-adapter.ts';
+import type { ReplyAddress, ReplyResume, ThreadReply } from '../../src/core/reply.ts';
 import { connectClient, createDiscordClient } from './client.ts';
 import { errorFields } from './discord-errors.ts';
+import { fetchAttachmentByRef, rebuildReply } from './durable-replies.ts';
 import { createInteractionHandler } from './interaction-handler.ts';
 import { createMessageHandler } from './message-handler.ts';
 
@@ -20,6 +22,8 @@ class DiscordAdapter implements ChatAdapter {
   readonly name = 'discord';
   private readonly context: AdapterContext;
   private client: Client | undefined;
+  /** REST only, for replies rebuilt while the gateway client is not running. */
+  private restClient: Client | undefined;
   /** Events being handled, so stop() can let their answers land. */
   private readonly handling = new Set<Promise<void>>();
 
@@ -61,10 +65,35 @@ class DiscordAdapter implements ChatAdapter {
   }
 
   /**
+   * A turn's reply from its address (see durable-replies.ts), posted with the gateway
+   * client's REST when this process runs it, else with a REST-only client: a process that
+   * only runs turns needs no gateway session.
+   */
+  replyFor(address: ReplyAddress, resume: ReplyResume): ThreadReply | undefined {
+    const token = this.context.config.discord.token;
+    if (address.surface !== 'discord' || token === undefined) return undefined;
+    let client = this.client;
+    if (client === undefined) {
+      this.restClient ??= createDiscordClient({ apiUrl: this.context.config.discord.apiUrl });
+      this.restClient.rest.setToken(token);
+      client = this.restClient;
+    }
+    return rebuildReply(client, address, resume, this.context.logger);
+  }
+
+  fetchAttachment(ref: string): Promise<Buffer> {
+    const { discord, agent } = this.context.config;
+    return fetchAttachmentByRef(ref, discord.apiUrl, agent.maxAttachmentBytes);
+  }
+
+  /**
    * Takes no new events, gives the answers being posted a moment to land (their REST calls
    * need the client), then ends the gateway session and the REST client.
    */
   async stop(): Promise<void> {
+    const restClient = this.restClient;
+    this.restClient = undefined;
+    await restClient?.destroy();
     const client = this.client;
     this.client = undefined;
     if (client === undefined) return;

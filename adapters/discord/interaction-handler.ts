@@ -58,6 +58,9 @@ export function createInteractionHandler(
         },
         text,
         attachments: [],
+        // An interaction's id is a snowflake too: it names the turn and orders it.
+        messageId: interaction.id,
+        order: interaction.id,
       },
       new InteractionReply({ interaction, mode, logger }),
     );

@@ -11,6 +11,7 @@ import { withoutTokens } from './discord-errors.ts';
 import { renderLimits } from './limits.ts';
 import { postRendered, type PostMessage } from './post-rendered.ts';
 import { discordLiveProgress } from './progress.ts';
+import type { DiscordReplyAddress } from './reply-address.ts';
 import { stopButtonRow } from './stop-button.ts';
 import { interactionUploadLimitBytes } from './upload-limit.ts';
 
@@ -32,14 +33,25 @@ export interface InteractionReplyOptions {
 /**
  * How a slash command, a submitted /run modal or a Stop press is answered: through the
  * interaction's webhook, which needs no channel permissions and keeps working for 15 minutes.
+ * Its address names the interaction but not its token (a secret, and dead after 15 minutes):
+ * a reply rebuilt elsewhere answers in the channel, editing the progress message if one was
+ * shown (the deferred reply, which the bot may edit as its own message).
  */
 export class InteractionReply implements ThreadReply {
+  readonly address: DiscordReplyAddress;
   private readonly options: InteractionReplyOptions;
   private readonly live: LiveProgress;
+  private readonly listeners: ((messageId: string) => void)[] = [];
+  private progressShown = false;
 
   constructor(options: InteractionReplyOptions) {
     this.options = options;
+    this.address = addressOf(options.interaction);
     this.live = discordLiveProgress((text) => this.show(text), options.logger);
+  }
+
+  onProgressMessage(listener: (messageId: string) => void): void {
+    this.listeners.push(listener);
   }
 
   progress(update: Progress): void {
@@ -59,7 +71,19 @@ export class InteractionReply implements ThreadReply {
   }
 
   private async show(text: string): Promise<void> {
-    await this.options.interaction.editReply({ content: text, components: [stopButtonRow()] });
+    const message = await this.options.interaction.editReply({
+      content: text,
+      components: [stopButtonRow()],
+    });
+    if (this.progressShown) return;
+    this.progressShown = true;
+    for (const listener of this.listeners) {
+      try {
+        listener(message.id);
+      } catch (error) {
+        this.options.logger.warn({ err: error }, 'a progress message listener failed');
+      }
+    }
   }
 
   private poster(): PostMessage {
@@ -79,4 +103,17 @@ export class InteractionReply implements ThreadReply {
       originalDone = true;
     };
   }
+}
+
+function addressOf(interaction: AnsweredInteraction): DiscordReplyAddress {
+  const channelId = interaction.channelId ?? interaction.channel?.id;
+  // Discord names the channel of every interaction the adapter answers.
+  if (channelId === undefined) throw new Error('an interaction without a channel');
+  return {
+    surface: 'discord',
+    channelId,
+    interactionId: interaction.id,
+    applicationId: interaction.applicationId,
+    maxFileBytes: interactionUploadLimitBytes(interaction),
+  };
 }

@@ -27,7 +27,7 @@ export function createMessageHandler(
     const id = `discord:message:${message.id}`;
     if (!(await isFirstDelivery(context.deliveries, id, context.logger))) return;
     const logger = context.logger.child({ message: message.id });
-    const inbound = inboundMessage(message, botId);
+    const inbound = inboundMessage(message, botId, context.config.agent.maxAttachmentBytes);
 
     let place: OpenedPlace;
     if (route === 'open-thread' && message.inGuild()) {
@@ -49,10 +49,17 @@ export function createMessageHandler(
     } else {
       return;
     }
+    const maxFileBytes = uploadLimitOf(place.channel);
     const reply = new ChannelReply({
       channel: place.channel,
-      maxFileBytes: uploadLimitOf(place.channel),
+      maxFileBytes,
       logger,
+      address: {
+        surface: 'discord',
+        channelId: place.channel.id,
+        messageId: message.id,
+        maxFileBytes,
+      },
     });
     reply.startTyping();
     if (place.notice !== undefined) await place.channel.send(place.notice);

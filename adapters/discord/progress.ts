@@ -7,10 +7,11 @@ import { MAX_MESSAGE_CHARS, PROGRESS_INTERVAL_MS } from './limits.ts';
 export function discordLiveProgress(
   show: (text: string) => Promise<void>,
   logger: Logger,
+  maxChars = MAX_MESSAGE_CHARS,
 ): LiveProgress {
   return new LiveProgress({
     intervalMs: PROGRESS_INTERVAL_MS,
-    maxChars: MAX_MESSAGE_CHARS,
+    maxChars,
     show,
     onError: (error) => logger.warn(errorFields(error), 'progress update failed'),
   });
@@ -20,11 +21,11 @@ export function discordLiveProgress(
  * The status message once the answer is posted: the code and output it showed stay, the
  * heading (its first line) says the turn is over, and the Stop button goes.
  */
-export function finishedStatus(shown: string): string {
+export function finishedStatus(shown: string, maxChars = MAX_MESSAGE_CHARS): string {
   const heading = '✅ Finished: the answer is below.';
   const rest = shown.split('\n').slice(1).join('\n');
   // The longer heading must not push a full status message over Discord's limit; without
   // the old body it still says the turn is over.
-  if (rest === '' || heading.length + 1 + rest.length > MAX_MESSAGE_CHARS) return heading;
+  if (rest === '' || heading.length + 1 + rest.length > maxChars) return heading;
   return `${heading}\n${rest}`;
 }

@@ -7,7 +7,7 @@ import { Registry } from 'prom-client';
 import { createDiscordAdapter } from '../../adapters/discord/index.ts';
 import type { Config } from '../../src/core/config.ts';
 import { parseConfig } from '../../src/config/config.ts';
-import type { ChatAdapter } from '../../src/core/chat-adapter.ts';
+import type { ChatAdapter, ConversationPort } from '../../src/core/chat-adapter.ts';
 import { HttpServer } from '../../src/http/http-server.ts';
 import { buildCore, type Core } from '../../src/runtime/core.ts';
 import { removeDataDir, tempDataDir } from '../support/data-dir.ts';
@@ -35,6 +35,8 @@ export interface DiscordHarnessOptions {
   readonly fake?: FakeDiscordOptions;
   /** Extra settings; given the fake, so they can name its channels (ALLOWED_CHANNELS). */
   readonly env?: (discord: FakeDiscord) => Record<string, string>;
+  /** Wraps the core's conversation port the adapter is given (to see what it hands over). */
+  readonly conversation?: (conversation: ConversationPort) => ConversationPort;
 }
 
 export async function startDiscordHarness(options: DiscordHarnessOptions): Promise<DiscordHarness> {
@@ -68,7 +70,7 @@ export async function startDiscordHarness(options: DiscordHarnessOptions): Promi
   });
   const adapter = createDiscordAdapter({
     config,
-    conversation: core.conversation,
+    conversation: options.conversation?.(core.conversation) ?? core.conversation,
     deliveries: core.deliveries,
     http,
     logger: quietLogger,

@@ -303,6 +303,10 @@ export class FakeDiscordRest {
       false,
     );
     this.on('GET', '/users/@me', () => ({ status: 200, json: world.bot }));
+    this.on('GET', '/channels/:channel', ({ params }) => ({
+      status: 200,
+      json: this.channelOrThrow(params.channel ?? ''),
+    }));
     this.on('POST', '/channels/:channel/typing', ({ params }) => {
       this.channelOrThrow(params.channel ?? '');
       return { status: 204 };
