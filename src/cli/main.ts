@@ -5,6 +5,7 @@ import { UsageError, type Command, type CommandContext } from './command.ts';
 import { chatCommand } from './commands/chat.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { execCommand } from './commands/exec.ts';
+import { gcCommand } from './commands/gc.ts';
 import { startCommand } from './commands/start.ts';
 import { workerCommand } from './commands/worker.ts';
 import { ExitCode } from './exit-codes.ts';
@@ -19,6 +20,7 @@ const COMMANDS: readonly Command[] = [
   execCommand,
   workerCommand,
   chatCommand,
+  gcCommand,
 ];
 
 function usage(): string {

@@ -96,6 +96,11 @@ export const SETTINGS = {
     schema: wholeNumber(0, 64).default(2),
     expected: 'a whole number of warm containers from 0 to 64',
   },
+  SANDBOX_MAX_LIFETIME_S: {
+    schema: wholeNumber(10, 2_592_000).default(43_200),
+    expected:
+      "a whole number of seconds from 10 to 2592000 (a sandbox's hard maximum lifetime, busy or not)",
+  },
   SESSION_IDLE_MINUTES: {
     schema: wholeNumber(1, 10080).default(30),
     expected: 'a whole number of minutes from 1 to 10080',

@@ -77,4 +77,7 @@ export interface SandboxSettings {
   readonly maxFileBytes: number;
   readonly maxFiles: number;
   readonly poolSize: number;
+  /** A container's hard maximum lifetime, enforced by its init and by every sandbot process
+   *  that sees it later. Undefined: 12 h. */
+  readonly maxLifetimeMs?: number;
 }

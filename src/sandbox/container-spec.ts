@@ -1,21 +1,29 @@
 import type { ContainerCreateOptions, VolumeCreateOptions } from 'dockerode';
 import type { SandboxSettings } from '../core/config.ts';
-import { LABEL, type Labels } from './labels.ts';
+import { expiresAtMs, expiryLabel, LABEL, type Labels } from './labels.ts';
+import { lifetimeInitEntrypoint } from './lifetime-init.ts';
 
 const MiB = 1024 * 1024;
 /** The sandbox image's unprivileged user (see sandbox-image/Dockerfile). */
 export const SANDBOX_USER = '1000:1000';
 export const DATA_DIR = '/mnt/data';
+/** The image's CMD (sandbox-image/Dockerfile), given again because an entrypoint of our own
+ *  makes Docker drop the image's CMD. Change both together. */
+export const RUNNER_COMMAND = ['python3', '-P', '-m', 'runner'];
+/** A sandbox's hard maximum lifetime when the settings do not name one. */
+export const DEFAULT_MAX_LIFETIME_MS = 12 * 60 * 60 * 1000;
 
 export type SandboxLimits = Pick<
   SandboxSettings,
-  'image' | 'runtime' | 'memoryMb' | 'cpus' | 'diskMb' | 'tmpMb' | 'pidsLimit'
+  'image' | 'runtime' | 'memoryMb' | 'cpus' | 'diskMb' | 'tmpMb' | 'pidsLimit' | 'maxLifetimeMs'
 >;
 
 export interface ContainerSpecInput {
   readonly name: string;
   readonly volumeName: string;
   readonly limits: SandboxLimits;
+  /** With `sandbot.expires` (labels.ts), that is the container's hard end; without it, the
+   *  end is `limits.maxLifetimeMs` from now. */
   readonly labels: Labels;
   /** The runner exits by itself after this long without a request: a last line of defence
    *  against containers outliving a worker that was killed. */
@@ -40,19 +48,32 @@ export function volumeSpec(name: string, diskMb: number, labels: Labels): Volume
   };
 }
 
-/** The hardened container of ../shared/DESIGN.md "Sandbox". */
+/**
+ * The hardened container of ../shared/DESIGN.md "Sandbox". PID 1 is our lifetime init
+ * (lifetime-init.ts), which starts as root with CAP_SETUID and CAP_SETGID only, runs the
+ * runner as SANDBOX_USER with no capabilities, and ends the container at its expiry.
+ */
 export function containerSpec(input: ContainerSpecInput): ContainerCreateOptions {
   const { limits } = input;
   const memoryBytes = limits.memoryMb * MiB;
   const diskBytes = limits.diskMb * MiB;
+  const nowMs = Date.now();
+  const labels = {
+    ...expiryLabel(limits.maxLifetimeMs ?? DEFAULT_MAX_LIFETIME_MS, nowMs),
+    ...input.labels,
+  };
+  const lifetimeS = Math.max(1, Math.ceil(((expiresAtMs(labels) ?? nowMs) - nowMs) / 1000));
   return {
     name: input.name,
     Image: limits.image,
-    User: SANDBOX_USER,
+    // Root only for PID 1's first instants: it drops to SANDBOX_USER for everything it starts.
+    User: '0:0',
+    Entrypoint: lifetimeInitEntrypoint(lifetimeS),
+    Cmd: RUNNER_COMMAND,
     WorkingDir: DATA_DIR,
     // Only what the runner needs; nothing from the worker's own environment (no secrets).
     Env: [`SANDBOT_IDLE_EXIT_S=${input.idleExitS}`],
-    Labels: { ...input.labels, [LABEL.managed]: '1', [LABEL.kind]: 'kernel' },
+    Labels: { ...labels, [LABEL.managed]: '1', [LABEL.kind]: 'kernel' },
     AttachStdin: true,
     AttachStdout: true,
     AttachStderr: true,
@@ -64,12 +85,15 @@ export function containerSpec(input: ContainerSpecInput): ContainerCreateOptions
     HostConfig: {
       NetworkMode: 'none',
       CapDrop: ['ALL'],
+      // For the lifetime init to drop to SANDBOX_USER; no process of the user's holds them.
+      CapAdd: ['SETUID', 'SETGID'],
       SecurityOpt: ['no-new-privileges'],
       ReadonlyRootfs: true,
       Privileged: false,
-      // Docker's init under gVisor makes containers exit at random on this Docker (seen with a
-      // plain python3 too); gVisor reaps orphans itself, and the runner handles SIGINT as PID 1.
-      Init: limits.runtime !== 'runsc',
+      // Our lifetime init is PID 1 (it reaps orphans and forwards SIGINT). Docker's init would
+      // put it at PID 2, where the user could stop it; and under gVisor Docker's init made
+      // containers exit at random on this Docker.
+      Init: false,
       IpcMode: 'private',
       Tmpfs: { '/tmp': `rw,nosuid,nodev,size=${limits.tmpMb}m` },
       Mounts: [{ Type: 'volume', Source: input.volumeName, Target: DATA_DIR, ReadOnly: false }],

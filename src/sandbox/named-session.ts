@@ -3,8 +3,10 @@ import type { Logger } from '../logging/logger.ts';
 import { SandbotError } from '../core/errors.ts';
 import { translateDockerError, type Docker } from './docker-client.ts';
 import { KernelContainer, type KernelContainerOptions } from './kernel-container.ts';
-import { LABEL } from './labels.ts';
+import { DEFAULT_MAX_LIFETIME_MS } from './container-spec.ts';
+import { expiresAtMs, expiryLabel, LABEL } from './labels.ts';
 import { Sandbox } from './sandbox.ts';
+import { sweepSandboxes } from './sweep.ts';
 
 const SESSION_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 
@@ -26,7 +28,10 @@ export interface NamedSession {
 /**
  * A sandbox for one-shot commands (`sandbot exec`) with no long-running worker: a named
  * session's container is found again by its label and outlives the command, until the runner
- * exits after SESSION_IDLE_MINUTES without a request.
+ * exits after SESSION_IDLE_MINUTES without a request, or at the latest when its hard lifetime
+ * (SANDBOX_MAX_LIFETIME_S from its creation, in its `sandbot.expires` label) ends: its init
+ * kills it then, whatever the runner does. Each call first removes what is expired or stopped
+ * on the host (sweep.ts), stopped named sessions and their volumes included.
  */
 export async function openNamedSession(options: NamedSessionOptions): Promise<NamedSession> {
   const { name, docker } = options;
@@ -36,24 +41,29 @@ export async function openNamedSession(options: NamedSessionOptions): Promise<Na
       'a session id is 1 to 128 letters, digits, and . _ : - (starting with a letter or digit)',
     );
   }
+  await sweep(options);
   const labels = {
     [LABEL.worker]: 'cli',
     ...(name === undefined ? {} : { [LABEL.session]: name }),
   };
-  const kernelOptions: KernelContainerOptions = {
+  const kernelOptions = (): KernelContainerOptions => ({
     docker,
     limits: options.settings,
-    labels,
+    // Made when the container is, so its expiry counts from then.
+    labels: {
+      ...labels,
+      ...expiryLabel(options.settings.maxLifetimeMs ?? DEFAULT_MAX_LIFETIME_MS),
+    },
     idleExitS: Math.ceil(options.sessionIdleMs / 1000),
     logger: options.logger,
-  };
+  });
   const kernels: KernelContainer[] = [];
   let first = name === undefined ? undefined : await findRunning(docker, name);
   const acquire = async () => {
     const kernel =
       first === undefined
-        ? await KernelContainer.create(kernelOptions)
-        : await KernelContainer.attachExisting(kernelOptions, first);
+        ? await KernelContainer.create(kernelOptions())
+        : await KernelContainer.attachExisting(kernelOptions(), first);
     first = undefined;
     kernels.push(kernel);
     return kernel;
@@ -70,12 +80,24 @@ export async function openNamedSession(options: NamedSessionOptions): Promise<Na
   };
 }
 
+/** Removes expired and stopped sandboxes; a Docker outage is left to the open that follows. */
+async function sweep(options: NamedSessionOptions): Promise<void> {
+  try {
+    const swept = await sweepSandboxes(options.docker);
+    if (swept.length > 0) options.logger.info({ swept }, 'removed expired or stopped sandboxes');
+  } catch (error) {
+    options.logger.debug({ err: error }, 'could not sweep expired sandboxes');
+  }
+}
+
+/** The session's running container, unless its hard lifetime is about to end (or has). */
 async function findRunning(docker: Docker, name: string): Promise<string | undefined> {
   try {
     const found = await docker.listContainers({
       filters: { label: [`${LABEL.managed}=1`, `${LABEL.session}=${name}`], status: ['running'] },
     });
-    return found[0]?.Id;
+    const soonMs = Date.now() + 5000;
+    return found.find((c) => (expiresAtMs(c.Labels) ?? Infinity) > soonMs)?.Id;
   } catch (error) {
     throw translateDockerError(error, 'look up the session container');
   }

@@ -2,9 +2,14 @@ import type { SandboxSettings } from '../core/config.ts';
 import type { Logger } from '../logging/logger.ts';
 import { translateDockerError, type Docker } from './docker-client.ts';
 import { KernelContainer } from './kernel-container.ts';
-import { LABEL, type Labels } from './labels.ts';
+import { DEFAULT_MAX_LIFETIME_MS } from './container-spec.ts';
+import { expiryLabel, LABEL, type Labels } from './labels.ts';
 import { Sandbox } from './sandbox.ts';
+import { sweepSandboxes } from './sweep.ts';
 import { WarmPool } from './warm-pool.ts';
+
+/** How often a worker removes expired and stopped sandboxes on its host. */
+const SWEEP_EVERY_MS = 60_000;
 
 export interface SandboxManagerOptions {
   readonly docker: Docker;
@@ -26,6 +31,7 @@ export class SandboxManager {
   private readonly sessions = new Map<string, Sandbox>();
   readonly pool: WarmPool;
   private reaper: NodeJS.Timeout | undefined;
+  private sweeper: NodeJS.Timeout | undefined;
   private readonly labels: Labels;
 
   private readonly options: SandboxManagerOptions;
@@ -33,8 +39,11 @@ export class SandboxManager {
   constructor(options: SandboxManagerOptions) {
     this.options = options;
     this.labels = { ...options.labels, [LABEL.worker]: options.workerId };
+    const maxLifetimeMs = options.settings.maxLifetimeMs ?? DEFAULT_MAX_LIFETIME_MS;
     this.pool = new WarmPool({
       size: options.settings.poolSize,
+      // A pooled container handed out must still have a session's idle time ahead of it.
+      maxAgeMs: Math.max(0, maxLifetimeMs - options.sessionIdleMs),
       create: () => this.createKernel(),
       logger: options.logger.child({ component: 'warm-pool' }),
     });
@@ -45,7 +54,11 @@ export class SandboxManager {
     return KernelContainer.create({
       docker: this.options.docker,
       limits: settings,
-      labels: { ...this.labels, ...labels },
+      labels: {
+        ...this.labels,
+        ...expiryLabel(settings.maxLifetimeMs ?? DEFAULT_MAX_LIFETIME_MS),
+        ...labels,
+      },
       // A little longer than our own reaping, so the runner's self-exit only ever catches
       // containers whose worker died.
       idleExitS: Math.ceil(this.options.sessionIdleMs / 1000) + 60,
@@ -58,10 +71,29 @@ export class SandboxManager {
       [LABEL.worker]: this.options.workerId,
     });
     if (removed > 0) this.options.logger.info({ removed }, 'removed leftover sandbox containers');
+    await this.sweep();
     this.pool.start();
     const every = Math.min(60_000, Math.max(1000, this.options.sessionIdleMs / 4));
     this.reaper = setInterval(() => void this.reapIdle(), every);
     this.reaper.unref();
+    this.sweeper = setInterval(() => void this.sweep(), SWEEP_EVERY_MS);
+    this.sweeper.unref();
+  }
+
+  /**
+   * Removes what is expired or stopped on this host, whoever made it (sweep.ts): the bound on
+   * a sandbox that outlives its idle time, whatever its runner does, while this worker runs.
+   * Never throws: a Docker outage is reported where a cell needs Docker.
+   */
+  async sweep(): Promise<void> {
+    try {
+      const swept = await sweepSandboxes(this.options.docker);
+      if (swept.length > 0) {
+        this.options.logger.info({ swept }, 'removed expired or stopped sandboxes');
+      }
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'could not sweep expired sandboxes');
+    }
   }
 
   /** The session's sandbox, created on first use (its container comes from the pool). */
@@ -108,6 +140,7 @@ export class SandboxManager {
 
   async close(): Promise<void> {
     clearInterval(this.reaper);
+    clearInterval(this.sweeper);
     await this.pool.close();
     const ids = [...this.sessions.keys()];
     await Promise.all(ids.map((id) => this.destroySession(id)));

@@ -6,6 +6,9 @@ export interface WarmPoolOptions {
   readonly size: number;
   readonly create: () => Promise<KernelContainer>;
   readonly logger: Logger;
+  /** A ready container older than this is not handed out (it would reach its hard lifetime
+   *  too soon) but removed. Default: no limit. */
+  readonly maxAgeMs?: number;
   /** Wait after a failed start before trying again, so a down Docker is not hammered. Default 5 s. */
   readonly retryDelayMs?: number;
 }
@@ -39,7 +42,7 @@ export class WarmPool {
   /** A ready container: from the pool when one is there, otherwise started now. */
   async take(): Promise<KernelContainer> {
     for (let kernel = this.ready.shift(); kernel !== undefined; kernel = this.ready.shift()) {
-      if (kernel.alive) {
+      if (kernel.alive && !this.tooOld(kernel)) {
         this.refill();
         return kernel;
       }
@@ -47,6 +50,11 @@ export class WarmPool {
     }
     this.refill();
     return this.options.create();
+  }
+
+  private tooOld(kernel: KernelContainer): boolean {
+    const { maxAgeMs } = this.options;
+    return maxAgeMs !== undefined && Date.now() - kernel.createdAt > maxAgeMs;
   }
 
   /** Resolves once the pool holds `size` ready containers (for tests and benchmarks). */

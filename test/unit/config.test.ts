@@ -80,6 +80,7 @@ describe('configuration', () => {
     SANDBOX_MAX_FILES: '-3',
     SANDBOX_POOL_SIZE: '1000',
     SESSION_IDLE_MINUTES: 'forever',
+    SANDBOX_MAX_LIFETIME_S: 'a week',
     SLACK_BOT_TOKEN: 'xoxp-user-token',
     SLACK_APP_TOKEN: 'xoxb-wrong-kind',
     SLACK_SIGNING_SECRET: 'short',

@@ -26,11 +26,34 @@ describe('the sandbox container', () => {
     expect(spec.NetworkDisabled).toBe(true);
   });
 
-  it('drops every capability and forbids privilege gain', () => {
+  it('drops every capability but the two its init uses to drop to the sandbox user', () => {
     expect(host.CapDrop).toEqual(['ALL']);
+    expect(host.CapAdd).toEqual(['SETUID', 'SETGID']);
     expect(host.SecurityOpt).toContain('no-new-privileges');
     expect(host.Privileged).toBe(false);
-    expect(spec.User).toBe('1000:1000');
+    // PID 1 starts as root only to run the runner as 1000:1000 (see lifetime-init.ts).
+    expect(spec.User).toBe('0:0');
+    expect(JSON.stringify(spec.Entrypoint)).toContain(
+      'os.setresuid(SANDBOX_ID, SANDBOX_ID, SANDBOX_ID)',
+    );
+    expect(spec.Cmd).toEqual(['python3', '-P', '-m', 'runner']);
+  });
+
+  it('carries its hard expiry in a label and gives its init the same lifetime', () => {
+    const now = Math.floor(Date.now() / 1000);
+    const short = containerSpec({
+      name: 'k',
+      volumeName: 'v',
+      limits: { ...limits, maxLifetimeMs: 90_000 },
+      labels: {},
+      idleExitS: 60,
+    });
+    const expires = Number(short.Labels?.['sandbot.expires']);
+    expect(expires).toBeGreaterThanOrEqual(now + 90);
+    expect(expires).toBeLessThanOrEqual(now + 92);
+    const lifetimeS = Number(short.Entrypoint?.at(-1));
+    expect(lifetimeS).toBeGreaterThan(80);
+    expect(lifetimeS).toBeLessThanOrEqual(91);
   });
 
   it('has a read-only root with size-limited writable places', () => {
@@ -54,8 +77,8 @@ describe('the sandbox container', () => {
     expect(host.Ulimits?.some((u) => u.Name === 'nofile')).toBe(true);
   });
 
-  it('runs under an init, carries no secrets, and mounts nothing from the host', () => {
-    expect(host.Init).toBe(true);
+  it('runs under its own init, carries no secrets, and mounts nothing from the host', () => {
+    expect(host.Init).toBe(false);
     expect(spec.Env).toEqual(['SANDBOT_IDLE_EXIT_S=60']);
     expect(host.Binds).toBeUndefined();
     expect(JSON.stringify(spec)).not.toContain('docker.sock');
