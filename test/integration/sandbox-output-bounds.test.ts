@@ -1,10 +1,17 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { RedisBlobStore } from '../../src/blobs/redis-blob-store.ts';
 import type { CellEvent } from '../../src/core/cell-events.ts';
+import type { JobEvent } from '../../src/core/job.ts';
+import { BullmqJobQueue } from '../../src/jobs/bullmq-job-queue.ts';
+import { BullmqJobWorker } from '../../src/jobs/bullmq-job-worker.ts';
+import { RedisKeys } from '../../src/jobs/redis-keys.ts';
 import { createDockerClient } from '../../src/sandbox/docker-client.ts';
 import { bundleBytes } from '../../src/sandbox/output-budget.ts';
 import type { Sandbox } from '../../src/sandbox/sandbox.ts';
 import { collectOutcome, type CellOutcome } from '../support/cell-outcome.ts';
-import { lastResult, startManager, type ManagerHarness } from '../support/sandbox.ts';
+import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts';
+import { lastResult, quietLogger, startManager, type ManagerHarness } from '../support/sandbox.ts';
 
 /*
  * Floods on every output channel, written as an attacker would: through the runner (display,
@@ -17,8 +24,9 @@ const services = inject('services');
 const LIMIT_BYTES = 64 * 1024; // testSandboxSettings' outputLimitBytes
 /** Stream events a cell may produce at most (src/sandbox/stream-coalescer.ts). */
 const MAX_STREAM_EVENTS = 1000;
-/** What the worker may hold while it reads a flood: frames are capped at 4 MiB for this limit. */
-const MAX_WORKER_GROWTH_BYTES = 256 * 1024 * 1024;
+/** What the worker may hold while it reads a flood: frames are capped at 4 Mi characters for
+ *  this limit, and nothing refused is kept (unbounded, 33 MB of displays cost the CLI 390 MB). */
+const MAX_WORKER_GROWTH_BYTES = 128 * 1024 * 1024;
 
 async function dockerRuntimes(): Promise<string[]> {
   if (services.sandboxImage === undefined) return [];
@@ -227,3 +235,64 @@ function outputBounds(runtime: string) {
 
 outputBounds('runc');
 outputBounds('runsc');
+
+const redisUrl = services.redisUrl;
+describe.skipIf(redisUrl === undefined || !runtimes.includes('runc'))(
+  'output bounds through the BullMQ queue',
+  () => {
+    it("keeps a flooding job's Redis event stream small", async () => {
+      const url = redisUrl ?? '';
+      const prefix = uniquePrefix('output-bounds');
+      const redis = await connectRedis(url);
+      const harness = await startManager({ poolSize: 0 });
+      const worker = new BullmqJobWorker({
+        redisUrl: url,
+        prefix,
+        workerId: `w-${randomUUID().slice(0, 8)}`,
+        manager: harness.manager,
+        blobs: new RedisBlobStore(redis, `${prefix}:`, { maxBlobBytes: 1 << 20, ttlMs: 60_000 }),
+        logger: quietLogger,
+        sessionIdleMs: 60_000,
+      });
+      await worker.start();
+      const queue = new BullmqJobQueue({ redisUrl: url, prefix, logger: quietLogger });
+      /** Runs a job; what its event stream in Redis holds once it is done. */
+      const submit = async (code: string) => {
+        const jobId = randomUUID();
+        const handle = await queue.submit({
+          jobId,
+          sessionId: 'bounds:queue',
+          code,
+          submittedAt: Date.now(),
+        });
+        const events: JobEvent[] = [];
+        for await (const event of handle.events) events.push(event);
+        const key = new RedisKeys(prefix).events(jobId);
+        const entries = await redis.xrange(key, '-', '+');
+        const bytes = entries.reduce((n, [, fields]) => n + fields.join('').length, 0);
+        return { events, length: await redis.xlen(key), bytes };
+      };
+      try {
+        const honest = await submit(
+          'big = "x" * (8 << 20)\nfor _ in range(3):\n    display(big)\nfor i in range(100000):\n    print(i, flush=True)',
+        );
+        expect(honest.events.at(-1)).toMatchObject({ type: 'done', status: 'ok' });
+        const forged = await submit(
+          `${FORGE}\nwhile True:\n    forge({"type": "display", "kind": "display_data", "data": {"text/html": "h" * (1 << 20)}})`,
+        );
+        expect(forged.events.at(-1)).toMatchObject({ type: 'done', status: 'killed' });
+        for (const stream of [honest, forged]) {
+          // Besides the output: started, notices, done, and JSON's escaping of newlines.
+          expect(stream.length).toBeLessThanOrEqual(120);
+          expect(stream.bytes).toBeLessThanOrEqual(LIMIT_BYTES + 32 * 1024);
+        }
+      } finally {
+        await queue.close();
+        await worker.close();
+        expect(await harness.close()).toBe(0);
+        await deleteKeys(redis, prefix);
+        redis.disconnect();
+      }
+    });
+  },
+);
