@@ -15,7 +15,8 @@ SYNC_TIMEOUT_S = 2.0
 # Bounds of the /mnt/data walk after every cell: it must stay cheap whatever a cell did.
 MAX_SCAN_ENTRIES = 1000
 MAX_SCAN_DEPTH = 8
-# The worker refuses frames above 64 Mi characters; stay well below with one display.
+# One display's own cap, before the cell's budget (cell.py) cuts it much further: the
+# worker refuses frames above 6 x the output limit + 1 MiB (at most 32 Mi characters).
 MAX_DISPLAY_CHARS = 32 * 1024 * 1024
 MAX_TRACEBACK_CHARS = 100_000
 MAX_REQUEST_BYTES = 64 * 1024 * 1024
