@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import type { PlaygroundFile, PlaygroundStore } from '../../src/core/playground-store.ts';
 import type { Reply, ReplyAttachment } from '../../src/core/reply.ts';
+import { MemoryPlaygroundStore } from './memory-playground-store.ts';
+import { threadFromRecord, threadRecord } from './thread-record.ts';
 
 /** A file the page can download by id: an upload, a plot, a produced file, an export. */
 export interface FileRef {
@@ -7,12 +10,6 @@ export interface FileRef {
   readonly name: string;
   readonly mime: string;
   readonly sizeBytes: number;
-}
-
-interface StoredFile extends FileRef {
-  /** Undefined for an upload over the size limit: only its size was counted, the core refuses
-   *  it with its own message. */
-  readonly content: Buffer | undefined;
 }
 
 export type ThreadItem =
@@ -54,7 +51,7 @@ export interface ThreadView extends ThreadSummary {
   readonly progress: string | undefined;
 }
 
-interface Thread {
+export interface Thread {
   readonly id: string;
   title: string;
   readonly createdAt: number;
@@ -68,27 +65,25 @@ interface Thread {
 }
 
 const TITLE_CHARS = 60;
-/**
- * Bytes of files (uploads, plots, produced files, exports) the playground keeps in memory.
- * Beyond it the oldest files are forgotten (their links answer 404), so a long-running bot
- * cannot grow without bound; messages and text stay.
- */
-export const FILE_BUDGET_BYTES = 512 * 1024 * 1024;
 
 /**
  * The playground's memory: threads, their messages and rendered answers, and every file
- * shown in them, so a page reload shows a thread again. It lives as long as the process,
- * like the embedded core's sessions.
+ * shown in them, so a page reload shows a thread again. Threads are held here and written
+ * through to `store` on every change (the live status of a running turn excepted: a resumed
+ * turn shows it again); files live in `store` under its byte budget. With the SQLite store
+ * (the embedded mode) a restarted bot reads its threads back; with the memory one they last
+ * as long as the process.
  */
 export class ThreadStore {
   private readonly threads = new Map<string, Thread>();
-  /** Insertion order is age order, which is what eviction needs. */
-  private readonly files = new Map<string, StoredFile>();
-  private fileBytes = 0;
-  private readonly fileBudgetBytes: number;
+  private readonly store: PlaygroundStore;
 
-  constructor(fileBudgetBytes = FILE_BUDGET_BYTES) {
-    this.fileBudgetBytes = fileBudgetBytes;
+  constructor(store: PlaygroundStore = new MemoryPlaygroundStore()) {
+    this.store = store;
+    for (const record of store.threads()) {
+      const thread = threadFromRecord(record);
+      if (thread !== undefined) this.threads.set(thread.id, thread);
+    }
   }
 
   create(): ThreadSummary {
@@ -105,6 +100,7 @@ export class ThreadStore {
       progress: undefined,
     };
     this.threads.set(thread.id, thread);
+    this.save(thread);
     return summary(thread);
   }
 
@@ -134,9 +130,10 @@ export class ThreadStore {
     file: { name: string; mime: string; sizeBytes: number; content: Buffer | undefined },
   ): FileRef {
     const thread = this.thread(threadId);
-    const stored: StoredFile = { id: randomUUID(), ...file };
-    this.remember(stored);
+    const stored: PlaygroundFile = { id: randomUUID(), ...file };
+    this.store.addFile(stored);
     thread.uploads.add(stored.id);
+    this.save(thread);
     return refOf(stored);
   }
 
@@ -151,10 +148,12 @@ export class ThreadStore {
     const thread = this.thread(threadId);
     const taken: { ref: FileRef; content: Buffer | undefined }[] = [];
     for (const id of ids) {
-      const file = this.files.get(id);
-      if (file === undefined || !thread.uploads.delete(id)) continue;
-      taken.push({ ref: refOf(file), content: file.content });
+      if (!thread.uploads.has(id)) continue;
+      thread.uploads.delete(id);
+      const file = this.store.file(id);
+      if (file !== undefined) taken.push({ ref: refOf(file), content: file.content });
     }
+    if (taken.length > 0) this.save(thread);
     return taken;
   }
 
@@ -167,6 +166,7 @@ export class ThreadStore {
     }
     thread.updatedAt = item.at;
     thread.version += 1;
+    this.save(thread);
     return item;
   }
 
@@ -194,6 +194,7 @@ export class ThreadStore {
     if (clearedProgress) thread.progress = undefined;
     thread.updatedAt = item.at;
     thread.version += 1;
+    this.save(thread);
     return { item, clearedProgress };
   }
 
@@ -206,31 +207,25 @@ export class ThreadStore {
   }
 
   file(fileId: string): (FileRef & { content: Buffer }) | undefined {
-    const file = this.files.get(fileId);
+    const file = this.store.file(fileId);
     if (file?.content === undefined) return undefined;
     return { ...refOf(file), content: file.content };
   }
 
   private keep(attachment: ReplyAttachment): FileRef {
-    const stored: StoredFile = {
+    const stored: PlaygroundFile = {
       id: randomUUID(),
       name: attachment.name,
       mime: attachment.mime,
       sizeBytes: attachment.content.length,
       content: attachment.content,
     };
-    this.remember(stored);
+    this.store.addFile(stored);
     return refOf(stored);
   }
 
-  private remember(file: StoredFile): void {
-    this.files.set(file.id, file);
-    this.fileBytes += file.content?.length ?? 0;
-    for (const [id, old] of this.files) {
-      if (this.fileBytes <= this.fileBudgetBytes || id === file.id) break;
-      this.files.delete(id);
-      this.fileBytes -= old.content?.length ?? 0;
-    }
+  private save(thread: Thread): void {
+    this.store.saveThread(thread.id, threadRecord(thread));
   }
 
   private thread(threadId: string): Thread {
@@ -252,7 +247,7 @@ function summary(thread: Thread): ThreadSummary {
   };
 }
 
-function refOf(file: StoredFile): FileRef {
+function refOf(file: PlaygroundFile): FileRef {
   return { id: file.id, name: file.name, mime: file.mime, sizeBytes: file.sizeBytes };
 }
 
