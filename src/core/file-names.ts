@@ -40,3 +40,33 @@ export function uploadNameProblem(name: string): string | undefined {
   if (name.startsWith('-')) return 'the name starts with a dash';
   return undefined;
 }
+
+/**
+ * Why a path the sandbox reports under /mnt/data is refused, or undefined when it may be
+ * fetched: relative, in normal form, and no component is `.`, `..` or empty. A name that
+ * merely starts with dots (`..dots.txt`, `.env`) is a plain name and fine.
+ */
+export function relativePathProblem(path: string): string | undefined {
+  if (path.length === 0) return 'the path is empty';
+  if (path.includes('\0')) return 'the path contains a NUL character';
+  if (path.startsWith('/')) return 'the path is absolute';
+  const components = path.split('/');
+  if (components.some((c) => c === '' || c === '.' || c === '..')) {
+    return 'the path has an empty, `.` or `..` component';
+  }
+  return undefined;
+}
+
+const NAMED_REFUSALS = 3;
+
+/**
+ * The notice for produced files that were not sent because of their path, naming a few of
+ * them quoted and cut short (the names come from the sandbox, so they are bounded and their
+ * control characters escaped). Undefined when there are none.
+ */
+export function refusedPathsNotice(paths: readonly string[]): string | undefined {
+  if (paths.length === 0) return undefined;
+  const named = paths.slice(0, NAMED_REFUSALS).map((p) => JSON.stringify(p.slice(0, 100)));
+  const more = paths.length > named.length ? ` and ${paths.length - named.length} more` : '';
+  return `${named.join(', ')}${more} not sent: a file's path must stay inside /mnt/data, without \`.\` or \`..\` components.`;
+}

@@ -1,6 +1,7 @@
 import type { Logger } from '../logging/logger.ts';
 import type { CellEvent } from '../core/cell-events.ts';
 import { formatBytes } from '../core/bytes.ts';
+import { refusedPathsNotice } from '../core/file-names.ts';
 import { isSafeRelativePath } from './file-transfer.ts';
 import type { KernelContainer } from './kernel-container.ts';
 import { truncationNotice, type OutputBudget } from './output-budget.ts';
@@ -34,6 +35,10 @@ export async function collectCellOutputs(
     limits.outputLimitBytes,
   );
   if (notice !== undefined) emit({ type: 'notice', text: notice });
+  const refused = refusedPathsNotice(
+    frame.files.map((f) => f.path).filter((path) => !isSafeRelativePath(path)),
+  );
+  if (refused !== undefined) emit({ type: 'notice', text: refused });
   const paths = new Set<string>();
   const candidates = frame.files
     .filter((f) => isSafeRelativePath(f.path) && !paths.has(f.path) && paths.add(f.path))

@@ -1,8 +1,7 @@
-import { posix } from 'node:path';
 import { pack, extract } from 'tar-stream';
 import { SandbotError } from '../core/errors.ts';
 import { formatBytes } from '../core/bytes.ts';
-import { uploadNameProblem } from '../core/file-names.ts';
+import { relativePathProblem, uploadNameProblem } from '../core/file-names.ts';
 
 export interface UploadFile {
   /** A plain file name; it lands at /mnt/data/<name>. */
@@ -44,11 +43,7 @@ export async function uploadTar(files: readonly UploadFile[]): Promise<Buffer> {
 
 /** Whether a path reported by the runner may be fetched: relative, inside /mnt/data, clean. */
 export function isSafeRelativePath(path: string): boolean {
-  if (path.length === 0 || path.startsWith('/') || path.includes('\0')) return false;
-  const normalised = posix.normalize(path);
-  return (
-    normalised === path && !normalised.startsWith('..') && !normalised.split('/').includes('..')
-  );
+  return relativePathProblem(path) === undefined;
 }
 
 export type FetchedFile =

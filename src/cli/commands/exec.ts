@@ -1,6 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open, readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { formatBytes } from '../../core/bytes.ts';
 import type { Config } from '../../core/config.ts';
 import { createLogger, type Logger } from '../../logging/logger.ts';
 import { createDockerClient } from '../../sandbox/docker-client.ts';
@@ -22,7 +24,8 @@ Options:
   -c, --code CODE     the code to run, instead of FILE
   --session ID        run in the named session; later calls with the same ID share its
                       variables and files while it lives (SESSION_IDLE_MINUTES idle)
-  --attach PATH       put a file in /mnt/data first (repeatable)
+  --attach PATH       put a file in /mnt/data first (repeatable); a regular file, not a
+                      symbolic link, within MAX_ATTACHMENT_MB, at most MAX_ATTACHMENTS
   --out DIR           where images and produced files are written (default ./sandbot-out)
   --timeout S         cell time limit in seconds (default SANDBOX_CELL_TIMEOUT_S)
   --json              print one JSON object: status, stdout, stderr, error, images, files,
@@ -43,7 +46,7 @@ export const execCommand: Command = {
     const parsed = parseExecArgs(args);
     const config = loadConfig(context);
     const code = await readCode(parsed, context);
-    const uploads = await readAttachments(parsed.attach);
+    const uploads = await readAttachments(parsed.attach, config.agent);
     const logger = createLogger({
       level: config.log.level === 'info' ? 'warn' : config.log.level,
       format: config.log.format,
@@ -168,17 +171,57 @@ async function readCode(args: ExecArgs, context: CommandContext): Promise<string
   return Buffer.concat(chunks).toString('utf8');
 }
 
-async function readAttachments(paths: readonly string[]): Promise<UploadFile[]> {
+type AttachmentLimits = Pick<Config['agent'], 'maxAttachments' | 'maxAttachmentBytes'>;
+
+/** The rules of chat uploads: the count and size limits, checked names, no links followed. */
+async function readAttachments(
+  paths: readonly string[],
+  limits: AttachmentLimits,
+): Promise<UploadFile[]> {
+  if (paths.length > limits.maxAttachments) {
+    throw new UsageError(
+      `at most ${limits.maxAttachments} files can be attached (MAX_ATTACHMENTS); got ${paths.length}`,
+    );
+  }
   const files: UploadFile[] = [];
   for (const path of paths) {
     const name = basename(path);
     const problem = uploadNameProblem(name);
     if (problem !== undefined) throw new UsageError(`cannot attach ${path}: ${problem}`);
-    try {
-      files.push({ name, content: await readFile(path) });
-    } catch (error) {
-      throw new UsageError(`cannot attach ${path}: ${(error as Error).message}`);
-    }
+    files.push({ name, content: await readAttachment(path, limits.maxAttachmentBytes) });
   }
   return files;
+}
+
+/**
+ * Reads a regular file without following a symbolic link: lstat names the problem clearly,
+ * and O_NOFOLLOW holds if the path becomes a link after it (O_NONBLOCK so a FIFO cannot
+ * block the open). Never reads more than the limit allows.
+ */
+async function readAttachment(path: string, maxBytes: number): Promise<Buffer> {
+  const refuse = (why: string) => new UsageError(`cannot attach ${path}: ${why}`);
+  const linkProblem = 'it is a symbolic link; attach the file it points to instead';
+  try {
+    if ((await lstat(path)).isSymbolicLink()) throw refuse(linkProblem);
+    const flags = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+    const handle = await open(path, flags);
+    try {
+      const stats = await handle.stat();
+      if (!stats.isFile()) throw refuse('it is not a regular file');
+      if (stats.size > maxBytes) {
+        throw refuse(
+          `it is ${formatBytes(stats.size)}, over the ${formatBytes(maxBytes)} limit per file (MAX_ATTACHMENT_MB)`,
+        );
+      }
+      const buffer = Buffer.alloc(stats.size);
+      const { bytesRead } = await handle.read(buffer, 0, stats.size, 0);
+      return buffer.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw refuse(linkProblem);
+    throw refuse((error as Error).message);
+  }
 }
