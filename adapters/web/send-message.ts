@@ -46,9 +46,14 @@ export function sendMessage(
     sessionKey: playgroundSessionKey(threadId),
     author: PLAYGROUND_AUTHOR,
     text,
+    messageId: item.id,
+    // The thread's version grows with every change to it, so it orders the thread's messages.
+    order: String(summary?.version ?? 0),
     attachments: uploads.map(({ ref, content }) => ({
       name: ref.name,
       sizeBytes: ref.sizeBytes,
+      // The upload's id: fetchAttachment reads it from the thread store again.
+      ref: ref.id,
       // The core fetches only files within its limits, and only those kept their bytes.
       fetch: () =>
         content === undefined
