@@ -167,7 +167,10 @@ describe('sqlite session store', () => {
     await store.save(sample('web:local:x:swept'));
     now = 120_000;
     await store.save(sample('web:local:x:fresh'));
-    const keys = db.prepare('SELECT key FROM sessions').all().map((row) => row['key']);
+    const keys = db
+      .prepare('SELECT key FROM sessions')
+      .all()
+      .map((row) => row['key']);
     expect(keys).not.toContain('web:local:x:swept');
     expect(keys).toContain('web:local:x:fresh');
   });
