@@ -13,6 +13,7 @@ import { textReply, type ThreadReply } from '../core/reply.ts';
 import { runTurn } from './run-turn.ts';
 import { openTurn, type TurnServices } from './turn-context.ts';
 import { TurnQueue } from './turn-queue.ts';
+import { DurableTurns, type DurableTurnInfo, type DurableTurnsOptions } from './durable-turns.ts';
 
 export interface ConversationOptions extends TurnServices {
   readonly policy: AccessPolicy;
@@ -22,6 +23,12 @@ export interface ConversationOptions extends TurnServices {
   /** Where `stop` finds the running turn: shared by every bot process with Redis. Default:
    *  this process's memory. The caller closes it. */
   readonly runningTurns?: RunningTurns;
+  /**
+   * Durable turns (`sandbot start`): messages whose reply can be rebuilt in another process
+   * are stored and answered by a turn runner in any bot process. Without it (the terminal,
+   * tests of the core), turns run in this process, in arrival order.
+   */
+  readonly durable?: Omit<DurableTurnsOptions, 'answer'>;
 }
 
 /**
@@ -35,10 +42,28 @@ export class Conversation implements ConversationPort {
   /** The running turn of each thread, so `stop` can reach it without queueing, in
    *  whichever process it runs. */
   private readonly running: RunningTurns;
+  private readonly durable: DurableTurns | undefined;
 
   constructor(options: ConversationOptions) {
     this.options = options;
     this.running = options.runningTurns ?? new MemoryRunningTurns();
+    this.durable =
+      options.durable === undefined
+        ? undefined
+        : new DurableTurns({
+            ...options.durable,
+            answer: (message, thread, info) => this.answer(message, thread, info),
+          });
+  }
+
+  /** Starts answering durable turns (after the adapters are up, so replies can be rebuilt). */
+  startTurns(): void {
+    this.durable?.start();
+  }
+
+  /** Stops taking durable turns; running ones get `graceMs`, then are left to be resumed. */
+  async stopTurns(graceMs: number): Promise<void> {
+    await this.durable?.stop(graceMs);
   }
 
   /** Whether the bot has a session in this thread: adapters answer such threads without a
@@ -46,6 +71,7 @@ export class Conversation implements ConversationPort {
   async hasSession(sessionKey: string): Promise<boolean> {
     // A first turn still running has not saved its session yet, but the thread is live.
     if (this.turns.pending(sessionKey) > 0) return true;
+    if (this.durable !== undefined && (await this.durable.pending(sessionKey)) > 0) return true;
     return (await this.options.sessions.load(sessionKey)) !== undefined;
   }
 
@@ -76,7 +102,22 @@ export class Conversation implements ConversationPort {
       await this.stop(key, message, thread);
       return;
     }
+    if (this.durable?.canStore(thread) === true) {
+      await this.durable.submit(message, thread);
+      return;
+    }
     await this.turns.run(message.sessionKey, () => this.turn(key, message, parsed, thread));
+  }
+
+  /** A durable turn's answer, in whichever process its runner took it. */
+  private async answer(
+    message: InboundMessage,
+    thread: ThreadReply,
+    info: DurableTurnInfo,
+  ): Promise<void> {
+    const key = parseSessionKey(message.sessionKey);
+    if (key === undefined) throw new Error(`malformed session key: ${message.sessionKey}`);
+    await this.turn(key, message, parseMessage(message.text), thread, info);
   }
 
   /** Not queued: it must reach the turn that is running now. */
@@ -92,6 +133,7 @@ export class Conversation implements ConversationPort {
     message: InboundMessage,
     parsed: ParsedMessage,
     thread: ThreadReply,
+    durable?: DurableTurnInfo,
   ): Promise<void> {
     const metrics = this.options.metrics;
     const kind = parsed.kind === 'command' ? parsed.name : parsed.kind;
@@ -101,11 +143,19 @@ export class Conversation implements ConversationPort {
     try {
       registration = await this.running.started(message.sessionKey);
       registration.onStop(() => controller.abort());
-      const context = await openTurn(this.options, message, thread, controller.signal);
+      const context = await openTurn(
+        this.options,
+        message,
+        thread,
+        controller.signal,
+        durable?.jobId,
+      );
       await thread.reply(await runTurn(context, parsed));
       metrics?.message(key.platform, kind, 'answered');
       metrics?.turn(key.platform, kind, (performance.now() - startedAt) / 1000);
     } catch (error) {
+      // A durable turn cut off by this process's shutdown is resumed elsewhere, not apologised for.
+      if (durable?.stopping.aborted === true) throw error;
       metrics?.message(key.platform, kind, 'failed');
       const reference = randomUUID().slice(0, 8);
       this.options.logger.error(

@@ -10,9 +10,12 @@ import { TurnRunner, type TurnWork } from './turn-runner.ts';
 export interface DurableTurnInfo {
   /** The same id for the k-th cell of this turn in every run of it: a resumed turn that
    *  submits it again follows the first run's job instead of running the code twice. */
-  jobId(cell: number): string;
+  readonly jobId: (cell: number) => string;
   /** True when an earlier runner had this turn and died. */
   readonly resumed: boolean;
+  /** Aborted when this process shuts down: a turn failing then must throw, not answer, so
+   *  that another process resumes it. */
+  readonly stopping: AbortSignal;
 }
 
 export type AnswerTurn = (
@@ -137,6 +140,7 @@ export class DurableTurns {
     await this.options.answer(rebuilt.message, thread, {
       jobId: (cell) => `t${digest}-${cell}`,
       resumed: work.claimed.resumed,
+      stopping: work.stopping,
     });
   }
 

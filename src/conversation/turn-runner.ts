@@ -6,8 +6,10 @@ export interface TurnWork {
   readonly claimed: ClaimedTurn;
   /** Records progress durably; throws `LeaseLost` when another runner has the turn now. */
   record(progress: TurnProgress): Promise<void>;
-  /** Aborted when the lease is lost or the runner stops for good. */
+  /** Aborted when the lease is lost. */
   readonly signal: AbortSignal;
+  /** Aborted when this runner is shutting down: a turn failing then is left to be resumed. */
+  readonly stopping: AbortSignal;
 }
 
 /** Performs one turn: reads `claimed.turn`, answers it, records progress on the way. */
@@ -117,6 +119,7 @@ export class TurnRunner {
       await this.options.handler({
         claimed,
         signal: controller.signal,
+        stopping: this.stopping.signal,
         record: async (progress) => {
           if (!(await store.record(claimed, progress))) throw new LeaseLost('lease lost');
         },
@@ -125,6 +128,11 @@ export class TurnRunner {
     } catch (error) {
       if (error instanceof LeaseLost) {
         log.warn('lease lost; another runner has the turn');
+        return;
+      }
+      if (this.stopping.signal.aborted) {
+        // Shutting down (a deploy): the lease lapses and another process resumes the turn.
+        log.info('left unfinished at shutdown; it will be resumed');
         return;
       }
       // Handlers answer the user's failures themselves; one that throws would throw again on

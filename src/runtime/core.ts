@@ -27,6 +27,10 @@ import { createDockerClient, translateDockerError } from '../sandbox/docker-clie
 import { SandboxManager } from '../sandbox/sandbox-manager.ts';
 import { RedisSessionStore } from '../sessions/redis-session-store.ts';
 import { SqliteSessionStore } from '../sessions/sqlite-session-store.ts';
+import { RedisTurnStore } from '../conversation/redis-turn-store.ts';
+import { SqliteTurnStore } from '../conversation/sqlite-turn-store.ts';
+import type { ChatAdapter } from '../core/chat-adapter.ts';
+import type { TurnStore } from '../core/turn-store.ts';
 import { openDatabase } from '../sqlite/open-database.ts';
 import type { SessionStore } from '../core/session-store.ts';
 
@@ -52,6 +56,34 @@ export interface BuildCoreOptions {
   readonly embeddedWorkerId?: string;
   /** Where the conversation's metrics go (the bot's /metrics); none when unset. */
   readonly metrics?: Registry;
+  /**
+   * The chat adapters of this process (`sandbot start`): with them, turns are durable (stored
+   * in Redis or the SQLite file, answered by a turn runner in any bot process, resumed after
+   * a crash). Without them (`sandbot chat`), turns run in this process.
+   */
+  readonly adapters?: () => readonly ChatAdapter[];
+}
+
+/** A turn whose bot process died is taken up again after this long (and at most 1 s more). */
+const TURN_LEASE_MS = 10_000;
+
+/** Durable turns on `store`, when the process has adapters to answer them. */
+function durableTurns(
+  store: TurnStore,
+  config: Config,
+  logger: Logger,
+  options: BuildCoreOptions,
+): Pick<ConversationOptions, 'durable'> {
+  if (options.adapters === undefined) return {};
+  return {
+    durable: {
+      store,
+      runnerId: `${config.worker.id}-${process.pid}`,
+      logger,
+      adapters: options.adapters,
+      leaseMs: TURN_LEASE_MS,
+    },
+  };
 }
 
 /** What the conversation needs whatever the transport. */
@@ -76,7 +108,7 @@ export async function buildCore(
   };
   return config.redisUrl === undefined
     ? buildEmbeddedCore(config, logger, base, options)
-    : buildRedisCore(config, config.redisUrl, logger, base);
+    : buildRedisCore(config, config.redisUrl, logger, base, options);
 }
 
 async function buildRedisCore(
@@ -84,6 +116,7 @@ async function buildRedisCore(
   redisUrl: string,
   logger: Logger,
   base: ConversationBase,
+  options: BuildCoreOptions,
 ): Promise<Core> {
   // Refuse at once (exit 69) rather than retrying in the background for ever; once running,
   // losing Redis is retried, logged once per interval and shown on /healthz.
@@ -110,8 +143,17 @@ async function buildRedisCore(
   const policy = new AccessPolicy(config.policy, { limiters });
   // A stop reaches the running turn whichever bot process runs it.
   const runningTurns = new RedisRunningTurns(redis, { prefix: config.redisPrefix });
+  const turns = new RedisTurnStore(redis, config.redisPrefix);
   return {
-    conversation: new Conversation({ ...base, policy, jobs, blobs, sessions, runningTurns }),
+    conversation: new Conversation({
+      ...base,
+      policy,
+      jobs,
+      blobs,
+      sessions,
+      runningTurns,
+      ...durableTurns(turns, config, logger, options),
+    }),
     jobs,
     blobs,
     sessions,
@@ -122,6 +164,7 @@ async function buildRedisCore(
     async close() {
       await jobs.close();
       await runningTurns.close();
+      await turns.close();
       redis.disconnect();
     },
   };
@@ -161,6 +204,7 @@ async function buildEmbeddedCore(
   const jobs = new EmbeddedJobQueue(
     new JobExecutor({ manager, blobs, workerId: 'embedded', logger }),
   );
+  const turns = new SqliteTurnStore(db);
   return {
     conversation: new Conversation({
       ...base,
@@ -168,6 +212,7 @@ async function buildEmbeddedCore(
       blobs,
       sessions,
       runningTurns: new MemoryRunningTurns(),
+      ...durableTurns(turns, config, logger, options),
     }),
     jobs,
     blobs,
@@ -178,6 +223,7 @@ async function buildEmbeddedCore(
     async close() {
       await jobs.close();
       await manager.close();
+      await turns.close();
       db.close();
     },
   };

@@ -20,6 +20,8 @@ import { ExitCode } from '../exit-codes.ts';
 import { loadConfig } from '../load-config.ts';
 
 const DEFAULT_IMAGE = 'sandbot-sandbox:latest';
+/** At shutdown, how long running turns may take before they are left to be resumed. */
+const TURN_GRACE_MS = 3000;
 const BUILD_SCRIPT = fileURLToPath(new URL('../../../sandbox-image/build.sh', import.meta.url));
 
 /*
@@ -75,9 +77,11 @@ unreachable at start; 78 when a setting is invalid.`,
 
     const metrics = new Registry();
     collectDefaultMetrics({ register: metrics, prefix: 'sandbot_bot_' });
+    const adapters: ChatAdapter[] = [];
     const core = await buildCore(config, logger, {
       embeddedWorkerId: `bot-${config.worker.id}`,
       metrics,
+      adapters: () => adapters,
     });
     let healthy = true;
     const http = new HttpServer({
@@ -95,20 +99,19 @@ unreachable at start; 78 when a setting is invalid.`,
       logger,
       ...(core.limiters === undefined ? {} : { limiters: core.limiters }),
     };
-    const adapters: ChatAdapter[] = [];
     try {
       await http.listen();
-      for (const name of surfaces) {
-        const adapter = (await ADAPTERS[name]())(adapterContext);
-        await adapter.start();
-        adapters.push(adapter);
-      }
+      adapters.push(...(await startAdapters(surfaces, adapterContext)));
+      // Turns (new, and those a dead process left) are answered once replies can be rebuilt.
+      core.conversation.startTurns();
       context.stdout.write(announce(surfaces, http.url, config));
       await waitFor(context.signal);
       logger.info('shutting down');
     } finally {
       healthy = false;
       await stopAll(adapters, logger);
+      // Running turns get a moment; the rest are resumed by another process or after restart.
+      await core.conversation.stopTurns(TURN_GRACE_MS);
       await http.close();
       await core.close();
     }
@@ -196,6 +199,19 @@ async function ensureSandboxImage(
       `building the sandbox image failed (exit ${code}); see the output above, then run \`npm run sandbox:build\``,
     );
   }
+}
+
+async function startAdapters(
+  surfaces: readonly SurfaceName[],
+  context: AdapterContext,
+): Promise<ChatAdapter[]> {
+  const started: ChatAdapter[] = [];
+  for (const name of surfaces) {
+    const adapter = (await ADAPTERS[name]())(context);
+    await adapter.start();
+    started.push(adapter);
+  }
+  return started;
 }
 
 async function stopAll(adapters: readonly ChatAdapter[], logger: Logger): Promise<void> {
