@@ -23,6 +23,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDockerClient } from '../../src/sandbox/docker-client.ts';
 import { LABEL } from '../../src/sandbox/labels.ts';
 import { listenToPlayground, type PlaygroundEvents } from '../support/playground-events.ts';
+import { eventually } from '../support/sandbot-process.ts';
 import { announcedUrl, freePort } from '../support/start-process.ts';
 
 const services = inject('services');
@@ -108,7 +109,13 @@ describe.skipIf(services.sandboxImage === undefined)('npm start in a fresh check
     const closed = new Promise((resolve) => npm.once('close', resolve));
     process.kill(-pid, 'SIGTERM');
     await closed;
-    expect(runningInGroup(pid)).toEqual([]);
+    // A process closes its descriptors on the way out a moment before /proc shows it ended.
+    const running = await eventually(
+      () => (runningInGroup(pid).length === 0 ? [] : undefined),
+      'every process of the group ended',
+      10_000,
+    );
+    expect(running).toEqual([]);
     expect(output).not.toMatch(/npm error|ERR!/);
     const docker = createDockerClient();
     const left = await docker.listContainers({ all: true, filters: { label: [workerLabel()] } });
