@@ -10,7 +10,12 @@ import { createDockerClient } from '../../src/sandbox/docker-client.ts';
 import { LABEL } from '../../src/sandbox/labels.ts';
 import { removeContainers } from '../../src/sandbox/sandbox-manager.ts';
 import { removeDataDir, tempDataDir } from '../support/data-dir.ts';
-import { eventually, spawnSandbot, type SandbotProcess } from '../support/sandbot-process.ts';
+import {
+  containersLabelled,
+  eventually,
+  spawnSandbot,
+  type SandbotProcess,
+} from '../support/sandbot-process.ts';
 import { announcedUrl, freePort } from '../support/start-process.ts';
 
 const services = inject('services');
@@ -37,25 +42,7 @@ describe.skipIf(services.sandboxImage === undefined)('the playground after a res
   async function start(): Promise<{ bot: SandbotProcess; base: string }> {
     const bot = spawnSandbot(
       ['start', '--no-build'],
-      {
-        ...process.env,
-        REDIS_URL: '',
-        SLACK_BOT_TOKEN: '',
-        SLACK_APP_TOKEN: '',
-        SLACK_SIGNING_SECRET: '',
-        DISCORD_TOKEN: '',
-        PLAYGROUND_TOKEN: '',
-        OPENAI_API_KEY: '',
-        OPENAI_BASE_URL: '',
-        PLAYGROUND: 'on',
-        HTTP_HOST: '127.0.0.1',
-        HTTP_PORT: String(await freePort()),
-        WORKER_ID: workerId,
-        SANDBOX_POOL_SIZE: '0',
-        SANDBOX_MEMORY_MB: '384',
-        LOG_LEVEL: 'warn',
-        SANDBOT_DATA_DIR: dataDir,
-      },
+      embeddedEnv(dataDir, workerId, await freePort()),
       { cwd: dataDir },
     );
     started.push(bot);
@@ -98,6 +85,83 @@ describe.skipIf(services.sandboxImage === undefined)('the playground after a res
     expect(await second.bot.exit(), second.bot.stderr()).toBe(0);
   });
 });
+
+describe.skipIf(services.sandboxImage === undefined)('the playground killed mid-turn', () => {
+  const dataDir = tempDataDir('playground-resume');
+  const workerId = `e2e-resume-${randomUUID().slice(0, 6)}`;
+  const started: SandbotProcess[] = [];
+
+  afterAll(async () => {
+    for (const bot of started) if (bot.child.exitCode === null) bot.child.kill('SIGKILL');
+    await removeContainers(createDockerClient(), { [LABEL.worker]: `bot-${workerId}` });
+    removeDataDir(dataDir);
+  });
+
+  it('answers the turn once after `sandbot start` is killed with SIGKILL and started again', async () => {
+    const start = async () => {
+      const bot = spawnSandbot(
+        ['start', '--no-build'],
+        embeddedEnv(dataDir, workerId, await freePort()),
+        {
+          cwd: dataDir,
+        },
+      );
+      started.push(bot);
+      return { bot, base: (await announcedUrl(bot.child, () => bot.stdout())).replace(/\/$/, '') };
+    };
+    const first = await start();
+    const threadId = await createThread(first.base);
+    // Its words are built at run time, so they show only once the cell has run.
+    await say(first.base, threadId, 'run import time\ntime.sleep(3)\nprint("fini" + "shed")');
+    // Killed while the turn runs: its cell's sandbox is up, the answer not yet posted.
+    await eventually(
+      async () =>
+        (await containersLabelled({ [LABEL.worker]: `bot-${workerId}` })).length || undefined,
+      'the cell running',
+    );
+    const { thread } = await getJson<{ thread: ThreadView }>(
+      first.base,
+      `/api/threads/${threadId}`,
+    );
+    expect(thread.items.map((i) => i.kind)).toEqual(['user']);
+    first.bot.child.kill('SIGKILL');
+    await first.bot.exit();
+
+    const second = await start();
+    const after = await answered(second.base, threadId, 1);
+    expect(after.items.map((i) => i.kind)).toEqual(['user', 'bot']);
+    expect(after.items[1]?.text).toContain('finished');
+    second.bot.child.kill('SIGTERM');
+    expect(await second.bot.exit(), second.bot.stderr()).toBe(0);
+  });
+});
+
+/** `sandbot start` as a newcomer runs it: embedded, the playground only, no model. */
+function embeddedEnv(
+  dataDir: string,
+  workerId: string,
+  port: number,
+): Record<string, string | undefined> {
+  return {
+    ...process.env,
+    REDIS_URL: '',
+    SLACK_BOT_TOKEN: '',
+    SLACK_APP_TOKEN: '',
+    SLACK_SIGNING_SECRET: '',
+    DISCORD_TOKEN: '',
+    PLAYGROUND_TOKEN: '',
+    OPENAI_API_KEY: '',
+    OPENAI_BASE_URL: '',
+    PLAYGROUND: 'on',
+    HTTP_HOST: '127.0.0.1',
+    HTTP_PORT: String(port),
+    WORKER_ID: workerId,
+    SANDBOX_POOL_SIZE: '0',
+    SANDBOX_MEMORY_MB: '384',
+    LOG_LEVEL: 'warn',
+    SANDBOT_DATA_DIR: dataDir,
+  };
+}
 
 function post(base: string, path: string, body?: object): Promise<Response> {
   return fetch(`${base}${path}`, {
