@@ -18,8 +18,10 @@ With -m it answers one message and exits; without it, it is an interactive conve
 (type "exit" or Ctrl-D to leave). Commands work as everywhere: run, reset, files, stop,
 export, status, help. Images and files are written to --out (default ./sandbot-out).
 
---session ID continues a thread across invocations when REDIS_URL is set (its kernel lives on
-a worker); without Redis a thread lasts as long as this process.
+--session ID continues a thread across invocations. With REDIS_URL its kernel lives on a
+worker and keeps its variables; without Redis the conversation and its files are kept in the
+SQLite file under SANDBOT_DATA_DIR, but the kernel ends with this process (the next
+invocation starts a fresh one with the thread's files).
 
 SIGTERM or Ctrl-C stops the running cell and exits (within 10 s); a second one exits at once.
 
