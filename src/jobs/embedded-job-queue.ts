@@ -34,10 +34,16 @@ export class EmbeddedJobQueue implements JobQueue {
         message: parsed.message,
       });
     } else {
+      const job = parsed.job;
       void this.executor
-        .run(parsed.job, (event) => Promise.resolve(running.log.push(event)), {
-          signal: running.controller.signal,
-        })
+        .needsTakeover(job.sessionId)
+        .catch(() => false)
+        .then((takeover) =>
+          this.executor.run(job, (event) => Promise.resolve(running.log.push(event)), {
+            signal: running.controller.signal,
+            takeover,
+          }),
+        )
         .finally(() => this.forgetLater(input.jobId));
     }
     return Promise.resolve(this.handle(input.jobId, running));

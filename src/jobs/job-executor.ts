@@ -117,6 +117,16 @@ export class JobExecutor {
     }
   }
 
+  /**
+   * Whether the session's kernel is not here but its files are remembered (a kernel that
+   * ended with an earlier process): its next job restores them into a fresh kernel.
+   */
+  async needsTakeover(sessionId: string): Promise<boolean> {
+    if (this.options.manager.has(sessionId)) return false;
+    const files = this.options.sessionFiles;
+    return files !== undefined && (await files.list(sessionId)).length > 0;
+  }
+
   /** Puts the job's uploads in /mnt/data; returns the name of one that expired, if any. */
   private async placeUploads(job: CodeJob, sandbox: Sandbox): Promise<string | undefined> {
     const uploads = await this.fetchUploads(job);
@@ -165,7 +175,7 @@ export class JobExecutor {
     const missing = lost.length > 0 ? ` Not restored: ${lost.join(', ')}.` : '';
     await emit({
       type: 'notice',
-      text: `This session's kernel was on a worker that stopped, so this runs in a fresh kernel: variables from earlier cells are gone.${restored}${missing}`,
+      text: `This session's kernel ended with the worker or bot process that held it, so this runs in a fresh kernel: variables from earlier cells are gone.${restored}${missing}`,
     });
   }
 

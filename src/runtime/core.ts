@@ -29,9 +29,10 @@ import { RedisSessionStore } from '../sessions/redis-session-store.ts';
 import { SqliteSessionStore } from '../sessions/sqlite-session-store.ts';
 import { RedisTurnStore } from '../conversation/redis-turn-store.ts';
 import { SqliteTurnStore } from '../conversation/sqlite-turn-store.ts';
+import { SqliteSessionFiles } from '../jobs/sqlite-session-files.ts';
 import type { ChatAdapter } from '../core/chat-adapter.ts';
 import type { TurnStore } from '../core/turn-store.ts';
-import { openDatabase } from '../sqlite/open-database.ts';
+import { openDatabase, type DatabaseSync } from '../sqlite/open-database.ts';
 import type { SessionStore } from '../core/session-store.ts';
 
 export interface Core {
@@ -201,9 +202,7 @@ async function buildEmbeddedCore(
   }
   const blobs = new SqliteBlobStore(db, BLOB_LIMITS);
   const sessions = new SqliteSessionStore(db, config.sessionIdleMs * 48, blobs);
-  const jobs = new EmbeddedJobQueue(
-    new JobExecutor({ manager, blobs, workerId: 'embedded', logger }),
-  );
+  const jobs = embeddedJobs(manager, blobs, db, config, logger);
   const turns = new SqliteTurnStore(db);
   return {
     conversation: new Conversation({
@@ -227,4 +226,19 @@ async function buildEmbeddedCore(
       db.close();
     },
   };
+}
+
+/** Jobs run in this process. A kernel ends with its process; the next one (`chat --session`,
+ *  a restart) gets the thread's files back from the SQLite file. */
+function embeddedJobs(
+  manager: SandboxManager,
+  blobs: BlobStore,
+  db: DatabaseSync,
+  config: Config,
+  logger: Logger,
+): EmbeddedJobQueue {
+  const sessionFiles = new SqliteSessionFiles(db, config.sessionIdleMs * 48);
+  return new EmbeddedJobQueue(
+    new JobExecutor({ manager, blobs, workerId: 'embedded', logger, sessionFiles }),
+  );
 }

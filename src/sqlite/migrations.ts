@@ -37,4 +37,13 @@ export const MIGRATIONS: readonly string[] = [
      size_bytes INTEGER NOT NULL,
      content BLOB
    ) STRICT`,
+  // A session's files by name (uploads and produced files), so a fresh kernel gets them back.
+  `CREATE TABLE IF NOT EXISTS session_files (
+     session_id TEXT NOT NULL,
+     name TEXT NOT NULL,
+     blob TEXT NOT NULL,
+     expires_at INTEGER NOT NULL,
+     PRIMARY KEY (session_id, name)
+   ) STRICT`,
+  'CREATE INDEX IF NOT EXISTS session_files_by_expiry ON session_files (expires_at)',
 ];

@@ -47,6 +47,25 @@ describe.skipIf(services.sandboxImage === undefined)('sandbot chat, the terminal
     expect(chat.stdout).toMatch(/OPENAI_API_KEY/);
   });
 
+  it('continues a --session across invocations: the files come back in a fresh kernel', async () => {
+    const session = ['chat', '--session', 'notes'];
+    await run(
+      process.execPath,
+      [BIN, ...session, '-m', "run open('/mnt/data/n.txt', 'w').write('kept')"],
+      {
+        cwd: dir,
+        env: env(),
+      },
+    );
+    const next = await run(
+      process.execPath,
+      [BIN, ...session, '-m', "run print(open('/mnt/data/n.txt').read())"],
+      { cwd: dir, env: env() },
+    );
+    expect(next.stdout).toContain('```\nkept\n```');
+    expect(next.stdout).toMatch(/fresh kernel.*1 file\(s\) in \/mnt\/data were restored/);
+  });
+
   it('answers one message with the model, writing the plot to --out', async () => {
     await writeFile(join(dir, 'rev.csv'), 'month,revenue\n1,3\n2,5\n');
     const code =

@@ -20,8 +20,8 @@ export, status, help. Images and files are written to --out (default ./sandbot-o
 
 --session ID continues a thread across invocations. With REDIS_URL its kernel lives on a
 worker and keeps its variables; without Redis the conversation and its files are kept in the
-SQLite file under SANDBOT_DATA_DIR, but the kernel ends with this process (the next
-invocation starts a fresh one with the thread's files).
+SQLite file under SANDBOT_DATA_DIR, but the kernel ends with this process: the next
+invocation starts a fresh one with the thread's files put back.
 
 SIGTERM or Ctrl-C stops the running cell and exits (within 10 s); a second one exits at once.
 
