@@ -40,6 +40,7 @@ export class SlackAdapter implements ChatAdapter {
   private readonly files: SlackFileDownloader;
   private readonly statusDelayMs: number;
   private open = false;
+  private turns: TurnStarter | undefined;
 
   constructor(context: AdapterContext, options: SlackAdapterOptions = {}) {
     this.context = context;
@@ -128,6 +129,8 @@ export class SlackAdapter implements ChatAdapter {
   async stop(): Promise<void> {
     this.open = false;
     if (this.socketMode) await this.app.stop();
+    // Events Slack saw acknowledged must reach the core before the process goes.
+    await this.turns?.drain();
   }
 
   /**
@@ -153,7 +156,7 @@ export class SlackAdapter implements ChatAdapter {
 
   private register(): void {
     const { config, conversation, deliveries } = this.context;
-    const turns = new TurnStarter({
+    const turns = (this.turns = new TurnStarter({
       conversation,
       deliveries,
       files: this.files,
@@ -161,7 +164,7 @@ export class SlackAdapter implements ChatAdapter {
       statusDelayMs: this.statusDelayMs,
       edits: this.edits,
       logger: this.logger,
-    });
+    }));
     const allowBotMessages = config.allowBotMessages;
     // The assistant pane first: it takes the messages of its threads before anyone else.
     this.app.assistant(

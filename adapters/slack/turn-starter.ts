@@ -63,6 +63,8 @@ export class TurnStarter {
   private readonly started = new RecentThreads();
   /** Messages of one thread reach the core in the order they came, whatever each awaits. */
   private readonly arrivals = new KeyedSerializer();
+  /** Hand-overs to the core still under way (with durable turns they end once stored). */
+  private readonly handing = new Set<Promise<void>>();
 
   constructor(options: TurnStarterOptions) {
     this.options = options;
@@ -144,9 +146,22 @@ export class TurnStarter {
   }
 
   private handle(message: InboundMessage, thread: SlackThreadReply): void {
-    this.options.conversation.handle(message, thread).catch((error: unknown) => {
-      this.options.logger.error({ err: error, session: message.sessionKey }, 'Slack turn failed');
-    });
+    const handled = this.options.conversation
+      .handle(message, thread)
+      .catch((error: unknown) => {
+        this.options.logger.error({ err: error, session: message.sessionKey }, 'Slack turn failed');
+      })
+      .finally(() => this.handing.delete(handled));
+    this.handing.add(handled);
+  }
+
+  /**
+   * Resolves once every message already acknowledged to Slack has been handed to the core
+   * (with durable turns: stored), so a shutdown right after an acknowledgement loses nothing.
+   */
+  async drain(): Promise<void> {
+    await this.arrivals.idle();
+    await Promise.all(this.handing);
   }
 
   private async isActive(sessionKey: string): Promise<boolean> {

@@ -52,4 +52,9 @@ export class KeyedSerializer {
   pending(key: string): number {
     return this.lanes.get(key)?.pending ?? 0;
   }
+
+  /** Resolves once every task queued so far, on every key, has ended. */
+  async idle(): Promise<void> {
+    await Promise.all([...this.lanes.values()].map((lane) => lane.run(() => Promise.resolve())));
+  }
 }

@@ -83,6 +83,8 @@ export interface FakeSlack {
 
 export interface FakeSlackOptions {
   readonly ids?: Partial<FakeSlackIds>;
+  /** Spread events over every open Socket Mode connection in turn (several bot processes). */
+  readonly spreadEvents?: boolean;
 }
 
 export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<FakeSlack> {
@@ -98,7 +100,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   const signingSecret = randomUUID().replace(/-/g, '');
   let host = '';
   const workspace = new FakeWorkspace(ids, () => `http://${host}/`);
-  const socket = new FakeSocketMode(ids.appId);
+  const socket = new FakeSocketMode(ids.appId, options.spreadEvents ?? false);
   const calls: RecordedCall[] = [];
   const responses: unknown[] = [];
   const failures = new Map<string, ScriptedFailure[]>();

@@ -41,7 +41,13 @@ export class FakeSocketMode {
   private readonly appId: string;
   private connected: (() => void)[] = [];
 
-  constructor(appId: string) {
+  /** `spread`: events go to the open connections in turn, as Slack spreads them over an
+   *  app's connections (several bot processes); otherwise to the newest connection. */
+  private readonly spread: boolean;
+  private nextSocket = 0;
+
+  constructor(appId: string, spread = false) {
+    this.spread = spread;
     this.appId = appId;
   }
 
@@ -87,7 +93,8 @@ export class FakeSocketMode {
   /** Sends one envelope to the newest connection and resolves with the app's ack. */
   async deliver(type: EnvelopeType, payload: unknown, options: DeliverOptions = {}): Promise<Ack> {
     await this.waitForConnection();
-    const socket = [...this.sockets].at(-1);
+    const open = [...this.sockets];
+    const socket = this.spread ? open[this.nextSocket++ % open.length] : open.at(-1);
     if (socket === undefined) throw new Error('no Socket Mode connection');
     const envelopeId = randomUUID();
     const record: { envelopeId: string; type: EnvelopeType; ack?: Ack } = { envelopeId, type };

@@ -1,0 +1,225 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { JobEvent } from '../../src/core/job.ts';
+import type { Redis } from '../../src/redis/connection.ts';
+import { createDockerClient } from '../../src/sandbox/docker-client.ts';
+import { LABEL } from '../../src/sandbox/labels.ts';
+import { removeContainers } from '../../src/sandbox/sandbox-manager.ts';
+import { appMention } from '../fakes/fake-slack-payloads.ts';
+import { startFakeSlack, type FakeSlack } from '../fakes/fake-slack-server.ts';
+import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts';
+import { eventually } from '../support/sandbot-process.ts';
+
+const services = inject('services');
+const BIN = join(process.cwd(), 'bin/sandbot.js');
+const THREADS = 12;
+const ROUNDS = 5;
+/** Threads whose first cell takes twenty seconds. */
+const SLOW = new Set([0, 5, 9]);
+
+/** The marker a message's cell prints, built at run time so it is never in the code. */
+const marker = (thread: number, round: number) => `t${thread}-m${round}`;
+function cell(thread: number, round: number): string {
+  const wait = round === 0 && SLOW.has(thread) ? 'import time; time.sleep(20); ' : '';
+  return `run ${wait}print("t${thread}-m" + "${round}")`;
+}
+
+describe.skipIf(services.sandboxImage === undefined || services.redisUrl === undefined)(
+  'two bot processes and two workers on one Slack app (Redis)',
+  () => {
+    const prefix = uniquePrefix('slack-replicas');
+    const children: ChildProcess[] = [];
+    const outputs = new Map<string, string>();
+    let slack: FakeSlack;
+    let redis: Redis;
+
+    const env = (name: string) => ({
+      PATH: process.env.PATH ?? '',
+      REDIS_URL: services.redisUrl ?? '',
+      REDIS_PREFIX: prefix,
+      SLACK_BOT_TOKEN: slack.botToken,
+      SLACK_APP_TOKEN: slack.appToken,
+      SLACK_API_URL: slack.apiUrl,
+      HTTP_PORT: '0',
+      METRICS_PORT: '0',
+      WORKER_ID: name,
+      SANDBOX_IMAGE: services.sandboxImage ?? '',
+      SANDBOX_POOL_SIZE: '1',
+      SANDBOX_MEMORY_MB: '256',
+      LOG_LEVEL: 'info',
+      LOG_FORMAT: 'json',
+      ...(process.env.DOCKER_HOST === undefined ? {} : { DOCKER_HOST: process.env.DOCKER_HOST }),
+    });
+
+    async function run(args: string[], name: string, ready: RegExp): Promise<ChildProcess> {
+      const child = spawn(process.execPath, [BIN, ...args], {
+        cwd: await mkdtemp(join(tmpdir(), 'sandbot-replicas-')),
+        env: env(name),
+      });
+      children.push(child);
+      let output = '';
+      const keep = (chunk: Buffer) => {
+        output += chunk.toString();
+        outputs.set(name, `${outputs.get(name) ?? ''}${chunk.toString()}`);
+      };
+      child.stdout.on('data', keep);
+      child.stderr.on('data', keep);
+      await eventually(() => {
+        if (child.exitCode !== null) throw new Error(`${name} exited:\n${output}`);
+        return ready.test(output) ? true : undefined;
+      }, `${name} ready`);
+      return child;
+    }
+    const bot = (name: string) => run(['start', '--no-build'], name, /is running \(slack\)/);
+    const stop = async (child: ChildProcess, signal: NodeJS.Signals) => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill(signal);
+      await exited;
+    };
+
+    beforeAll(async () => {
+      slack = await startFakeSlack({ spreadEvents: true });
+      redis = await connectRedis(services.redisUrl ?? '');
+    });
+
+    afterAll(async () => {
+      if (process.env.SANDBOT_TEST_DEBUG === '1') {
+        for (const [name, text] of outputs) console.log(`===== ${name}\n${text}`);
+      }
+      for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+      await removeContainers(createDockerClient(), { [LABEL.deployment]: prefix });
+      await deleteKeys(redis, prefix);
+      redis.disconnect();
+      await slack.close();
+    });
+
+    it(
+      'answers 60 messages over 12 threads exactly once and in order, through a SIGKILL and a rolling restart',
+      { timeout: 300_000 },
+      async () => {
+        await run(['worker'], 'w1', /worker ready/);
+        await run(['worker'], 'w2', /worker ready/);
+        let a = await bot('bot-a');
+        let b = await bot('bot-b');
+        const roots: string[] = [];
+        // Like Slack, an event whose delivery was not acknowledged (its connection died) is
+        // delivered again with the same event id.
+        const send = async (thread: number, round: number) => {
+          const ts = slack.workspace.nextTs();
+          if (round === 0) roots[thread] = ts;
+          const event = appMention(slack.ids, {
+            channel: 'C0REPLICA',
+            // One person per thread: 60 messages from one person would meet the default
+            // per-user rate limit (20 a minute), which answers politely instead.
+            user: `U0PERSON${thread}`,
+            text: `<@${slack.ids.botUserId}> ${cell(thread, round)}`,
+            ts,
+            threadTs: roots[thread] ?? ts,
+          });
+          const eventId = `Ev${ts.replace('.', '')}`;
+          for (let attempt = 0; ; attempt += 1) {
+            try {
+              await slack.sendEvent(event, { eventId, retryAttempt: attempt, ackTimeoutMs: 2000 });
+              return;
+            } catch (error) {
+              if (attempt >= 5) throw error;
+            }
+          }
+        };
+        const round = async (k: number) => {
+          for (let t = 0; t < THREADS; t += 1) await send(t, k);
+        };
+        const answered = (t: number, k: number) =>
+          slack.workspace.messages.filter(
+            (m) => !m.deleted && m.threadTs === roots[t] && m.text.includes(`\n${marker(t, k)}\n`),
+          );
+
+        await round(0);
+        await round(1);
+        // Some answers are out, some turns are running (the slow cells): kill one bot.
+        const faults = process.env.SANDBOT_TEST_NO_FAULTS !== '1';
+        // Killed while only the slow cells run: the other threads' first two messages are
+        // answered, the slow threads' are not. (Killed between posting an answer and recording
+        // it, Slack would see that answer twice: a known gap, docs/production.md.)
+        const fast = [...Array(THREADS).keys()].filter((t) => !SLOW.has(t));
+        await slack.waitFor(
+          () =>
+            fast.every((t) => answered(t, 0).length > 0 && answered(t, 1).length > 0) &&
+            [...SLOW].every((t) => answered(t, 0).length === 0),
+          'only the slow cells running',
+          120_000,
+        );
+        if (faults) {
+          await stop(a, 'SIGKILL');
+          a = await bot('bot-a');
+        }
+        await round(2);
+        await round(3);
+        // A rolling restart, one process at a time.
+        if (faults) {
+          await stop(a, 'SIGTERM');
+          a = await bot('bot-a');
+          await stop(b, 'SIGTERM');
+          b = await bot('bot-b');
+        }
+        await round(4);
+
+        const every = [...Array(THREADS).keys()].flatMap((t) =>
+          [...Array(ROUNDS).keys()].map((k) => [t, k] as const),
+        );
+        await slack
+          .waitFor(
+            () => every.every(([t, k]) => answered(t, k).length > 0),
+            'every message answered',
+            240_000,
+          )
+          .catch((error: unknown) => {
+            const missing = every.filter(([t, k]) => answered(t, k).length === 0);
+            throw new Error(`unanswered: ${missing.map(([t, k]) => marker(t, k)).join(' ')}`, {
+              cause: error,
+            });
+          });
+        // Then no status message is left, in any thread.
+        const threadMessages = () =>
+          slack.workspace.messages.filter((m) => !m.deleted && roots.includes(m.threadTs ?? ''));
+        await slack.waitFor(
+          () => threadMessages().every((m) => /\nt\d+-m\d\n/.test(m.text)),
+          'only answers left in the threads',
+        );
+        for (const [t, k] of every) expect(answered(t, k), marker(t, k)).toHaveLength(1);
+        for (let t = 0; t < THREADS; t += 1) {
+          const order = [...Array(ROUNDS).keys()].map((k) => answered(t, k)[0]?.ts ?? '');
+          expect(order, `thread ${t}`).toEqual([...order].sort());
+        }
+        expect(threadMessages()).toHaveLength(THREADS * ROUNDS);
+        // No cell ran twice: one job per message, each started once.
+        const streams: string[] = [];
+        let cursor = '0';
+        do {
+          const [next, keys] = await redis.scan(
+            cursor,
+            'MATCH',
+            `${prefix}:job:*:events`,
+            'COUNT',
+            1000,
+          );
+          cursor = next;
+          streams.push(...keys);
+        } while (cursor !== '0');
+        expect(streams).toHaveLength(THREADS * ROUNDS);
+        for (const stream of streams) {
+          const events = (await redis.xrange(stream, '-', '+')).map(
+            ([, fields]) => JSON.parse(fields[1] ?? '{}') as JobEvent,
+          );
+          expect(
+            events.filter((e) => e.type === 'started'),
+            stream,
+          ).toHaveLength(1);
+        }
+      },
+    );
+  },
+);
