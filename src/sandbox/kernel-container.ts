@@ -224,10 +224,14 @@ export class KernelContainer {
       } catch {
         // Already removed: nothing more to learn.
       }
-      this.markExited({ oomKilled, exitCode, reason: 'exited' });
+      // Ended by our own kill (a flood, a timeout): the kill's reason, whichever comes first.
+      this.markExited({ oomKilled, exitCode, reason: this.killedFor ?? 'exited' });
     })();
     return this.ending;
   }
+
+  /** Why we killed the container, once we decided to. */
+  private killedFor: ExitInfo['reason'] | undefined;
 
   private markExited(info: ExitInfo): void {
     if (this.exitInfo !== undefined) return;
@@ -299,6 +303,8 @@ export class KernelContainer {
 
   /** Kills the container now; the exit listeners fire with `reason`. */
   async kill(reason: ExitInfo['reason'] = 'destroyed'): Promise<void> {
+    // Before the kill: the stream may end, and be reported, while Docker is still answering.
+    this.killedFor ??= reason;
     this.reader?.stop();
     try {
       await this.container.kill({ signal: 'SIGKILL' });

@@ -1,7 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { JobEvent } from '../../src/core/job.ts';
 import type { Redis } from '../../src/redis/connection.ts';
@@ -11,10 +7,9 @@ import { removeContainers } from '../../src/sandbox/sandbox-manager.ts';
 import { appMention } from '../fakes/fake-slack-payloads.ts';
 import { startFakeSlack, type FakeSlack } from '../fakes/fake-slack-server.ts';
 import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts';
-import { eventually } from '../support/sandbot-process.ts';
+import { SlackDeployment } from '../support/slack-deployment.ts';
 
 const services = inject('services');
-const BIN = join(process.cwd(), 'bin/sandbot.js');
 const THREADS = 12;
 const ROUNDS = 5;
 /** Threads whose first cell takes twenty seconds. */
@@ -31,65 +26,24 @@ describe.skipIf(services.sandboxImage === undefined || services.redisUrl === und
   'two bot processes and two workers on one Slack app (Redis)',
   () => {
     const prefix = uniquePrefix('slack-replicas');
-    const children: ChildProcess[] = [];
-    const outputs = new Map<string, string>();
     let slack: FakeSlack;
     let redis: Redis;
-
-    const env = (name: string) => ({
-      PATH: process.env.PATH ?? '',
-      REDIS_URL: services.redisUrl ?? '',
-      REDIS_PREFIX: prefix,
-      SLACK_BOT_TOKEN: slack.botToken,
-      SLACK_APP_TOKEN: slack.appToken,
-      SLACK_API_URL: slack.apiUrl,
-      HTTP_PORT: '0',
-      METRICS_PORT: '0',
-      WORKER_ID: name,
-      SANDBOX_IMAGE: services.sandboxImage ?? '',
-      SANDBOX_POOL_SIZE: '1',
-      SANDBOX_MEMORY_MB: '256',
-      LOG_LEVEL: 'info',
-      LOG_FORMAT: 'json',
-      ...(process.env.DOCKER_HOST === undefined ? {} : { DOCKER_HOST: process.env.DOCKER_HOST }),
-    });
-
-    async function run(args: string[], name: string, ready: RegExp): Promise<ChildProcess> {
-      const child = spawn(process.execPath, [BIN, ...args], {
-        cwd: await mkdtemp(join(tmpdir(), 'sandbot-replicas-')),
-        env: env(name),
-      });
-      children.push(child);
-      let output = '';
-      const keep = (chunk: Buffer) => {
-        output += chunk.toString();
-        outputs.set(name, `${outputs.get(name) ?? ''}${chunk.toString()}`);
-      };
-      child.stdout.on('data', keep);
-      child.stderr.on('data', keep);
-      await eventually(() => {
-        if (child.exitCode !== null) throw new Error(`${name} exited:\n${output}`);
-        return ready.test(output) ? true : undefined;
-      }, `${name} ready`);
-      return child;
-    }
-    const bot = (name: string) => run(['start', '--no-build'], name, /is running \(slack\)/);
-    const stop = async (child: ChildProcess, signal: NodeJS.Signals) => {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill(signal);
-      await exited;
-    };
+    let deployment: SlackDeployment;
 
     beforeAll(async () => {
       slack = await startFakeSlack({ spreadEvents: true });
       redis = await connectRedis(services.redisUrl ?? '');
+      deployment = new SlackDeployment({
+        slack,
+        redisUrl: services.redisUrl ?? '',
+        prefix,
+        sandboxImage: services.sandboxImage ?? '',
+        poolSize: 1,
+      });
     });
 
     afterAll(async () => {
-      if (process.env.SANDBOT_TEST_DEBUG === '1') {
-        for (const [name, text] of outputs) console.log(`===== ${name}\n${text}`);
-      }
-      for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+      deployment.dispose();
       await removeContainers(createDockerClient(), { [LABEL.deployment]: prefix });
       await deleteKeys(redis, prefix);
       redis.disconnect();
@@ -100,10 +54,10 @@ describe.skipIf(services.sandboxImage === undefined || services.redisUrl === und
       'answers 60 messages over 12 threads exactly once and in order, through a SIGKILL and a rolling restart',
       { timeout: 300_000 },
       async () => {
-        await run(['worker'], 'w1', /worker ready/);
-        await run(['worker'], 'w2', /worker ready/);
-        let a = await bot('bot-a');
-        let b = await bot('bot-b');
+        await deployment.worker('w1');
+        await deployment.worker('w2');
+        let a = await deployment.bot('bot-a');
+        let b = await deployment.bot('bot-b');
         const roots: string[] = [];
         // Like Slack, an event whose delivery was not acknowledged (its connection died) is
         // delivered again with the same event id.
@@ -153,17 +107,17 @@ describe.skipIf(services.sandboxImage === undefined || services.redisUrl === und
           120_000,
         );
         if (faults) {
-          await stop(a, 'SIGKILL');
-          a = await bot('bot-a');
+          await deployment.stop(a, 'SIGKILL');
+          a = await deployment.bot('bot-a');
         }
         await round(2);
         await round(3);
         // A rolling restart, one process at a time.
         if (faults) {
-          await stop(a, 'SIGTERM');
-          a = await bot('bot-a');
-          await stop(b, 'SIGTERM');
-          b = await bot('bot-b');
+          await deployment.stop(a, 'SIGTERM');
+          a = await deployment.bot('bot-a');
+          await deployment.stop(b, 'SIGTERM');
+          b = await deployment.bot('bot-b');
         }
         await round(4);
 

@@ -97,23 +97,13 @@ function expectTruncated(observed: Observed): void {
   expect(observed.streamEvents).toBeLessThanOrEqual(MAX_STREAM_EVENTS);
 }
 
-async function expectCutOff(
-  sandbox: Sandbox,
-  observed: Observed,
-  /** Under gVisor an endless frame sometimes ends the kernel by itself (seen under load)
-   *  before the worker cuts it off: bounded all the same, but reported as an exit. */
-  orExited = false,
-): Promise<void> {
+async function expectCutOff(sandbox: Sandbox, observed: Observed): Promise<void> {
   const { outcome } = observed;
   expect(outcome.status).toBe('killed');
   expect(outcome.kernelRestarted).toBe(true);
   expect(deliveredBytes(outcome)).toBeLessThanOrEqual(LIMIT_BYTES);
   expect(outcome.notices).toEqual([
-    expect.stringMatching(
-      orExited
-        ? /produced more output than allowed .* kernel was restarted|kernel exited unexpectedly/
-        : /produced more output than allowed .* kernel was restarted/,
-    ),
+    expect.stringMatching(/produced more output than allowed .* kernel was restarted/),
   ]);
   expect(observed.rssGrowthBytes).toBeLessThan(MAX_WORKER_GROWTH_BYTES);
   const next = await observe(sandbox, '"fresh"');
@@ -229,7 +219,7 @@ function outputBounds(runtime: string) {
         sandbox,
         `${FORGE}\nforge_bytes(b'{"type":"stream","text":"')\nwhile True:\n    forge_bytes(b"w" * (1 << 20))`,
       );
-      await expectCutOff(sandbox, observed, runtime === 'runsc');
+      await expectCutOff(sandbox, observed);
     });
 
     it('cuts off a cell that floods the descriptor with frames for no cell', async () => {
