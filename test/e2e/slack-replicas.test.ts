@@ -7,6 +7,7 @@ import { removeContainers } from '../../src/sandbox/sandbox-manager.ts';
 import { appMention } from '../fakes/fake-slack-payloads.ts';
 import { startFakeSlack, type FakeSlack } from '../fakes/fake-slack-server.ts';
 import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts';
+import { eventually } from '../support/sandbot-process.ts';
 import { SlackDeployment } from '../support/slack-deployment.ts';
 
 const services = inject('services');
@@ -106,6 +107,17 @@ describe.skipIf(services.sandboxImage === undefined || services.redisUrl === und
           'only the slow cells running',
           120_000,
         );
+        // ...and those answers are recorded: each fast thread's turns are done in the store.
+        const turnsLeft = (t: number) =>
+          redis.zcard(
+            `${prefix}:turns:thread:slack:${slack.ids.teamId}:C0REPLICA:${roots[t] ?? ''}`,
+          );
+        await eventually(async () => {
+          const left = await Promise.all(fast.map(turnsLeft));
+          return left.every((n) => n === 0) ? true : undefined;
+        }, 'the fast threads done in the turn store');
+        // (The key is the store's: the slow threads' turns are still in it.)
+        expect(await turnsLeft(0)).toBeGreaterThan(0);
         if (faults) {
           await deployment.stop(a, 'SIGKILL');
           a = await deployment.bot('bot-a');
