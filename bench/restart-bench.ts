@@ -38,6 +38,18 @@ async function secondsUntil(task: () => Promise<unknown>): Promise<number> {
   return (performance.now() - started) / 1000;
 }
 
+/** Every key matching `pattern` (all of SCAN's pages: one page may hold none of them). */
+async function keysMatching(redis: Redis, pattern: string): Promise<string[]> {
+  const found: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    found.push(...keys);
+  } while (cursor !== '0');
+  return found;
+}
+
 async function beating(redis: Redis, key: string, since: string | null): Promise<void> {
   for (;;) {
     const value = await redis.get(key);
@@ -70,13 +82,11 @@ export async function benchRestarts(
     let worker = sandbot(['worker'], env);
     children.push(worker);
     const workerStartS = await secondsUntil(async () => {
-      for (;;) {
-        const [, keys] = await redis.scan('0', 'MATCH', heartbeatPattern, 'COUNT', 100);
-        if (keys.length > 0) return;
+      while ((await keysMatching(redis, heartbeatPattern)).length === 0) {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     });
-    const [, [heartbeatKey = '']] = await redis.scan('0', 'MATCH', heartbeatPattern, 'COUNT', 100);
+    const [heartbeatKey = ''] = await keysMatching(redis, heartbeatPattern);
     const handle = await queue.submit({
       jobId: randomUUID(),
       sessionId: 'bench:restart',
@@ -116,12 +126,8 @@ export async function benchRestarts(
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
     await queue.close();
     await removeContainers(createDockerClient(), { [LABEL.deployment]: prefix });
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
+    const keys = await keysMatching(redis, `${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
     redis.disconnect();
   }
 }
