@@ -13,6 +13,8 @@ export interface PrivateRedis {
   start(): Promise<void>;
   /** SIGKILL: nothing gets flushed but what AOF already wrote. */
   kill(): Promise<void>;
+  /** SIGTERM, as a real restart stops it: Redis flushes its AOF (and saves) before it exits. */
+  stop(): Promise<void>;
   /** Kills it and removes its data directory. */
   dispose(): Promise<void>;
 }
@@ -22,12 +24,13 @@ export async function privateRedis(extraArgs: readonly string[] = []): Promise<P
   const port = 16_000 + Math.floor(Math.random() * 2000);
   const url = `redis://127.0.0.1:${port}`;
   let server: ChildProcess | undefined;
-  const kill = async () => {
+  const end = async (signal: NodeJS.Signals) => {
     if (server === undefined || server.exitCode !== null || server.signalCode !== null) return;
     const exited = new Promise((resolve) => server?.once('exit', resolve));
-    server.kill('SIGKILL');
+    server.kill(signal);
     await exited;
   };
+  const kill = () => end('SIGKILL');
   return {
     url,
     async start() {
@@ -50,6 +53,7 @@ export async function privateRedis(extraArgs: readonly string[] = []): Promise<P
       }
     },
     kill,
+    stop: () => end('SIGTERM'),
     async dispose() {
       await kill();
       await rm(dir, { recursive: true, force: true });
