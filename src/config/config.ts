@@ -59,6 +59,15 @@ function crossChecks(s: RawSettings, already: readonly ConfigProblem[]): ConfigP
       expected: 'a Slack bot token starting with xoxb- (the other Slack settings need it)',
     });
   }
+  // Split roles hand turns from one process to another: only a shared store can do that.
+  const splitRole = s.BOT_ROLE === 'ingress' || s.BOT_ROLE === 'turns';
+  if (splitRole && s.REDIS_URL === undefined && !bad.has('REDIS_URL')) {
+    out.push({
+      setting: 'BOT_ROLE',
+      expected:
+        'all without REDIS_URL: BOT_ROLE=ingress and BOT_ROLE=turns processes hand turns to each other through Redis, so set REDIS_URL',
+    });
+  }
   return out;
 }
 
@@ -68,6 +77,7 @@ function toConfig(s: RawSettings): Config {
     redisUrl: s.REDIS_URL,
     redisPrefix: s.REDIS_PREFIX,
     dataDir: s.SANDBOT_DATA_DIR,
+    role: s.BOT_ROLE,
     sandbox: {
       image: s.SANDBOX_IMAGE,
       runtime: s.SANDBOX_RUNTIME,

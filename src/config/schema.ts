@@ -36,6 +36,11 @@ export const SETTINGS = {
     expected:
       'a key prefix of letters, digits and . _ : - (deployments sharing one Redis need different ones)',
   },
+  BOT_ROLE: {
+    schema: z.enum(['all', 'ingress', 'turns']).default('all'),
+    expected:
+      'all (take chat events and answer turns), ingress (take chat events only) or turns (answer turns only)',
+  },
   SANDBOT_DATA_DIR: {
     schema: z
       .string()

@@ -16,6 +16,13 @@ export interface Config {
   readonly redisPrefix: string;
   /** Where the embedded mode keeps its SQLite file (relative paths: to the working directory). */
   readonly dataDir: string;
+  /**
+   * What `sandbot start` runs (BOT_ROLE): `all` takes chat events and answers turns;
+   * `ingress` only takes events (Discord gateway, Slack Socket Mode or HTTP events) and
+   * stores them as turns; `turns` only answers stored turns, through the adapters' REST
+   * clients. The split roles need `redisUrl`.
+   */
+  readonly role: BotRole;
   readonly sandbox: SandboxSettings;
   readonly sessionIdleMs: number;
   readonly agent: {
@@ -63,6 +70,8 @@ export interface Config {
     readonly format: 'auto' | 'json' | 'pretty';
   };
 }
+
+export type BotRole = 'all' | 'ingress' | 'turns';
 
 export interface SandboxSettings {
   readonly image: string;

@@ -107,6 +107,7 @@ describe('configuration', () => {
     SANDBOT_DATA_DIR: 'data\tdir',
     WORKER_CONCURRENCY: '0',
     METRICS_PORT: '99999',
+    BOT_ROLE: 'gateway',
   };
 
   for (const [name, value] of Object.entries(BAD_VALUES)) {
@@ -155,5 +156,28 @@ describe('configuration', () => {
       SLACK_SIGNING_SECRET: '8f742231b10e8888abcd99yyyzzz85a5',
     });
     expect(result.ok).toBe(true);
+  });
+
+  describe('BOT_ROLE', () => {
+    it('runs both the ingress and the turns by default', () => {
+      const result = parseConfig({});
+      expect(result.ok && result.config.role).toBe('all');
+    });
+
+    it.each(['ingress', 'turns'] as const)('accepts %s with REDIS_URL', (role) => {
+      const result = parseConfig({ BOT_ROLE: role, REDIS_URL: 'redis://127.0.0.1:6379' });
+      expect(result.ok && result.config.role).toBe(role);
+    });
+
+    it.each(['ingress', 'turns'])('refuses %s without REDIS_URL, naming both', (role) => {
+      const lines = problemsOf({ BOT_ROLE: role });
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^BOT_ROLE: expected .*REDIS_URL/);
+    });
+
+    it('reports only the bad REDIS_URL when a split role is given a bad one', () => {
+      const lines = problemsOf({ BOT_ROLE: 'turns', REDIS_URL: 'http://localhost:6379' });
+      expect(lines.map((l) => l.split(':')[0])).toEqual(['REDIS_URL']);
+    });
   });
 });

@@ -59,6 +59,12 @@ describe('sandbot start', () => {
     }
   });
 
+  it('exits 78 for a split BOT_ROLE without REDIS_URL, naming both settings', async () => {
+    const ctx = context({ BOT_ROLE: 'turns' });
+    expect(await main(['start'], ctx.value)).toBe(78);
+    expect(ctx.output().err).toMatch(/BOT_ROLE: expected .*REDIS_URL/);
+  });
+
   it('rejects unknown options with the usage', async () => {
     const ctx = context({});
     expect(await main(['start', '--fast'], ctx.value)).toBe(2);

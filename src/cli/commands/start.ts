@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import type { Config } from '../../core/config.ts';
+import type { BotRole, Config } from '../../core/config.ts';
 import { chooseSurfaces, playgroundUnguarded, type SurfaceName } from '../../config/surfaces.ts';
 import type { AdapterContext, AdapterFactory, ChatAdapter } from '../../core/chat-adapter.ts';
 import { SandbotError } from '../../core/errors.ts';
@@ -47,6 +47,12 @@ Runs every chat surface whose credentials are set: Slack (SLACK_BOT_TOKEN), Disc
 With REDIS_URL unset the sandbox worker runs in this process; if the sandbox image is
 missing it is built first (about a minute), unless --no-build is given.
 
+BOT_ROLE splits a deployment over processes that share REDIS_URL: \`ingress\` takes chat
+events (the Discord gateway, Slack Socket Mode or HTTP events) and stores them as turns but
+answers none; \`turns\` answers stored turns through the platforms' REST APIs and connects to
+no event source (the playground's page and API count as events); \`all\` (the default) does
+both.
+
 On SIGTERM or Ctrl-C it stops the chat surfaces and running cells, removes its sandboxes and
 exits within 10 s; a second signal ends it at once. With REDIS_URL set, Redis must answer at
 start; if it goes away later, the bot keeps retrying, /healthz answers 503 meanwhile, and it
@@ -62,7 +68,8 @@ unreachable at start; 78 when a setting is invalid.`,
     const logger = createLogger({ level: config.log.level, format: config.log.format });
 
     let surfaces = chooseSurfaces(config);
-    if (surfaces.includes('web') && playgroundUnguarded(config)) {
+    // A turns-only process serves no page: nothing to guard.
+    if (surfaces.includes('web') && config.role !== 'turns' && playgroundUnguarded(config)) {
       const problem = `the playground would listen on ${config.http.host}, reachable from other machines; set PLAYGROUND_TOKEN (16+ characters) or HTTP_HOST=127.0.0.1`;
       // Asked for explicitly: refuse. Merely the default (a container with no chat tokens
       // yet): run without it, so /healthz answers and a restart policy does not loop.
@@ -101,9 +108,12 @@ unreachable at start; 78 when a setting is invalid.`,
     };
     try {
       await http.listen();
-      adapters.push(...(await startAdapters(surfaces, adapterContext)));
+      // A turns-only process builds its adapters for their REST clients (replyFor,
+      // fetchAttachment) but connects none of them to its platform's events.
+      const ingress = config.role !== 'turns';
+      adapters.push(...(await createAdapters(surfaces, adapterContext, { start: ingress })));
       // Turns (new, and those a dead process left) are answered once replies can be rebuilt.
-      core.conversation.startTurns();
+      if (config.role !== 'ingress') core.conversation.startTurns();
       context.stdout.write(announce(surfaces, http.url, config));
       await waitFor(context.signal);
       logger.info('shutting down');
@@ -119,8 +129,17 @@ unreachable at start; 78 when a setting is invalid.`,
   },
 };
 
+const ROLE_LINES: Readonly<Record<BotRole, string>> = {
+  all: 'Role: all (BOT_ROLE): takes chat events and answers turns.',
+  ingress: 'Role: ingress (BOT_ROLE): takes chat events; BOT_ROLE=turns processes answer them.',
+  turns: 'Role: turns (BOT_ROLE): answers stored turns; takes no chat events.',
+};
+
 function announce(surfaces: readonly SurfaceName[], url: string, config: Config): string {
-  const lines = [`sandbot is running (${surfaces.join(', ') || 'no chat surface'}).`];
+  const lines = [
+    `sandbot is running (${surfaces.join(', ') || 'no chat surface'}).`,
+    ROLE_LINES[config.role],
+  ];
   if (surfaces.length === 0) {
     lines.push('Nothing to talk to: set SLACK_BOT_TOKEN or DISCORD_TOKEN, or PLAYGROUND_TOKEN.');
   }
@@ -201,17 +220,19 @@ async function ensureSandboxImage(
   }
 }
 
-async function startAdapters(
+/** The adapters of `surfaces`, each started (connected to its events) when `start` says so. */
+async function createAdapters(
   surfaces: readonly SurfaceName[],
   context: AdapterContext,
+  options: { readonly start: boolean },
 ): Promise<ChatAdapter[]> {
-  const started: ChatAdapter[] = [];
+  const created: ChatAdapter[] = [];
   for (const name of surfaces) {
     const adapter = (await ADAPTERS[name]())(context);
-    await adapter.start();
-    started.push(adapter);
+    if (options.start) await adapter.start();
+    created.push(adapter);
   }
-  return started;
+  return created;
 }
 
 async function stopAll(adapters: readonly ChatAdapter[], logger: Logger): Promise<void> {
