@@ -62,15 +62,15 @@ export async function handleApi(
       deps.hub.connect(request, response);
       return;
     case 'GET /threads':
-      sendJson(response, 200, { threads: deps.store.list() });
+      sendJson(response, 200, { threads: await deps.store.list() });
       return;
     case 'POST /threads':
-      sendJson(response, 201, { thread: deps.store.create() });
+      sendJson(response, 201, { thread: await deps.store.create() });
       return;
     case 'GET /files/:id':
       return download(deps, response, id, url.searchParams.has('download'));
   }
-  const thread = parts[0] === 'threads' ? deps.store.get(id) : undefined;
+  const thread = parts[0] === 'threads' ? await deps.store.get(id) : undefined;
   if (thread === undefined) {
     sendError(response, 404, parts[0] === 'threads' ? 'no such thread' : 'no such route');
     return;
@@ -144,7 +144,7 @@ async function upload(
     return;
   }
   const { content, sizeBytes } = await readBody(request, deps.config.agent.maxAttachmentBytes);
-  const file = deps.store.addUpload(threadId, {
+  const file = await deps.store.addUpload(threadId, {
     name: trimmed,
     mime: mimeFromName(trimmed),
     sizeBytes,
@@ -174,17 +174,17 @@ async function message(
     sendError(response, 400, 'say something or attach a file');
     return;
   }
-  const item = sendMessage(deps, threadId, text, uploads);
-  sendJson(response, 202, { item, thread: deps.store.summary(threadId) });
+  const { item, thread } = await sendMessage(deps, threadId, text, uploads);
+  sendJson(response, 202, { item, thread });
 }
 
-function download(
+async function download(
   deps: ApiDeps,
   response: ServerResponse,
   fileId: string,
   forceDownload: boolean,
-): void {
-  const file = deps.store.file(fileId);
+): Promise<void> {
+  const file = await deps.store.file(fileId);
   if (file === undefined) {
     sendError(response, 404, 'no such file');
     return;

@@ -13,8 +13,9 @@ export interface PlaygroundRepliesDeps {
 /**
  * What a durable turn needs of the playground: its reply rebuilt from the address
  * (`{ surface: 'web', threadId, messageId }`) on this process's thread store and event hub,
- * and an upload read again by its id. A thread this store does not hold (another replica's,
- * with the in-memory store) is not this adapter's to answer: replyFor says undefined.
+ * and an upload read again by its id. With Redis every replica's store holds every thread,
+ * so any replica answers any playground turn; with a store of this process only, a thread it
+ * has never seen is not this adapter's to answer: replyFor says undefined.
  */
 export function playgroundReplies(
   deps: PlaygroundRepliesDeps,
@@ -26,7 +27,7 @@ export function playgroundReplies(
       if (surface !== 'web' || typeof threadId !== 'string' || typeof messageId !== 'string') {
         return undefined;
       }
-      if (!store.has(threadId)) return undefined;
+      if (!store.mayHold(threadId)) return undefined;
       return webThreadReply({
         threadId,
         messageId,
@@ -37,11 +38,11 @@ export function playgroundReplies(
         resumed: resume.progressMessageId !== undefined,
       });
     },
-    fetchAttachment(ref) {
-      const file = store.file(ref);
+    async fetchAttachment(ref) {
+      const file = await store.file(ref);
       // Gone (over the file budget) or never kept (over the upload limit).
-      if (file === undefined) return Promise.reject(new Error(`no playground upload ${ref}`));
-      return Promise.resolve(file.content);
+      if (file === undefined) throw new Error(`no playground upload ${ref}`);
+      return file.content;
     },
   };
 }

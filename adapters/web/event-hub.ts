@@ -11,15 +11,34 @@ export type PlaygroundEvent =
 const HEARTBEAT_MS = 15_000;
 
 /**
+ * Carries events between the bot replicas (Redis pub/sub): `publish` sends one to every
+ * replica's hub, this one's included, which each deliver to their own pages.
+ */
+export interface EventFanOut {
+  publish(data: string): Promise<void>;
+}
+
+export interface EventHubOptions {
+  /** Unset (one process): events go straight to this process's pages. */
+  readonly fanOut?: EventFanOut;
+  /** Where a failed fan-out is reported. */
+  readonly onError?: (error: unknown) => void;
+}
+
+/**
  * The live channel to every open page: Server-Sent Events, one stream per page for all
  * threads (a local playground has few), so progress and answers arrive without polling.
+ * With several replicas a page's stream is held by one of them and a turn may run on another,
+ * so events then travel through the fan-out and every hub delivers all of them.
  */
 export class EventHub {
   private readonly clients = new Set<ServerResponse>();
   private readonly heartbeat: NodeJS.Timeout;
+  private readonly options: EventHubOptions;
   private closed = false;
 
-  constructor() {
+  constructor(options: EventHubOptions = {}) {
+    this.options = options;
     this.heartbeat = setInterval(() => {
       for (const client of this.clients) client.write(': keep-alive\n\n');
     }, HEARTBEAT_MS);
@@ -48,7 +67,16 @@ export class EventHub {
   }
 
   publish(event: PlaygroundEvent): void {
-    const frame = `data: ${JSON.stringify(event)}\n\n`;
+    const data = JSON.stringify(event);
+    const { fanOut, onError } = this.options;
+    if (fanOut === undefined) return this.deliver(data);
+    // Not awaited: one connection keeps a replica's events in the order they were published.
+    fanOut.publish(data).catch((error: unknown) => onError?.(error));
+  }
+
+  /** Writes one event (its JSON) to this process's pages. */
+  deliver(data: string): void {
+    const frame = `data: ${data}\n\n`;
     for (const client of this.clients) client.write(frame);
   }
 

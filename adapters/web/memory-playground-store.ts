@@ -1,4 +1,8 @@
-import type { PlaygroundFile, PlaygroundStore } from '../../src/core/playground-store.ts';
+import type {
+  PlaygroundFile,
+  PlaygroundProgress,
+  PlaygroundStore,
+} from '../../src/core/playground-store.ts';
 
 /**
  * Bytes of files (uploads, plots, produced files, exports) the playground keeps. Beyond it the
@@ -7,11 +11,14 @@ import type { PlaygroundFile, PlaygroundStore } from '../../src/core/playground-
 export const FILE_BUDGET_BYTES = 512 * 1024 * 1024;
 
 /**
- * The playground in this process's memory (with REDIS_URL, and in unit tests): files in a map
- * under the byte budget. Threads need no copy here: the ThreadStore's own map is the memory,
- * and nothing outlives the process.
+ * The playground in this process's memory (unit tests, and in-process tests of the adapter):
+ * threads as JSON text (so no caller holds a live reference into the store), files in a map
+ * under the byte budget. Nothing outlives the process.
  */
 export class MemoryPlaygroundStore implements PlaygroundStore {
+  readonly shared = false;
+  private readonly threadDocs = new Map<string, string>();
+  private readonly statuses = new Map<string, PlaygroundProgress>();
   /** Insertion order is age order, which is what eviction needs. */
   private readonly files = new Map<string, PlaygroundFile>();
   private fileBytes = 0;
@@ -21,15 +28,41 @@ export class MemoryPlaygroundStore implements PlaygroundStore {
     this.fileBudgetBytes = fileBudgetBytes;
   }
 
-  threads(): readonly unknown[] {
-    return [];
+  threads(): Promise<readonly unknown[]> {
+    return Promise.resolve([...this.threadDocs.values()].map((doc) => JSON.parse(doc) as unknown));
   }
 
-  saveThread(): void {
-    // The ThreadStore's map already holds the thread; see the class comment.
+  thread(id: string): Promise<unknown> {
+    const doc = this.threadDocs.get(id);
+    return Promise.resolve(doc === undefined ? undefined : (JSON.parse(doc) as unknown));
   }
 
-  addFile(file: PlaygroundFile): void {
+  updateThread(id: string, change: (current: unknown) => unknown): Promise<unknown> {
+    // One process, and nothing awaited between the read and the write: already atomic.
+    const doc = this.threadDocs.get(id);
+    const current = doc === undefined ? undefined : (JSON.parse(doc) as unknown);
+    const next = change(current);
+    if (next === undefined) return Promise.resolve(current);
+    this.threadDocs.set(id, JSON.stringify(next));
+    return Promise.resolve(next);
+  }
+
+  progress(threadId: string): Promise<PlaygroundProgress | undefined> {
+    return Promise.resolve(this.statuses.get(threadId));
+  }
+
+  setProgress(threadId: string, progress: PlaygroundProgress): Promise<void> {
+    this.statuses.set(threadId, progress);
+    return Promise.resolve();
+  }
+
+  clearProgress(threadId: string, messageId: string): Promise<boolean> {
+    if (this.statuses.get(threadId)?.messageId !== messageId) return Promise.resolve(false);
+    this.statuses.delete(threadId);
+    return Promise.resolve(true);
+  }
+
+  addFile(file: PlaygroundFile): Promise<void> {
     this.files.set(file.id, file);
     this.fileBytes += file.content?.length ?? 0;
     for (const [id, old] of this.files) {
@@ -37,9 +70,10 @@ export class MemoryPlaygroundStore implements PlaygroundStore {
       this.files.delete(id);
       this.fileBytes -= old.content?.length ?? 0;
     }
+    return Promise.resolve();
   }
 
-  file(id: string): PlaygroundFile | undefined {
-    return this.files.get(id);
+  file(id: string): Promise<PlaygroundFile | undefined> {
+    return Promise.resolve(this.files.get(id));
   }
 }

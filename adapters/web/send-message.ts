@@ -3,7 +3,7 @@ import type { InboundMessage } from '../../src/core/inbound-message.ts';
 import { textReply } from '../../src/core/reply.ts';
 import type { Logger } from '../../src/logging/logger.ts';
 import type { EventHub } from './event-hub.ts';
-import type { ThreadItem, ThreadStore } from './thread-store.ts';
+import type { ThreadItem, ThreadStore, ThreadSummary } from './thread-store.ts';
 import { webThreadReply } from './web-thread-reply.ts';
 
 /** The playground is one local user in one workspace; each page thread is a session. */
@@ -22,33 +22,34 @@ export interface SendMessageDeps {
 
 /**
  * Records a message the page sent (with the uploads it names) and hands it to the core. The
- * core queues turns per thread in call order, so messages run in the order they were sent;
- * this returns at once and the answer arrives over the event stream.
+ * core queues turns per thread in the thread's order, so messages run in the order they were
+ * stored; this returns once the message is stored and the answer arrives over the event
+ * stream.
  */
-export function sendMessage(
+export async function sendMessage(
   deps: SendMessageDeps,
   threadId: string,
   text: string,
   uploadIds: readonly string[],
-): ThreadItem {
+): Promise<{ item: ThreadItem; thread: ThreadSummary }> {
   const { store, hub, logger } = deps;
-  const uploads = store.takeUploads(threadId, uploadIds);
-  const item = store.addUserMessage(
+  const uploads = await store.takeUploads(threadId, uploadIds);
+  const { item, thread: summary } = await store.addUserMessage(
     threadId,
     text,
     uploads.map((u) => u.ref),
   );
   hub.publish({ type: 'item', threadId, item });
-  const summary = store.summary(threadId);
-  if (summary !== undefined) hub.publish({ type: 'thread', thread: summary });
+  hub.publish({ type: 'thread', thread: summary });
 
   const message: InboundMessage = {
     sessionKey: playgroundSessionKey(threadId),
     author: PLAYGROUND_AUTHOR,
     text,
     messageId: item.id,
-    // The thread's version grows with every change to it, so it orders the thread's messages.
-    order: String(summary?.version ?? 0),
+    // The thread's version grows with every change to it (atomically, whichever replica made
+    // it), so it orders the thread's messages.
+    order: String(summary.version),
     attachments: uploads.map(({ ref, content }) => ({
       name: ref.name,
       sizeBytes: ref.sizeBytes,
@@ -66,5 +67,5 @@ export function sendMessage(
     logger.error({ err: error, threadId }, 'playground message failed');
     await thread.reply(textReply('Something went wrong on my side; see the bot log.'));
   });
-  return item;
+  return { item, thread: summary };
 }

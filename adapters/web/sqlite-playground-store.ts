@@ -1,5 +1,9 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import type { PlaygroundFile, PlaygroundStore } from '../../src/core/playground-store.ts';
+import type {
+  PlaygroundFile,
+  PlaygroundProgress,
+  PlaygroundStore,
+} from '../../src/core/playground-store.ts';
 import { FILE_BUDGET_BYTES } from './memory-playground-store.ts';
 
 interface FileRow {
@@ -13,16 +17,27 @@ interface FileRow {
 /**
  * The playground in the embedded mode's SQLite file: a row of JSON per thread and a row per
  * file (bytes in a BLOB column), under the same byte budget as in memory. A restarted
- * `npm start` lists the threads with their messages, images and files.
+ * `npm start` lists the threads with their messages, images and files. The live status of a
+ * running turn stays in memory: a turn resumed after a restart shows its own again.
  *
- * Once the adapter has stopped and closed the file, a turn still finishing answers into the
- * page's memory only rather than failing: the process is on its way out.
+ * Once the adapter has stopped and closed the file, a turn still finishing writes nothing
+ * rather than failing: the process is on its way out.
  */
 export class SqlitePlaygroundStore implements PlaygroundStore {
+  // `sandbot chat` opens the same file, but it has no playground: this process is the writer.
+  readonly shared = false;
   private readonly db: DatabaseSync;
   private readonly fileBudgetBytes: number;
+  private readonly statuses = new Map<string, PlaygroundProgress>();
   private readonly statements: Record<
-    'threads' | 'saveThread' | 'insertFile' | 'file' | 'storedBytes' | 'oldest' | 'forget',
+    | 'threads'
+    | 'thread'
+    | 'saveThread'
+    | 'insertFile'
+    | 'file'
+    | 'storedBytes'
+    | 'oldest'
+    | 'forget',
     StatementSync
   >;
 
@@ -31,6 +46,7 @@ export class SqlitePlaygroundStore implements PlaygroundStore {
     this.fileBudgetBytes = fileBudgetBytes;
     this.statements = {
       threads: db.prepare('SELECT thread FROM playground_threads'),
+      thread: db.prepare('SELECT thread FROM playground_threads WHERE id = ?'),
       saveThread: db.prepare(
         `INSERT INTO playground_threads (id, thread) VALUES (?, ?)
          ON CONFLICT (id) DO UPDATE SET thread = excluded.thread`,
@@ -51,38 +67,89 @@ export class SqlitePlaygroundStore implements PlaygroundStore {
     };
   }
 
-  threads(): readonly unknown[] {
-    return this.statements.threads.all().map((row) => JSON.parse(String(row['thread'])) as unknown);
+  threads(): Promise<readonly unknown[]> {
+    if (!this.db.isOpen) return Promise.resolve([]); // see the class comment
+    return Promise.resolve(
+      this.statements.threads.all().map((row) => JSON.parse(String(row['thread'])) as unknown),
+    );
   }
 
-  saveThread(id: string, thread: unknown): void {
-    if (!this.db.isOpen) return; // see the class comment
-    this.statements.saveThread.run(id, JSON.stringify(thread));
+  thread(id: string): Promise<unknown> {
+    if (!this.db.isOpen) return Promise.resolve(undefined); // see the class comment
+    return Promise.resolve(this.readThread(id));
   }
 
-  addFile(file: PlaygroundFile): void {
-    if (!this.db.isOpen) return; // see the class comment
-    this.db.exec('BEGIN IMMEDIATE');
-    try {
+  updateThread(id: string, change: (current: unknown) => unknown): Promise<unknown> {
+    if (!this.db.isOpen) return Promise.resolve(undefined); // see the class comment
+    // The read and the write in one transaction: nothing else writes the row in between.
+    return Promise.resolve(
+      this.transaction(() => {
+        const current = this.readThread(id);
+        const next = change(current);
+        if (next === undefined) return current;
+        this.statements.saveThread.run(id, JSON.stringify(next));
+        return next;
+      }),
+    );
+  }
+
+  progress(threadId: string): Promise<PlaygroundProgress | undefined> {
+    return Promise.resolve(this.statuses.get(threadId));
+  }
+
+  setProgress(threadId: string, progress: PlaygroundProgress): Promise<void> {
+    this.statuses.set(threadId, progress);
+    return Promise.resolve();
+  }
+
+  clearProgress(threadId: string, messageId: string): Promise<boolean> {
+    if (this.statuses.get(threadId)?.messageId !== messageId) return Promise.resolve(false);
+    this.statuses.delete(threadId);
+    return Promise.resolve(true);
+  }
+
+  addFile(file: PlaygroundFile): Promise<void> {
+    if (!this.db.isOpen) return Promise.resolve(); // see the class comment
+    this.transaction(() => {
       const { id, name, mime, sizeBytes, content } = file;
       this.statements.insertFile.run(id, name, mime, sizeBytes, content ?? null);
       this.forgetOldest(file.id);
-      this.db.exec('COMMIT');
-    } catch (error) {
-      this.db.exec('ROLLBACK');
-      throw error;
-    }
+    });
+    return Promise.resolve();
   }
 
-  file(id: string): PlaygroundFile | undefined {
-    if (!this.db.isOpen) return undefined; // see the class comment
+  file(id: string): Promise<PlaygroundFile | undefined> {
+    if (!this.db.isOpen) return Promise.resolve(undefined); // see the class comment
     const row = this.statements.file.get(id) as FileRow | undefined;
-    if (row === undefined) return undefined;
+    if (row === undefined) return Promise.resolve(undefined);
     const content =
       row.content === null
         ? undefined
         : Buffer.from(row.content.buffer, row.content.byteOffset, row.content.byteLength);
-    return { id: row.id, name: row.name, mime: row.mime, sizeBytes: row.size_bytes, content };
+    return Promise.resolve({
+      id: row.id,
+      name: row.name,
+      mime: row.mime,
+      sizeBytes: row.size_bytes,
+      content,
+    });
+  }
+
+  private readThread(id: string): unknown {
+    const row = this.statements.thread.get(id);
+    return row === undefined ? undefined : (JSON.parse(String(row['thread'])) as unknown);
+  }
+
+  private transaction<T>(work: () => T): T {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = work();
+      this.db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      this.db.exec('ROLLBACK');
+      throw error;
+    }
   }
 
   /** Oldest first until the files fit the budget again; the new file itself always stays. */

@@ -1,6 +1,7 @@
 import type { Thread, ThreadItem } from './thread-store.ts';
 
-/** A playground thread as its store keeps it: JSON, sets as arrays, no live status. */
+/** A playground thread as its store keeps it: JSON, sets as arrays (the live status of a
+ *  running turn is kept apart: PlaygroundStore.progress). */
 interface ThreadRecord {
   readonly id: string;
   readonly title: string;
@@ -40,7 +41,6 @@ export function threadFromRecord(value: unknown): Thread | undefined {
     items: [...value.items],
     answered: new Set(value.answered),
     uploads: new Set(value.uploads),
-    progress: undefined,
   };
 }
 

@@ -61,32 +61,42 @@ export interface Thread {
   readonly answered: Set<string>;
   /** Uploads waiting for the next message, by file id. */
   readonly uploads: Set<string>;
-  progress: { messageId: string; text: string } | undefined;
 }
 
 const TITLE_CHARS = 60;
 
 /**
- * The playground's memory: threads, their messages and rendered answers, and every file
- * shown in them, so a page reload shows a thread again. Threads are held here and written
- * through to `store` on every change (the live status of a running turn excepted: a resumed
- * turn shows it again); files live in `store` under its byte budget. With the SQLite store
- * (the embedded mode) a restarted bot reads its threads back; with the memory one they last
- * as long as the process.
+ * The playground's memory: threads, their messages and rendered answers, every file shown in
+ * them, and the live status of running turns, so a page reload (on any replica) shows a
+ * thread again. Nothing is held here: every read and change goes to `store` (memory, the
+ * SQLite file of the embedded mode, or Redis shared by every replica), and a change is one
+ * atomic read-modify-write of the thread, so replicas changing one thread lose nothing.
  */
 export class ThreadStore {
-  private readonly threads = new Map<string, Thread>();
   private readonly store: PlaygroundStore;
+  /** Threads this process has seen; see `mayHold`. */
+  private readonly known = new Set<string>();
 
   constructor(store: PlaygroundStore = new MemoryPlaygroundStore()) {
     this.store = store;
-    for (const record of store.threads()) {
-      const thread = threadFromRecord(record);
-      if (thread !== undefined) this.threads.set(thread.id, thread);
+    // Only `mayHold` needs these, and only for a store no other process writes.
+    if (!store.shared) {
+      void store.threads().then(
+        (records) => records.forEach((record) => this.learn(threadFromRecord(record))),
+        () => undefined,
+      );
     }
   }
 
-  create(): ThreadSummary {
+  /**
+   * Whether this thread may be in the store, answered without waiting: always with a shared
+   * store (another replica may have created it), else when this process has seen it.
+   */
+  mayHold(threadId: string): boolean {
+    return this.store.shared || this.known.has(threadId);
+  }
+
+  async create(): Promise<ThreadSummary> {
     const now = Date.now();
     const thread: Thread = {
       id: randomUUID(),
@@ -97,43 +107,52 @@ export class ThreadStore {
       items: [],
       answered: new Set(),
       uploads: new Set(),
-      progress: undefined,
     };
-    this.threads.set(thread.id, thread);
-    this.save(thread);
+    const record = threadRecord(thread);
+    await this.store.updateThread(thread.id, (current) => current ?? record);
+    this.learn(thread);
     return summary(thread);
   }
 
-  has(threadId: string): boolean {
-    return this.threads.has(threadId);
-  }
-
   /** Newest activity first. */
-  list(): ThreadSummary[] {
-    return [...this.threads.values()].map(summary).sort((a, b) => b.updatedAt - a.updatedAt);
+  async list(): Promise<ThreadSummary[]> {
+    const threads: Thread[] = [];
+    for (const record of await this.store.threads()) {
+      const thread = threadFromRecord(record);
+      if (thread !== undefined) threads.push(this.learn(thread));
+    }
+    return threads.map(summary).sort((a, b) => b.updatedAt - a.updatedAt);
   }
 
-  get(threadId: string): ThreadView | undefined {
-    const thread = this.threads.get(threadId);
+  async get(threadId: string): Promise<ThreadView | undefined> {
+    const [record, progress] = await Promise.all([
+      this.store.thread(threadId),
+      this.store.progress(threadId),
+    ]);
+    const thread = threadFromRecord(record);
     if (thread === undefined) return undefined;
-    return { ...summary(thread), items: [...thread.items], progress: thread.progress?.text };
+    this.learn(thread);
+    const live = progress !== undefined && !thread.answered.has(progress.messageId);
+    return {
+      ...summary(thread),
+      items: [...thread.items],
+      progress: live ? progress.text : undefined,
+    };
   }
 
-  summary(threadId: string): ThreadSummary | undefined {
-    const thread = this.threads.get(threadId);
+  async summary(threadId: string): Promise<ThreadSummary | undefined> {
+    const thread = threadFromRecord(await this.store.thread(threadId));
     return thread === undefined ? undefined : summary(thread);
   }
 
   /** Keeps an upload until a message of the same thread takes it. */
-  addUpload(
+  async addUpload(
     threadId: string,
     file: { name: string; mime: string; sizeBytes: number; content: Buffer | undefined },
-  ): FileRef {
-    const thread = this.thread(threadId);
+  ): Promise<FileRef> {
     const stored: PlaygroundFile = { id: randomUUID(), ...file };
-    this.store.addFile(stored);
-    thread.uploads.add(stored.id);
-    this.save(thread);
+    await this.store.addFile(stored);
+    await this.change(threadId, (thread) => thread.uploads.add(stored.id));
     return refOf(stored);
   }
 
@@ -141,42 +160,53 @@ export class ThreadStore {
    * The thread's pending uploads with these ids, removed from the pending set; unknown ids
    * and other threads' uploads are skipped.
    */
-  takeUploads(
+  async takeUploads(
     threadId: string,
     ids: readonly string[],
-  ): { ref: FileRef; content: Buffer | undefined }[] {
-    const thread = this.thread(threadId);
+  ): Promise<{ ref: FileRef; content: Buffer | undefined }[]> {
+    const { result: takenIds } = await this.change(threadId, (thread) =>
+      ids.filter((id) => thread.uploads.delete(id)),
+    );
     const taken: { ref: FileRef; content: Buffer | undefined }[] = [];
-    for (const id of ids) {
-      if (!thread.uploads.has(id)) continue;
-      thread.uploads.delete(id);
-      const file = this.store.file(id);
+    for (const id of takenIds) {
+      const file = await this.store.file(id);
       if (file !== undefined) taken.push({ ref: refOf(file), content: file.content });
     }
-    if (taken.length > 0) this.save(thread);
     return taken;
   }
 
-  addUserMessage(threadId: string, text: string, attachments: readonly FileRef[]): ThreadItem {
-    const thread = this.thread(threadId);
+  /** Adds the message; the thread as this change left it comes with it (its version orders
+   *  the thread's messages, whichever replica took them). */
+  async addUserMessage(
+    threadId: string,
+    text: string,
+    attachments: readonly FileRef[],
+  ): Promise<{ item: ThreadItem; thread: ThreadSummary }> {
     const item: ThreadItem = { kind: 'user', id: randomUUID(), at: Date.now(), text, attachments };
-    thread.items.push(item);
-    if (thread.items.filter((i) => i.kind === 'user').length === 1) {
-      thread.title = titleOf(text, attachments);
-    }
-    thread.updatedAt = item.at;
-    thread.version += 1;
-    this.save(thread);
-    return item;
+    const { thread } = await this.change(threadId, (changed) => {
+      changed.items.push(item);
+      if (changed.items.filter((i) => i.kind === 'user').length === 1) {
+        changed.title = titleOf(text, attachments);
+      }
+      changed.updatedAt = item.at;
+      changed.version += 1;
+    });
+    return { item, thread: summary(thread) };
   }
 
-  /** Stores the answer; `clearedProgress` says the live status of its turn went with it. */
-  addReply(
+  /**
+   * Stores the answer, once per message: undefined when the message already has one (or its
+   * thread is gone). `clearedProgress` says the live status of its turn went with it.
+   */
+  async addReply(
     threadId: string,
     replyTo: string,
     reply: Reply,
-  ): { item: ThreadItem; clearedProgress: boolean } {
-    const thread = this.thread(threadId);
+  ): Promise<{ item: ThreadItem; thread: ThreadSummary; clearedProgress: boolean } | undefined> {
+    const images: FileRef[] = [];
+    for (const image of reply.images) images.push(await this.keep(image));
+    const files: FileRef[] = [];
+    for (const file of reply.files) files.push(await this.keep(file));
     const item: ThreadItem = {
       kind: 'bot',
       id: randomUUID(),
@@ -184,35 +214,38 @@ export class ThreadStore {
       replyTo,
       text: reply.text,
       code: [...reply.code],
-      images: reply.images.map((a) => this.keep(a)),
-      files: reply.files.map((a) => this.keep(a)),
+      images,
+      files,
       notices: [...reply.notices],
     };
-    thread.items.push(item);
-    thread.answered.add(replyTo);
-    const clearedProgress = thread.progress?.messageId === replyTo;
-    if (clearedProgress) thread.progress = undefined;
-    thread.updatedAt = item.at;
-    thread.version += 1;
-    this.save(thread);
-    return { item, clearedProgress };
+    const changed = await this.tryChange(threadId, (thread) => {
+      if (thread.answered.has(replyTo)) return false;
+      thread.items.push(item);
+      thread.answered.add(replyTo);
+      thread.updatedAt = item.at;
+      thread.version += 1;
+      return true;
+    });
+    if (changed?.result !== true) return undefined;
+    const clearedProgress = await this.store.clearProgress(threadId, replyTo);
+    return { item, thread: summary(changed.thread), clearedProgress };
   }
 
   /** Sets the live status shown for a message's turn; false when it is already answered. */
-  setProgress(threadId: string, messageId: string, text: string): boolean {
-    const thread = this.thread(threadId);
-    if (thread.answered.has(messageId)) return false;
-    thread.progress = { messageId, text };
+  async setProgress(threadId: string, messageId: string, text: string): Promise<boolean> {
+    const thread = threadFromRecord(await this.store.thread(threadId));
+    if (thread === undefined || thread.answered.has(messageId)) return false;
+    await this.store.setProgress(threadId, { messageId, text });
     return true;
   }
 
-  file(fileId: string): (FileRef & { content: Buffer }) | undefined {
-    const file = this.store.file(fileId);
+  async file(fileId: string): Promise<(FileRef & { content: Buffer }) | undefined> {
+    const file = await this.store.file(fileId);
     if (file?.content === undefined) return undefined;
     return { ...refOf(file), content: file.content };
   }
 
-  private keep(attachment: ReplyAttachment): FileRef {
+  private async keep(attachment: ReplyAttachment): Promise<FileRef> {
     const stored: PlaygroundFile = {
       id: randomUUID(),
       name: attachment.name,
@@ -220,17 +253,45 @@ export class ThreadStore {
       sizeBytes: attachment.content.length,
       content: attachment.content,
     };
-    this.store.addFile(stored);
+    await this.store.addFile(stored);
     return refOf(stored);
   }
 
-  private save(thread: Thread): void {
-    this.store.saveThread(thread.id, threadRecord(thread));
+  /** `change` on a thread that must exist (the routes looked it up first). */
+  private async change<T>(
+    threadId: string,
+    apply: (thread: Thread) => T,
+  ): Promise<{ thread: Thread; result: T }> {
+    const changed = await this.tryChange(threadId, apply);
+    if (changed === undefined) throw new Error(`no playground thread ${threadId}`);
+    return changed;
   }
 
-  private thread(threadId: string): Thread {
-    const thread = this.threads.get(threadId);
-    if (thread === undefined) throw new Error(`no playground thread ${threadId}`);
+  /**
+   * Applies `apply` to the stored thread atomically (it may run more than once, on a fresh
+   * copy each time, when another replica wrote in between) and writes the thread only if it
+   * changed. Undefined when there is no such thread.
+   */
+  private async tryChange<T>(
+    threadId: string,
+    apply: (thread: Thread) => T,
+  ): Promise<{ thread: Thread; result: T } | undefined> {
+    let outcome: { thread: Thread; result: T } | undefined;
+    await this.store.updateThread(threadId, (record) => {
+      outcome = undefined;
+      const thread = threadFromRecord(record);
+      if (thread === undefined) return undefined;
+      const before = JSON.stringify(threadRecord(thread));
+      outcome = { thread, result: apply(thread) };
+      const after = threadRecord(thread);
+      return JSON.stringify(after) === before ? undefined : after;
+    });
+    if (outcome !== undefined) this.learn(outcome.thread);
+    return outcome;
+  }
+
+  private learn<T extends Thread | undefined>(thread: T): T {
+    if (thread !== undefined) this.known.add(thread.id);
     return thread;
   }
 }

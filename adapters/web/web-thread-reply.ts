@@ -38,29 +38,38 @@ export interface WebThreadReplyOptions {
  * page show the code collapsible and the images inline.
  */
 export function webThreadReply(options: WebThreadReplyOptions): ThreadReply {
-  const { threadId, messageId, store, hub } = options;
+  const { threadId, messageId, store, hub, logger } = options;
   const resumed = options.resumed === true;
   const listeners: ((id: string) => void)[] = [];
   let statusShown = false;
-  const show = (status: string) => {
+  // One status write at a time, in order: the resumed status must not land after a newer one.
+  let showing = Promise.resolve();
+  const show = (status: string): Promise<void> => {
     const text = resumed ? `${status}\n\n${RESUMED_NOTE}` : status;
-    if (!store.setProgress(threadId, messageId, text)) return;
-    hub.publish({ type: 'progress', threadId, text });
-    if (statusShown) return;
-    statusShown = true;
-    // The status is keyed by the message it answers, so that id names it.
-    for (const listener of listeners) listener(messageId);
+    // A failed write is reported by whoever awaited it; the next one goes ahead regardless.
+    showing = showing
+      .catch(() => undefined)
+      .then(async () => {
+        if (!(await store.setProgress(threadId, messageId, text))) return;
+        hub.publish({ type: 'progress', threadId, text });
+        if (statusShown) return;
+        statusShown = true;
+        // The status is keyed by the message it answers, so that id names it.
+        for (const listener of listeners) listener(messageId);
+      });
+    return showing;
   };
   const live = new LiveProgress({
     intervalMs: PROGRESS_INTERVAL_MS,
     maxChars: PROGRESS_MAX_CHARS,
-    show: (text) => {
-      show(text);
-      return Promise.resolve();
-    },
-    onError: (error) => options.logger.warn({ err: error }, 'playground progress failed'),
+    show,
+    onError: (error) => logger.warn({ err: error }, 'playground progress failed'),
   });
-  if (resumed) show(RESUMED_TEXT);
+  if (resumed) {
+    show(RESUMED_TEXT).catch((error: unknown) => {
+      logger.warn({ err: error }, 'playground progress failed');
+    });
+  }
   let replied = false;
   const address: WebReplyAddress = { surface: 'web', threadId, messageId };
   return {
@@ -73,20 +82,28 @@ export function webThreadReply(options: WebThreadReplyOptions): ThreadReply {
     },
     async reply(reply: Reply) {
       // Once per message: a failure path that answers again, or a resumed turn whose first
-      // runner had stored the answer before it died, must not answer twice.
-      if (replied || answered(store, threadId, messageId)) return;
+      // runner had stored the answer before it died, must not answer twice (the store
+      // refuses a second answer too, should two replicas ever race).
+      if (replied || (await answered(store, threadId, messageId))) return;
       replied = true;
       await live.close();
-      const { item, clearedProgress } = store.addReply(threadId, messageId, reply);
-      hub.publish({ type: 'item', threadId, item });
-      if (clearedProgress) hub.publish({ type: 'progress', threadId, text: null });
-      const summary = store.summary(threadId);
-      if (summary !== undefined) hub.publish({ type: 'thread', thread: summary });
+      await showing.catch(() => undefined);
+      const added = await store.addReply(threadId, messageId, reply);
+      if (added === undefined) {
+        logger.warn(
+          { threadId, messageId },
+          'playground answer not stored: already answered or no such thread',
+        );
+        return;
+      }
+      hub.publish({ type: 'item', threadId, item: added.item });
+      if (added.clearedProgress) hub.publish({ type: 'progress', threadId, text: null });
+      hub.publish({ type: 'thread', thread: added.thread });
     },
   };
 }
 
-function answered(store: ThreadStore, threadId: string, messageId: string): boolean {
-  const items = store.get(threadId)?.items ?? [];
+async function answered(store: ThreadStore, threadId: string, messageId: string): Promise<boolean> {
+  const items = (await store.get(threadId))?.items ?? [];
   return items.some((item) => item.kind === 'bot' && item.replyTo === messageId);
 }

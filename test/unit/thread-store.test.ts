@@ -28,64 +28,70 @@ const stores: [string, (budgetBytes?: number) => PlaygroundStore][] = [
 ];
 
 describe.each(stores)('the playground thread store (%s)', (_name, makeStore) => {
-  it('forgets the oldest files beyond its byte budget, keeping the messages', () => {
+  it('forgets the oldest files beyond its byte budget, keeping the messages', async () => {
     const store = new ThreadStore(makeStore(250));
-    const thread = store.create();
+    const thread = await store.create();
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const question = store.addUserMessage(thread.id, `plot ${i}`, []);
-      const { item } = store.addReply(thread.id, question.id, {
+      const { item: question } = await store.addUserMessage(thread.id, `plot ${i}`, []);
+      const added = await store.addReply(thread.id, question.id, {
         ...textReply(`plot ${i}`),
         images: [png(100)],
       });
-      if (item.kind === 'bot') ids.push(item.images[0]?.id ?? '');
+      if (added?.item.kind === 'bot') ids.push(added.item.images[0]?.id ?? '');
     }
-    expect(store.file(ids[0] ?? '')).toBeUndefined();
-    expect(store.file(ids[1] ?? '')?.content.length).toBe(100);
-    expect(store.file(ids[2] ?? '')?.content.length).toBe(100);
-    expect(store.get(thread.id)?.items).toHaveLength(6);
+    expect(await store.file(ids[0] ?? '')).toBeUndefined();
+    expect((await store.file(ids[1] ?? ''))?.content.length).toBe(100);
+    expect((await store.file(ids[2] ?? ''))?.content.length).toBe(100);
+    expect((await store.get(thread.id))?.items).toHaveLength(6);
   });
 
-  it('hands a pending upload to the next message of its own thread only', () => {
+  it('hands a pending upload to the next message of its own thread only', async () => {
     const store = new ThreadStore(makeStore());
-    const a = store.create();
-    const b = store.create();
-    const upload = store.addUpload(a.id, {
+    const a = await store.create();
+    const b = await store.create();
+    const upload = await store.addUpload(a.id, {
       name: 'd.csv',
       mime: 'text/csv',
       sizeBytes: 3,
       content: Buffer.from('1,2'),
     });
-    expect(store.takeUploads(b.id, [upload.id])).toEqual([]);
-    expect(store.takeUploads(a.id, [upload.id])).toHaveLength(1);
-    expect(store.takeUploads(a.id, [upload.id])).toEqual([]);
+    expect(await store.takeUploads(b.id, [upload.id])).toEqual([]);
+    expect(await store.takeUploads(a.id, [upload.id])).toHaveLength(1);
+    expect(await store.takeUploads(a.id, [upload.id])).toEqual([]);
   });
 });
 
 describe('the playground thread store on SQLite', () => {
-  it('lists the threads, their messages, answers, files and uploads after a restart', () => {
+  it('lists the threads, their messages, answers, files and uploads after a restart', async () => {
     const { dir, db } = sqliteDatabase();
     const before = new ThreadStore(new SqlitePlaygroundStore(db));
-    const thread = before.create();
-    const question = before.addUserMessage(thread.id, 'plot it', []);
-    const { item: answer } = before.addReply(thread.id, question.id, {
+    const thread = await before.create();
+    const { item: question } = await before.addUserMessage(thread.id, 'plot it', []);
+    const added = await before.addReply(thread.id, question.id, {
       ...textReply('here'),
       images: [png(10)],
     });
-    const pending = before.addUpload(thread.id, {
+    const pending = await before.addUpload(thread.id, {
       name: 'later.csv',
       mime: 'text/csv',
       sizeBytes: 3,
       content: Buffer.from('a,b'),
     });
-    before.setProgress(thread.id, question.id, 'still running');
+    const { item: second } = await before.addUserMessage(thread.id, 'and again', []);
+    await before.setProgress(thread.id, second.id, 'still running');
+    const listed = await before.list();
+    const viewed = await before.get(thread.id);
+    expect(viewed?.progress).toBe('still running');
     db.close();
 
     const after = new ThreadStore(new SqlitePlaygroundStore(sqliteDatabase(dir).db));
-    expect(after.list()).toEqual(before.list());
-    expect(after.get(thread.id)).toEqual({ ...before.get(thread.id), progress: undefined });
-    const image = answer.kind === 'bot' ? answer.images[0] : undefined;
-    expect(after.file(image?.id ?? '')?.content.length).toBe(10);
-    expect(after.takeUploads(thread.id, [pending.id])[0]?.content?.toString()).toBe('a,b');
+    expect(await after.list()).toEqual(listed);
+    expect(await after.get(thread.id)).toEqual({ ...viewed, progress: undefined });
+    const image = added?.item.kind === 'bot' ? added.item.images[0] : undefined;
+    expect((await after.file(image?.id ?? ''))?.content.length).toBe(10);
+    expect((await after.takeUploads(thread.id, [pending.id]))[0]?.content?.toString()).toBe(
+      'a,b',
+    );
   });
 });
