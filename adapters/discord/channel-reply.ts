@@ -1,5 +1,5 @@
 import type { SendableChannels } from 'discord.js';
-import type { Progress, Reply, ThreadReply } from '../../src/core/reply.ts';
+import type { AnswerKey, Progress, Reply, ThreadReply } from '../../src/core/reply.ts';
 import type { Logger } from '../../src/logging/logger.ts';
 import type { LiveProgress } from '../../src/render/live-progress.ts';
 import { renderReply } from '../../src/render/render-reply.ts';
@@ -82,14 +82,32 @@ export class ChannelReply implements ThreadReply {
     this.live.update(update);
   }
 
-  async reply(reply: Reply): Promise<void> {
+  reply(reply: Reply): Promise<void> {
+    return this.post(reply, undefined);
+  }
+
+  /**
+   * The answer with the k-th message's nonce `<key>.<k>`, enforced: Discord then returns the
+   * message an earlier runner posted with it instead of posting it again ("checked for
+   * uniqueness in the past few minutes", which a resumed turn is well within).
+   */
+  replyOnce(reply: Reply, key: AnswerKey): Promise<void> {
+    return this.post(reply, key);
+  }
+
+  private async post(reply: Reply, key: AnswerKey | undefined): Promise<void> {
     await this.live.close();
     await this.takingOver;
     const { maxFileBytes } = this.options;
+    let part = 0;
     try {
       const channel = await this.channel();
       await postRendered(renderReply(reply, renderLimits(maxFileBytes)), (message) =>
-        channel.send(message),
+        channel.send(
+          key === undefined
+            ? message
+            : { ...message, nonce: `${key.id}.${part++}`, enforceNonce: true },
+        ),
       );
     } finally {
       // Even when posting failed, the Stop button of a finished turn must go.

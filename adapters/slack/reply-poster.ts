@@ -1,7 +1,8 @@
 import type { webApi } from '@slack/bolt';
-import type { ReplyAttachment } from '../../src/core/reply.ts';
+import type { AnswerKey, ReplyAttachment } from '../../src/core/reply.ts';
 import type { Logger } from '../../src/logging/logger.ts';
 import type { RenderedMessage } from '../../src/render/render-reply.ts';
+import { answerMetadata, type PartName } from './answer-parts.ts';
 import { escapeMrkdwn, markdownToMrkdwn } from './mrkdwn.ts';
 import { slackErrorCode } from './slack-errors.ts';
 import { placeArgs, type SlackPlace } from './slack-place.ts';
@@ -18,22 +19,27 @@ export async function postRendered(
   logger: Logger,
   /** mrkdwn put before the first message (who asked, for slash command answers). */
   heading?: string,
+  /** A durable turn's answer: its messages carry the key, and parts already posted are not. */
+  once?: { readonly key: AnswerKey; readonly posted: ReadonlySet<PartName> },
 ): Promise<void> {
   let pendingHeading = heading;
-  for (const message of messages) {
+  for (const [k, message] of messages.entries()) {
     const body = message.text === '' ? '' : markdownToMrkdwn(message.text);
     const text = [pendingHeading, body].filter((part) => part !== undefined && part !== '');
     pendingHeading = undefined;
-    if (text.length > 0) {
+    if (text.length > 0 && once?.posted.has(`text:${k}`) !== true) {
       await client.chat.postMessage({
         ...placeArgs(place),
         text: text.join('\n'),
         // A plot's link or a URL in the output should not grow a preview card.
         unfurl_links: false,
         unfurl_media: false,
+        ...(once === undefined ? {} : { metadata: answerMetadata(once.key, k) }),
       });
     }
-    if (message.attachments.length > 0) await upload(client, place, message.attachments, logger);
+    if (message.attachments.length > 0 && once?.posted.has(`files:${k}`) !== true) {
+      await upload(client, place, message.attachments, logger);
+    }
   }
 }
 

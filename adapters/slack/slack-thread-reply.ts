@@ -1,8 +1,9 @@
 import type { webApi } from '@slack/bolt';
-import type { Progress, Reply, ReplyResume, ThreadReply } from '../../src/core/reply.ts';
+import type { AnswerKey, Progress, Reply, ReplyResume, ThreadReply } from '../../src/core/reply.ts';
 import type { Logger } from '../../src/logging/logger.ts';
 import { LiveProgress } from '../../src/render/live-progress.ts';
 import { renderReply } from '../../src/render/render-reply.ts';
+import { findPostedParts } from './answer-parts.ts';
 import type { AcknowledgementKind, SlackReplyAddress } from './reply-address.ts';
 import { postRendered } from './reply-poster.ts';
 import { isNotInChannel, slackErrorCode } from './slack-errors.ts';
@@ -113,13 +114,32 @@ export class SlackThreadReply implements ThreadReply {
     this.live.update(update);
   }
 
-  async reply(reply: Reply): Promise<void> {
+  reply(reply: Reply): Promise<void> {
+    return this.post(reply, undefined);
+  }
+
+  /**
+   * The answer with each text message's part in message metadata; after an earlier runner
+   * began posting it, only the parts Slack does not show yet (see answer-parts.ts).
+   */
+  replyOnce(reply: Reply, key: AnswerKey): Promise<void> {
+    return this.post(reply, key);
+  }
+
+  private async post(reply: Reply, key: AnswerKey | undefined): Promise<void> {
     const { client, place, logger } = this.options;
     this.status.cancelPending();
     await this.live.close();
     try {
       const messages = renderReply(reply, SLACK_RENDER_LIMITS);
-      await postRendered(client, place, messages, logger, this.options.heading);
+      const once =
+        key === undefined
+          ? undefined
+          : { key, posted: await findPostedParts(client, place, key, messages) };
+      if (once !== undefined && once.posted.size > 0) {
+        logger.info({ parts: [...once.posted] }, 'an earlier runner posted part of this answer');
+      }
+      await postRendered(client, place, messages, logger, this.options.heading, once);
     } catch (error) {
       // The core would answer again with an apology that could not be posted either.
       logger.error({ code: slackErrorCode(error), err: error }, 'could not post the answer');

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ChatAdapter } from '../core/chat-adapter.ts';
 import type { InboundAttachment, InboundMessage } from '../core/inbound-message.ts';
-import type { Reply, ThreadReply } from '../core/reply.ts';
+import type { AnswerKey, Reply, ThreadReply } from '../core/reply.ts';
 import type { StoredTurn, TurnProgress, TurnStore } from '../core/turn-store.ts';
 import { TurnRunner, type TurnWork } from './turn-runner.ts';
 
@@ -41,6 +41,8 @@ interface LocalTurn {
   readonly thread: ThreadReply;
 }
 
+/** Hex digits of the turn id's digest that name its answer (see AnswerKey). */
+const ANSWER_KEY_CHARS = 20;
 /** A taken message another process answered is forgotten here after this long. */
 const LOCAL_TURN_MS = 60 * 60_000;
 
@@ -135,8 +137,13 @@ export class DurableTurns {
       return;
     }
     this.local.delete(turn.turnId);
-    const thread = recordingReply(rebuilt.thread, work);
     const digest = createHash('sha256').update(turn.turnId).digest('hex').slice(0, 32);
+    const { answeringAt } = turn.progress;
+    const answerKey: AnswerKey = {
+      id: digest.slice(0, ANSWER_KEY_CHARS),
+      ...(answeringAt === undefined ? {} : { earlierAttemptAt: answeringAt }),
+    };
+    const thread = recordingReply(rebuilt.thread, work, answerKey);
     await this.options.answer(rebuilt.message, thread, {
       jobId: (cell) => `t${digest}-${cell}`,
       resumed: work.claimed.resumed,
@@ -169,17 +176,19 @@ export class DurableTurns {
 }
 
 /**
- * The reply, recording as it goes: the progress message the adapter posts, and that the
- * answer was posted (so a resumed turn does not post it again).
+ * The reply, recording as it goes: the progress message the adapter posts, that posting the
+ * answer began (a resumed turn then asks the adapter to post only what is missing), and that
+ * it was posted (a resumed turn then posts nothing).
  */
-function recordingReply(thread: ThreadReply, work: TurnWork): ThreadReply {
+function recordingReply(thread: ThreadReply, work: TurnWork, key: AnswerKey): ThreadReply {
   const record = (progress: TurnProgress) => work.record(progress).catch(() => undefined);
   thread.onProgressMessage?.((messageId) => void record({ progressMessageId: messageId }));
   return {
     ...(thread.address === undefined ? {} : { address: thread.address }),
     progress: (update) => thread.progress(update),
     reply: async (reply: Reply) => {
-      await thread.reply(reply);
+      await record({ answeringAt: Date.now() });
+      await (thread.replyOnce === undefined ? thread.reply(reply) : thread.replyOnce(reply, key));
       await record({ answeredAt: Date.now() });
     },
   };

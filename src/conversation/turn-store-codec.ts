@@ -76,16 +76,18 @@ export function recordedProgress(progress: TurnProgress): Record<string, string 
   if (progress.progressMessageId !== undefined)
     fields.progressMessageId = progress.progressMessageId;
   if (progress.jobInFlight !== undefined) fields.jobInFlight = progress.jobInFlight;
+  if (progress.answeringAt !== undefined) fields.answeringAt = progress.answeringAt;
   if (progress.answeredAt !== undefined) fields.answeredAt = progress.answeredAt;
   return fields;
 }
 
 /** Progress as stored (fields of unknown type, from either store), with `resumes` counted. */
 export function readProgress(stored: Record<string, unknown>, claims: number): TurnProgress {
-  const { progressMessageId, jobInFlight, answeredAt } = stored;
+  const { progressMessageId, jobInFlight, answeringAt, answeredAt } = stored;
   return {
     ...(typeof progressMessageId === 'string' ? { progressMessageId } : {}),
     ...(typeof jobInFlight === 'string' ? { jobInFlight } : {}),
+    ...(typeof answeringAt === 'number' ? { answeringAt } : {}),
     ...(typeof answeredAt === 'number' ? { answeredAt } : {}),
     ...(claims > 1 ? { resumes: claims - 1 } : {}),
   };

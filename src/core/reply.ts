@@ -55,6 +55,25 @@ export interface ThreadReply {
   progress(update: Progress): void;
   /** The answer. Called once per message. */
   reply(reply: Reply): Promise<void>;
+  /**
+   * The answer of a durable turn, safe to post again after a crash: everything posted carries
+   * `key.id` (Slack message metadata, a Discord enforced nonce), and when an earlier runner
+   * began posting it (`key.earlierAttemptAt`) the adapter first looks for what that runner
+   * posted and posts only the rest.
+   * Absent: the turn uses `reply`, and a runner killed between posting and recording the
+   * answer makes its successor post it again.
+   */
+  replyOnce?(reply: Reply, key: AnswerKey): Promise<void>;
+}
+
+/** What makes a durable turn's answer recognisable when it is posted again. */
+export interface AnswerKey {
+  /** The same in every run of one turn; at most 20 characters of [0-9a-z] (with a part
+   *  number it still fits a Discord nonce's 25). */
+  readonly id: string;
+  /** When an earlier runner of this turn began posting the answer (ms since the epoch; it
+   *  may have posted some of it); absent when none did. */
+  readonly earlierAttemptAt?: number;
 }
 
 export function textReply(text: string, notices: readonly string[] = []): Reply {

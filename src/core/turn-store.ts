@@ -55,6 +55,8 @@ export interface TurnProgress {
   readonly progressMessageId?: string;
   /** The code job in flight: a resumed turn follows its events instead of running it again. */
   readonly jobInFlight?: string;
+  /** Set just before the answer is posted: a resumed turn looks for what was posted first. */
+  readonly answeringAt?: number;
   /** Set once the answer was posted: a resumed turn only finishes its bookkeeping. */
   readonly answeredAt?: number;
   /** How many times the turn was taken up again after its runner died. */

@@ -77,6 +77,9 @@ class ApiError extends Error {
 const MAX_CONTENT_CHARS = 2000;
 const MAX_FILES = 10;
 const INTERACTION_WINDOW_MS = 3000;
+const MAX_NONCE_CHARS = 25;
+/** Discord checks an enforced nonce "in the past few minutes"; the fake keeps it five. */
+const NONCE_WINDOW_MS = 5 * 60_000;
 /** The bucket key of a global rate limit, which holds every route. */
 const GLOBAL_BUCKET = 'global';
 
@@ -107,6 +110,8 @@ export class FakeDiscordRest {
   private readonly gateway: FakeGateway;
   private readonly onChange: () => void;
   private readonly routes: Route[] = [];
+  /** Messages created with an enforced nonce, by nonce, and when. */
+  private readonly nonces = new Map<string, { message: StoredMessage; at: number }>();
 
   constructor(world: FakeDiscordWorld, gateway: FakeGateway, onChange: () => void) {
     this.world = world;
@@ -321,7 +326,14 @@ export class FakeDiscordRest {
       if (write.uploads.length > 0 && world.botLacks(channel, PermissionFlagsBits.AttachFiles)) {
         throw missingPermissions();
       }
+      const nonce = this.enforcedNonce(body);
+      const earlier = nonce === undefined ? undefined : this.nonces.get(nonce);
+      if (earlier !== undefined && performance.now() - earlier.at < NONCE_WINDOW_MS) {
+        // Discord: "that message will be returned and no new message will be created".
+        return { status: 200, json: earlier.message.json };
+      }
       const stored = world.createMessage(channel, world.bot, write);
+      if (nonce !== undefined) this.nonces.set(nonce, { message: stored, at: performance.now() });
       this.announceMessage(stored);
       return { status: 200, json: stored.json };
     });
@@ -422,6 +434,28 @@ export class FakeDiscordRest {
   }
 
   /** Creating needs content, files or components; content at most 2,000; files within limits. */
+  /**
+   * The nonce of a create that asks for it to be enforced (`enforce_nonce: true`), validated
+   * as Discord does (a string or integer of at most 25 characters); undefined otherwise.
+   * Messages are only created by the bot here, so the author part of the key is implied.
+   */
+  private enforcedNonce(body: ParsedBody): string | undefined {
+    const json = body.json ?? {};
+    const nonce = json.nonce;
+    if (nonce === undefined || nonce === null) return undefined;
+    if (typeof nonce !== 'string' && typeof nonce !== 'number') {
+      throw invalidForm('nonce', 'MODEL_TYPE_CONVERT', 'Could not interpret the value as string.');
+    }
+    if (String(nonce).length > MAX_NONCE_CHARS) {
+      throw invalidForm(
+        'nonce',
+        'BASE_TYPE_MAX_LENGTH',
+        `Must be ${MAX_NONCE_CHARS} or fewer in length.`,
+      );
+    }
+    return json.enforce_nonce === true ? String(nonce) : undefined;
+  }
+
   private validateWrite(
     channel: APIChannel,
     body: ParsedBody,

@@ -65,6 +65,12 @@ export interface FakeSlack {
   /** The next call of `method` fails as described (queued per method). `upload` is the
    *  POST to an upload URL. */
   failNext(method: string, failure: ScriptedFailure): void;
+  /**
+   * The first call of `method` whose arguments `match` is carried out (the message posted,
+   * the upload shared) but never answered, as when the caller dies before Slack's answer
+   * reaches it. Resolves with that call.
+   */
+  withholdAnswer(method: string, match: (args: Args) => boolean): Promise<RecordedCall>;
   /** Delivers one Events API event over Socket Mode; resolves with the app's ack. */
   sendEvent(
     event: Record<string, unknown>,
@@ -109,6 +115,13 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   const changes = new EventEmitter();
   changes.setMaxListeners(0);
   const changed = () => changes.emit('change');
+  const withheld: {
+    readonly method: string;
+    readonly match: (args: Args) => boolean;
+    readonly found: (call: RecordedCall) => void;
+  }[] = [];
+  /** Responses never to be answered; ended when the fake closes. */
+  const unanswered = new Set<ServerResponse>();
 
   function rateLimited(retryAfterS: number): ApiAnswer {
     return {
@@ -151,7 +164,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
           : workspace.call(method, args));
     }
     const error = typeof answer.body.error === 'string' ? answer.body.error : undefined;
-    calls.push({
+    const call: RecordedCall = {
       method,
       args,
       token,
@@ -159,8 +172,15 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       ok: answer.body.ok === true,
       error,
       atMs: performance.now(),
-    });
-    send(response, answer.status, answer.body, answer.headers);
+    };
+    calls.push(call);
+    const hold = withheld.findIndex((h) => h.method === method && call.ok && h.match(args));
+    if (hold >= 0) {
+      unanswered.add(response);
+      withheld.splice(hold, 1)[0]?.found(call);
+    } else {
+      send(response, answer.status, answer.body, answer.headers);
+    }
     changed();
   }
 
@@ -290,6 +310,9 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       queue.push(failure);
       failures.set(method, queue);
     },
+    withholdAnswer(method, match) {
+      return new Promise((found) => withheld.push({ method, match, found }));
+    },
     async sendEvent(event, deliver = {}) {
       const body = eventCallback(ids, event, deliver.eventId);
       const ack = await socket.deliver('events_api', body, deliver);
@@ -300,6 +323,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     close: () =>
       new Promise<void>((resolve, reject) => {
         socket.close();
+        for (const response of unanswered) response.destroy();
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
       }),

@@ -24,6 +24,8 @@ export interface FakeMessage {
   deleted: boolean;
   /** How many chat.update calls changed it. */
   edits: number;
+  /** Message metadata it was posted with (`event_type`, `event_payload`). */
+  readonly metadata?: Record<string, unknown>;
 }
 
 export interface FakeReaction {
@@ -138,6 +140,9 @@ export class FakeWorkspace {
       }
       case 'chat.postMessage':
         return this.postMessage(args);
+      case 'conversations.replies':
+      case 'conversations.history':
+        return this.listMessages(method === 'conversations.replies', args);
       case 'chat.update':
         return this.updateMessage(args);
       case 'chat.delete':
@@ -177,6 +182,9 @@ export class FakeWorkspace {
     const blocks = Array.isArray(args.blocks) ? (args.blocks as unknown[]) : undefined;
     if (text === '' && blocks === undefined) return refuse('no_text');
     if (text.length > 40_000) return refuse('msg_too_long');
+    const metadata = args.metadata;
+    if (metadata !== undefined && !validMetadata(metadata))
+      return refuse('invalid_metadata_format');
     const message: FakeMessage = {
       channel,
       ts: this.nextTs(),
@@ -186,9 +194,48 @@ export class FakeWorkspace {
       files: [],
       deleted: false,
       edits: 0,
+      ...(metadata === undefined ? {} : { metadata }),
     };
     this.messages.push(message);
     return ok({ channel, ts: message.ts, message: this.shape(message) });
+  }
+
+  /**
+   * conversations.replies (a thread's replies, oldest first) and conversations.history (the
+   * channel's top level, newest first), after `oldest`, paged by `limit` and `cursor`. Only
+   * the bot's messages are here (users' messages arrive as events). Metadata is included
+   * only with `include_all_metadata`, as in Slack.
+   */
+  private listMessages(replies: boolean, args: Args): ApiAnswer {
+    const channel = str(args.channel);
+    if (channel === undefined) return refuse('channel_not_found');
+    const threadTs = str(args.ts);
+    if (replies && threadTs === undefined) return refuse('thread_not_found');
+    const oldest = str(args.oldest) ?? '0';
+    const matching = this.messages.filter(
+      (m) =>
+        !m.deleted &&
+        m.channel === channel &&
+        m.ts > oldest &&
+        (replies ? m.threadTs === threadTs : m.threadTs === undefined),
+    );
+    const ordered = replies ? matching : matching.reverse();
+    const start = Number(str(args.cursor) ?? '0');
+    const limit = Math.min(Number(str(args.limit) ?? '100'), 1000);
+    const page = ordered.slice(start, start + limit);
+    const more = start + limit < ordered.length;
+    const withMetadata = args.include_all_metadata === true || args.include_all_metadata === 'true';
+    return ok({
+      messages: page.map((m) => ({
+        ...this.shape(m),
+        ...(m.files.length === 0
+          ? {}
+          : { files: m.files.map((f) => ({ id: f.id, name: f.name })) }),
+        ...(withMetadata && m.metadata !== undefined ? { metadata: m.metadata } : {}),
+      })),
+      has_more: more,
+      response_metadata: { next_cursor: more ? String(start + limit) : '' },
+    });
   }
 
   private updateMessage(args: Args): ApiAnswer {
@@ -284,6 +331,13 @@ export class FakeWorkspace {
       ...(message.blocks === undefined ? {} : { blocks: message.blocks }),
     };
   }
+}
+
+/** Slack's message metadata: an `event_type` string and an `event_payload` object. */
+function validMetadata(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const { event_type: type, event_payload: payload } = value as Record<string, unknown>;
+  return typeof type === 'string' && type !== '' && typeof payload === 'object' && payload !== null;
 }
 
 function str(value: unknown): string | undefined {

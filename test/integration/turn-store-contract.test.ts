@@ -227,6 +227,7 @@ describe.each(backends)('turn store contract: $name', ({ available, make }) => {
     if (!dead) throw new Error('nothing claimed');
     expect(await store.record(dead, { progressMessageId: 'P1' })).toBe(true);
     expect(await store.record(dead, { jobInFlight: 'job-7' })).toBe(true);
+    expect(await store.record(dead, { answeringAt: 1716000000100 })).toBe(true);
     const other = await backend.open();
     const resumed = await claimAfterExpiry(other, 'alive');
     expect(resumed.resumed).toBe(true);
@@ -234,6 +235,7 @@ describe.each(backends)('turn store contract: $name', ({ available, make }) => {
     expect(resumed.turn.progress).toEqual({
       progressMessageId: 'P1',
       jobInFlight: 'job-7',
+      answeringAt: 1716000000100,
       resumes: 1,
     });
     // The runner that lost its lease can do nothing more to the turn.
