@@ -90,8 +90,6 @@ describe('the playground thread store on SQLite', () => {
     expect(await after.get(thread.id)).toEqual({ ...viewed, progress: undefined });
     const image = added?.item.kind === 'bot' ? added.item.images[0] : undefined;
     expect((await after.file(image?.id ?? ''))?.content.length).toBe(10);
-    expect((await after.takeUploads(thread.id, [pending.id]))[0]?.content?.toString()).toBe(
-      'a,b',
-    );
+    expect((await after.takeUploads(thread.id, [pending.id]))[0]?.content?.toString()).toBe('a,b');
   });
 });
