@@ -154,6 +154,42 @@ describe.skipIf(services.sandboxImage === undefined)(
       expect(messages.filter((m) => m.components.length > 0)).toEqual([]);
     });
 
+    it('an answer posted again under the same key (a runner died before recording it) shows once, with its file', async () => {
+      const channel = discord.createTextChannel('once');
+      bot.openai.script({ kind: 'text', text: 'Opening.' });
+      const posted = discord.postMessage({
+        channelId: channel,
+        author: ana,
+        content: `<@${discord.bot.id}> hello`,
+      });
+      const address = (await handedFor(posted.id)).thread.address ?? { surface: 'none' };
+      await botMessageMatching(discord, posted.id, /^Opening\./);
+      const answer = {
+        ...textReply('The answer, with a file.'),
+        files: [{ name: 'out.csv', content: Buffer.from('a,b\n1,2\n'), mime: 'text/csv' }],
+      };
+      const key = { id: 'k0123456789abcdefghi' };
+      // The first runner posts; Discord's answer never reaches it, so it records nothing.
+      await other.replyFor?.(address, {})?.replyOnce?.(answer, key);
+      // The resumed runner, in another process, posts the same answer under the same key.
+      await bot.adapter
+        .replyFor?.(address, {})
+        ?.replyOnce?.(answer, { ...key, earlierAttemptAt: Date.now() });
+      const answers = discord
+        .messages(posted.id)
+        .filter((m) => m.content.startsWith('The answer, with a file.'));
+      expect(answers).toHaveLength(1);
+      expect(answers[0]?.attachments.map((a) => a.filename)).toContain('out.csv');
+      const nonces = discord.requests
+        .filter(
+          (r) => r.route === 'POST /channels/:channel/messages' && r.params.channel === posted.id,
+        )
+        .map((r) => r.json?.nonce)
+        .filter((nonce) => typeof nonce === 'string' && nonce.startsWith(key.id));
+      expect(nonces.length).toBeGreaterThanOrEqual(2);
+      expect(nonces.every((nonce) => String(nonce).length <= 25)).toBe(true);
+    });
+
     it("a slash command's address names the interaction but not its token; rebuilt, it answers in the channel", async () => {
       const channel = discord.createTextChannel('commands');
       const interactionId = discord.slashCommand({ channelId: channel, user: ana, name: 'help' });
