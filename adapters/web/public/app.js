@@ -124,7 +124,7 @@ function connectEvents() {
 async function refresh() {
   await loadThreads();
   if (!state.current) return;
-  // A restarted bot has forgotten its threads (they live in its memory).
+  // The open thread may be gone from the list the bot gives (another bot, another data dir).
   if (state.threads.some((t) => t.id === state.current)) await openThread(state.current);
   else closeThread();
 }
