@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { JobEvent } from '../../src/core/job.ts';
 import type { Redis } from '../../src/redis/connection.ts';
 import { createDockerClient } from '../../src/sandbox/docker-client.ts';
 import { LABEL } from '../../src/sandbox/labels.ts';
 import { removeContainers } from '../../src/sandbox/sandbox-manager.ts';
 import { appMention } from '../fakes/fake-slack-payloads.ts';
 import { startFakeSlack, type FakeSlack } from '../fakes/fake-slack-server.ts';
+import { jobStarts } from '../support/job-starts.ts';
 import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts';
 import { eventually } from '../support/sandbot-process.ts';
 import { SlackDeployment } from '../support/slack-deployment.ts';
@@ -162,29 +162,9 @@ describe.skipIf(services.sandboxImage === undefined || services.redisUrl === und
         }
         expect(threadMessages()).toHaveLength(THREADS * ROUNDS);
         // No cell ran twice: one job per message, each started once.
-        const streams: string[] = [];
-        let cursor = '0';
-        do {
-          const [next, keys] = await redis.scan(
-            cursor,
-            'MATCH',
-            `${prefix}:job:*:events`,
-            'COUNT',
-            1000,
-          );
-          cursor = next;
-          streams.push(...keys);
-        } while (cursor !== '0');
-        expect(streams).toHaveLength(THREADS * ROUNDS);
-        for (const stream of streams) {
-          const events = (await redis.xrange(stream, '-', '+')).map(
-            ([, fields]) => JSON.parse(fields[1] ?? '{}') as JobEvent,
-          );
-          expect(
-            events.filter((e) => e.type === 'started'),
-            stream,
-          ).toHaveLength(1);
-        }
+        const starts = await jobStarts(redis, prefix);
+        expect(starts.size).toBe(THREADS * ROUNDS);
+        for (const [stream, count] of starts) expect(count, stream).toBe(1);
       },
     );
   },
