@@ -138,6 +138,11 @@ describe.skipIf(services.sandboxImage === undefined || services.redisUrl === und
       const running = [a, b].find((r) => token?.startsWith(`${r.name}-${r.child.pid}:`));
       if (running === undefined) throw new Error(`no replica holds the turn (lease ${token})`);
       const survivor = running === a ? b : a;
+      // Killed while the turn runs: its answer is not there yet.
+      const before = (await getJson(survivor.base, `/api/threads/${threadId}`)) as {
+        thread: ThreadView;
+      };
+      expect(before.thread.items.map((i) => i.kind)).toEqual(['user']);
       await deployment?.stop(running.child, 'SIGKILL');
 
       const after = await answered(survivor.base, threadId, 1);
