@@ -49,9 +49,16 @@ return 1`;
  * KEYS: ready, seq. ARGV: base, token, leaseMs. Leases the first turn of the longest-waiting
  * thread nobody holds. Returns { seq, session, HGETALL of the turn } or { seq }. Members whose
  * turn hash is gone (deleted by hand) are dropped on the way, and so are empty threads.
+ *
+ * Across a Redis restart: a lease's TTL runs on while Redis is down (it is stored as a
+ * deadline), so a turn that was taken before and has no lease now is only taken over once this
+ * Redis has been up for a lease length: every live runner gets that long to renew the lease
+ * of the turn it is still running. And a claim that ioredis sends again after a reconnect
+ * (the first one ran, its reply was lost) finds the lease it took and returns the same turn.
  */
 export const CLAIM = `
 local base = ARGV[1]
+local token = ARGV[2]
 local seq = redis.call('GET', KEYS[2]) or '0'
 local function head(session)
   local thread = base .. 'thread:' .. session
@@ -63,17 +70,38 @@ local function head(session)
     redis.call('ZREM', thread, first)
   end
 end
+local function ownedBy(session)
+  for _, member in ipairs(redis.call('ZRANGE', base .. 'thread:' .. session, 0, -1)) do
+    local turnKey = base .. 'turn:' .. string.sub(member, string.find(member, ' ', 1, true) + 1)
+    if redis.call('HGET', turnKey, 'token') == token then return turnKey end
+  end
+  return nil
+end
+local upMs
+local function justStarted()
+  if not upMs then
+    local up = string.match(redis.call('INFO', 'server'), 'uptime_in_seconds:(%d+)')
+    upMs = up and 1000 * tonumber(up) or math.huge
+  end
+  -- INFO rounds its uptime: a second more, to be sure.
+  return upMs < tonumber(ARGV[3]) + 1000
+end
 for _, session in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   local lease = base .. 'lease:' .. session
-  if redis.call('EXISTS', lease) == 0 then
+  local holder = redis.call('GET', lease)
+  if holder == token then
+    local turnKey = ownedBy(session)
+    if turnKey then return { seq, session, redis.call('HGETALL', turnKey) } end
+  elseif not holder then
     local turnKey = head(session)
-    if turnKey then
+    if not turnKey then
+      redis.call('ZREM', KEYS[1], session)
+    elseif redis.call('HGET', turnKey, 'claims') == '0' or not justStarted() then
       redis.call('HINCRBY', turnKey, 'claims', 1)
-      redis.call('HSET', turnKey, 'token', ARGV[2])
-      redis.call('SET', lease, ARGV[2], 'PX', ARGV[3])
+      redis.call('HSET', turnKey, 'token', token)
+      redis.call('SET', lease, token, 'PX', ARGV[3])
       return { seq, session, redis.call('HGETALL', turnKey) }
     end
-    redis.call('ZREM', KEYS[1], session)
   end
 end
 return { seq }`;

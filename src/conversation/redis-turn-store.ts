@@ -153,13 +153,20 @@ export class RedisTurnStore implements TurnStore {
   async waitForWork(maxWaitMs: number, signal?: AbortSignal): Promise<void> {
     if (this.closed || signal?.aborted === true) return;
     const woken = this.waiters.wait(maxWaitMs, signal);
+    // Not awaited: while Redis is away its commands wait for the reconnect, and the wait must
+    // still end at its deadline or abort (a runner stopping then would hang otherwise).
+    void this.wakeIfMoved();
+    await woken;
+  }
+
+  /** Wakes the waiters when `seq` moved since this store last saw it. */
+  private async wakeIfMoved(): Promise<void> {
     // Read after subscribing: a change between the caller's claim and now is not missed.
     const seq = (await this.subscribe()) ? await this.readSeq() : undefined;
     if (seq !== undefined && seq !== this.seenSeq) {
       this.noteSeq(seq);
       this.waiters.wakeAll();
     }
-    await woken;
   }
 
   close(): Promise<void> {

@@ -15,6 +15,9 @@ export interface TurnWork {
 /** Performs one turn: reads `claimed.turn`, answers it, records progress on the way. */
 export type TurnHandler = (work: TurnWork) => Promise<void>;
 
+/** What a claim loop's wait yields when the runner stops first. */
+const STOPPED: unique symbol = Symbol('stopped');
+
 export class LeaseLost extends Error {
   override readonly name = 'LeaseLost';
 }
@@ -74,12 +77,18 @@ export class TurnRunner {
 
   private async claimLoop(): Promise<void> {
     const signal = this.stopping.signal;
+    // One promise for the whole loop: a listener per claim would pile up on the signal.
+    const stopped = aborted(signal).then((): typeof STOPPED => STOPPED);
     while (!signal.aborted) {
       if (this.running.size >= this.concurrency) {
-        await Promise.race([...this.running, aborted(signal)]);
+        await Promise.race([...this.running, stopped]);
         continue;
       }
-      const claimed = await this.claimOne();
+      // A claim waits while Redis is away (its commands wait for the reconnect); stopping
+      // must not. A claim that lands after this runner stopped leaves its turn leased to
+      // nobody: the lease lapses and another runner resumes it.
+      const claimed = await Promise.race([this.claimOne(), stopped]);
+      if (claimed === STOPPED) break;
       if (claimed === undefined) {
         await this.options.store.waitForWork(1000, signal).catch(() => undefined);
         continue;
