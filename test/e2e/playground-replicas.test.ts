@@ -6,6 +6,7 @@
  * it once. Real `sandbot start` and `sandbot worker` processes, no chat tokens, no model.
  */
 import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Redis } from '../../src/redis/connection.ts';
 import { createDockerClient } from '../../src/sandbox/docker-client.ts';
@@ -74,10 +75,13 @@ describe.skipIf(services.sandboxImage === undefined || services.redisUrl === und
         poolSize: 1,
         platformEnv: {},
       });
-      await deployment.worker('w1');
-      a = await deployment.replica('bot-a');
+      // Names of their own: a worker removes every container labelled with its name at start,
+      // whatever the deployment, so another test's `w1` would take this one's sandboxes.
+      const run = randomBytes(3).toString('hex');
+      await deployment.worker(`pg-w1-${run}`);
+      a = await deployment.replica(`pg-bot-a-${run}`);
       replicas.push(a);
-      b = await deployment.replica('bot-b');
+      b = await deployment.replica(`pg-bot-b-${run}`);
       replicas.push(b);
     }, 120_000);
 
@@ -91,7 +95,10 @@ describe.skipIf(services.sandboxImage === undefined || services.redisUrl === und
       }
     });
 
-    it('answers a message sent through one replica on the other, both ways', async () => {
+    /** A guard against hanging: new sessions' sandboxes start under a loaded test machine. */
+    const GUARD = { timeout: 180_000 };
+
+    it('answers a message sent through one replica on the other, both ways', GUARD, async () => {
       const threadId = await createThread(a.base);
       const first = await say(a.base, threadId, 'run print(6 * 7)');
       const answer = await answered(b.base, threadId, 1);
@@ -118,42 +125,51 @@ describe.skipIf(services.sandboxImage === undefined || services.redisUrl === und
       expect((listed[0] as { threads: unknown[] }).threads).toHaveLength(2);
     });
 
-    it('answers a turn once after the replica running it is killed with SIGKILL', async () => {
-      const threadId = await createThread(a.base);
-      // Its words are built at run time, so they show only once the cell has run.
-      const asked = await say(
-        a.base,
-        threadId,
-        'run import time\ntime.sleep(4)\nprint("fini" + "shed")',
-      );
-      // The turn has begun: its live status shows (on either replica: it is shared).
-      await eventually(async () => {
-        const { thread } = (await getJson(b.base, `/api/threads/${threadId}`)) as {
+    it(
+      'answers a turn once after the replica running it is killed with SIGKILL',
+      GUARD,
+      async () => {
+        const threadId = await createThread(a.base);
+        // Its words are built at run time, so they show only once the cell has run.
+        const asked = await say(
+          a.base,
+          threadId,
+          'run import time\ntime.sleep(4)\nprint("fini" + "shed")',
+        );
+        // The turn has begun: its live status shows (on either replica: it is shared).
+        await eventually(
+          async () => {
+            const { thread } = (await getJson(b.base, `/api/threads/${threadId}`)) as {
+              thread: ThreadView;
+            };
+            return thread.progress;
+          },
+          'the live status of the turn',
+          150_000,
+        );
+        // Its lease names the runner, `<WORKER_ID>-<pid>`: kill that replica.
+        const token = await redis?.get(`${prefix}:turns:lease:web:local:playground:${threadId}`);
+        const running = [a, b].find((r) => token?.startsWith(`${r.name}-${r.child.pid}:`));
+        if (running === undefined) throw new Error(`no replica holds the turn (lease ${token})`);
+        const survivor = running === a ? b : a;
+        // Killed while the turn runs: its answer is not there yet.
+        const before = (await getJson(survivor.base, `/api/threads/${threadId}`)) as {
           thread: ThreadView;
         };
-        return thread.progress;
-      }, 'the live status of the turn');
-      // Its lease names the runner, `<WORKER_ID>-<pid>`: kill that replica.
-      const token = await redis?.get(`${prefix}:turns:lease:web:local:playground:${threadId}`);
-      const running = [a, b].find((r) => token?.startsWith(`${r.name}-${r.child.pid}:`));
-      if (running === undefined) throw new Error(`no replica holds the turn (lease ${token})`);
-      const survivor = running === a ? b : a;
-      // Killed while the turn runs: its answer is not there yet.
-      const before = (await getJson(survivor.base, `/api/threads/${threadId}`)) as {
-        thread: ThreadView;
-      };
-      expect(before.thread.items.map((i) => i.kind)).toEqual(['user']);
-      await deployment?.stop(running.child, 'SIGKILL');
+        expect(before.thread.items.map((i) => i.kind)).toEqual(['user']);
+        await deployment?.stop(running.child, 'SIGKILL');
 
-      const after = await answered(survivor.base, threadId, 1);
-      expect(after.items.map((i) => i.kind)).toEqual(['user', 'bot']);
-      expect(after.items[1]?.text).toContain('finished');
-      await heardAnswer(survivor, asked);
-      const { threads } = (await getJson(survivor.base, '/api/threads')) as {
-        threads: { id: string }[];
-      };
-      expect(threads.map((t) => t.id)).toContain(threadId);
-    });
+        // The survivor takes the turn over once the dead replica's lease runs out.
+        const after = await answered(survivor.base, threadId, 1);
+        expect(after.items.map((i) => i.kind)).toEqual(['user', 'bot']);
+        expect(after.items[1]?.text).toContain('finished');
+        await heardAnswer(survivor, asked);
+        const { threads } = (await getJson(survivor.base, '/api/threads')) as {
+          threads: { id: string }[];
+        };
+        expect(threads.map((t) => t.id)).toContain(threadId);
+      },
+    );
   },
 );
 
@@ -193,8 +209,14 @@ async function say(base: string, threadId: string, text: string): Promise<string
 
 /** The thread once it holds `count` answers (a guard against hanging, not a timing). */
 function answered(base: string, threadId: string, count: number): Promise<ThreadView> {
-  return eventually(async () => {
-    const { thread } = (await getJson(base, `/api/threads/${threadId}`)) as { thread: ThreadView };
-    return thread.items.filter((i) => i.kind === 'bot').length >= count ? thread : undefined;
-  }, `${count} answer(s) in the playground thread`);
+  return eventually(
+    async () => {
+      const { thread } = (await getJson(base, `/api/threads/${threadId}`)) as {
+        thread: ThreadView;
+      };
+      return thread.items.filter((i) => i.kind === 'bot').length >= count ? thread : undefined;
+    },
+    `${count} answer(s) in the playground thread`,
+    150_000,
+  );
 }
