@@ -84,8 +84,9 @@ export function webThreadReply(options: WebThreadReplyOptions): ThreadReply {
       // Once per message: a failure path that answers again, or a resumed turn whose first
       // runner had stored the answer before it died, must not answer twice (the store
       // refuses a second answer too, should two replicas ever race).
-      if (replied || (await answered(store, threadId, messageId))) return;
+      if (replied) return;
       replied = true;
+      if (await answered(store, threadId, messageId)) return;
       await live.close();
       await showing.catch(() => undefined);
       const added = await store.addReply(threadId, messageId, reply);
