@@ -33,6 +33,18 @@ export interface AgentTurnOptions {
   readonly onText?: (delta: string) => void;
   /** Called before each cell runs, with its code. */
   readonly onCell?: (code: string) => void;
+  /** What an earlier run of this turn did before its process died: the turn goes on from
+   *  there (tool calls it had begun are run again under the same job ids, so they follow
+   *  the jobs already running instead of running twice; finished steps are not redone). */
+  readonly resume?: AgentProgress;
+  /** Called after each model reply and each tool result, to be recorded for a resume. */
+  readonly onProgress?: (progress: AgentProgress) => Promise<void>;
+}
+
+/** A turn's steps so far: its messages (from its user message on) and the cells they ran. */
+export interface AgentProgress {
+  readonly messages: readonly ChatCompletionMessageParam[];
+  readonly cells: readonly CellRun[];
 }
 
 export type TurnStop = 'answered' | 'step_limit' | 'time_limit' | 'cancelled' | 'model_error';
@@ -57,8 +69,11 @@ export async function runAgentTurn(options: AgentTurnOptions): Promise<AgentTurn
   const deadline = AbortSignal.timeout(options.maxWallMs ?? 10 * 60_000);
   const signal =
     options.signal === undefined ? deadline : AbortSignal.any([options.signal, deadline]);
-  const added: ChatCompletionMessageParam[] = [{ role: 'user', content: options.userMessage }];
-  const cells: CellRun[] = [];
+  const added: ChatCompletionMessageParam[] = options.resume
+    ? [...options.resume.messages]
+    : [{ role: 'user', content: options.userMessage }];
+  const cells: CellRun[] = [...(options.resume?.cells ?? [])];
+  const recordProgress = () => options.onProgress?.({ messages: [...added], cells: [...cells] });
   let text = '';
 
   const stopped = (stop: TurnStop, notice: string): AgentTurnResult => ({
@@ -76,7 +91,19 @@ export async function runAgentTurn(options: AgentTurnOptions): Promise<AgentTurn
         )
       : stopped('cancelled', 'Stopped.');
 
-  for (let step = 0; step < maxSteps; step += 1) {
+  // Resumed: end with the earlier run's answer, or answer the tool calls it had begun.
+  const begun = lastStep(added);
+  if (begun !== undefined) {
+    text = begun.text;
+    if (begun.calls.length === 0) return { text, messages: added, cells, stop: 'answered' };
+    for (const call of begun.pending) {
+      const content = await runToolCall(options, call, signal, cells);
+      added.push({ role: 'tool', tool_call_id: call.id, content });
+      await recordProgress();
+    }
+  }
+  const stepsTaken = added.filter((m) => m.role === 'assistant').length;
+  for (let step = stepsTaken; step < maxSteps; step += 1) {
     if (signal.aborted) return whyAborted();
     let reply: { content: string; toolCalls: ChatCompletionMessageFunctionToolCall[] };
     try {
@@ -93,17 +120,45 @@ export async function runAgentTurn(options: AgentTurnOptions): Promise<AgentTurn
       ...(reply.toolCalls.length > 0 ? { tool_calls: reply.toolCalls } : {}),
     };
     added.push(assistant);
+    await recordProgress();
     if (reply.toolCalls.length === 0) return { text, messages: added, cells, stop: 'answered' };
 
     for (const call of reply.toolCalls) {
       const content = await runToolCall(options, call, signal, cells);
       added.push({ role: 'tool', tool_call_id: call.id, content });
+      await recordProgress();
     }
   }
   return stopped(
     'step_limit',
     `I stopped after ${maxSteps} steps without finishing. Ask me to continue, or narrow the request.`,
   );
+}
+
+/** The last model reply of a recorded turn: its text, its tool calls, those not answered. */
+function lastStep(messages: readonly ChatCompletionMessageParam[]):
+  | {
+      readonly text: string;
+      readonly calls: readonly ChatCompletionMessageFunctionToolCall[];
+      readonly pending: readonly ChatCompletionMessageFunctionToolCall[];
+    }
+  | undefined {
+  const index = messages.findLastIndex((m) => m.role === 'assistant');
+  const reply = messages[index];
+  if (reply?.role !== 'assistant') return undefined;
+  const answered = new Set(
+    messages.slice(index + 1).flatMap((m) => (m.role === 'tool' ? [m.tool_call_id] : [])),
+  );
+  const calls = (reply.tool_calls ?? []).filter(isFunctionCall);
+  return {
+    text: typeof reply.content === 'string' ? reply.content : '',
+    calls,
+    pending: calls.filter((call) => !answered.has(call.id)),
+  };
+}
+
+function isFunctionCall(call: { type: string }): call is ChatCompletionMessageFunctionToolCall {
+  return call.type === 'function';
 }
 
 function isAborted(signal: AbortSignal): boolean {

@@ -143,13 +143,7 @@ export class Conversation implements ConversationPort {
     try {
       registration = await this.running.started(message.sessionKey);
       registration.onStop(() => controller.abort());
-      const context = await openTurn(
-        this.options,
-        message,
-        thread,
-        controller.signal,
-        durable?.jobId,
-      );
+      const context = await openTurn(this.options, message, thread, controller.signal, durable);
       await thread.reply(await runTurn(context, parsed));
       metrics?.message(key.platform, kind, 'answered');
       metrics?.turn(key.platform, kind, (performance.now() - startedAt) / 1000);

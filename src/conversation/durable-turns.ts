@@ -13,6 +13,10 @@ export interface DurableTurnInfo {
   readonly jobId: (cell: number) => string;
   /** True when an earlier runner had this turn and died. */
   readonly resumed: boolean;
+  /** The agent's steps an earlier runner recorded (JSON), if any. */
+  readonly agentSteps?: string;
+  /** Records the agent's steps so far, for a runner that resumes this turn. */
+  readonly recordAgentSteps: (json: string) => Promise<void>;
   /** Aborted when this process shuts down: a turn failing then must throw, not answer, so
    *  that another process resumes it. */
   readonly stopping: AbortSignal;
@@ -147,6 +151,10 @@ export class DurableTurns {
     await this.options.answer(rebuilt.message, thread, {
       jobId: (cell) => `t${digest}-${cell}`,
       resumed: work.claimed.resumed,
+      ...(turn.progress.agentSteps === undefined ? {} : { agentSteps: turn.progress.agentSteps }),
+      recordAgentSteps: async (json) => {
+        await work.record({ agentSteps: json }).catch(() => undefined);
+      },
       stopping: work.stopping,
     });
   }

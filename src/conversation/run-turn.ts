@@ -49,6 +49,8 @@ async function runChat(turn: TurnContext, text: string): Promise<Reply> {
     return textReply(NO_MODEL_TEXT, turn.refusals);
   }
   thread.progress({ type: 'thinking' });
+  const resume = turn.agentSteps?.resume;
+  turn.skipCells(resume?.cells.length ?? 0);
   const attached = accepted.map(
     (f) => `[attached: /mnt/data/${f.name}, ${formatBytes(f.blob.sizeBytes)}, ${f.blob.mime}]`,
   );
@@ -63,6 +65,8 @@ async function runChat(turn: TurnContext, text: string): Promise<Reply> {
     signal: turn.signal,
     onText: (delta) => thread.progress({ type: 'answering', text: delta }),
     onCell: (code) => thread.progress({ type: 'running', code }),
+    ...(resume === undefined ? {} : { resume }),
+    ...(turn.agentSteps === undefined ? {} : { onProgress: turn.agentSteps.record }),
   });
   const notices = [...turn.refusals, ...(result.notice === undefined ? [] : [result.notice])];
   const reply = await replyForCells(result.text, result.cells, notices, services.blobs);

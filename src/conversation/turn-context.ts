@@ -1,3 +1,4 @@
+import type { AgentProgress } from '../agent/agent-turn.ts';
 import type { OpenAI } from '../agent/model-client.ts';
 import type { BlobRef, BlobStore } from '../core/blob-store.ts';
 import type { Config } from '../core/config.ts';
@@ -12,6 +13,8 @@ import {
 import { takeAttachments } from './attachment-intake.ts';
 import type { InboundMessage } from '../core/inbound-message.ts';
 import type { ThreadReply } from '../core/reply.ts';
+import { decodeAgentSteps, encodeAgentSteps } from './agent-steps.ts';
+import type { DurableTurnInfo } from './durable-turns.ts';
 import { runJob } from './run-job.ts';
 
 /** What a turn works with, the same for every turn of every thread. */
@@ -43,7 +46,17 @@ export interface TurnContext {
   save(changes?: Partial<SessionState>): Promise<void>;
   /** Runs code in the thread's kernel (uploads placed first); its output shows as progress. */
   runCell(code: string, uploads: readonly BlobRef[], signal?: AbortSignal): Promise<CellResult>;
+  /** A durable turn's agent steps: what an earlier runner recorded, and how to record them. */
+  readonly agentSteps?: {
+    readonly resume: AgentProgress | undefined;
+    record(progress: AgentProgress): Promise<void>;
+  };
+  /** Cells an earlier run of this turn ran: the next cells' job ids follow theirs. */
+  skipCells(count: number): void;
 }
+
+/** What a durable turn gives the turn that answers it (see DurableTurnInfo). */
+export type DurableTurnParts = Pick<DurableTurnInfo, 'jobId' | 'agentSteps' | 'recordAgentSteps'>;
 
 /** Loads the thread's session and takes the message's attachments. */
 export async function openTurn(
@@ -51,8 +64,8 @@ export async function openTurn(
   message: InboundMessage,
   thread: ThreadReply,
   signal: AbortSignal,
-  /** The id of the turn's k-th job (durable turns); random ids when absent. */
-  jobIdFor?: (cell: number) => string,
+  /** A durable turn's job ids and recorded steps; random job ids when absent. */
+  durable?: DurableTurnParts,
 ): Promise<TurnContext> {
   let cells = 0;
   const session =
@@ -73,6 +86,17 @@ export async function openTurn(
     accepted,
     files,
     refusals,
+    ...(durable === undefined
+      ? {}
+      : {
+          agentSteps: {
+            resume: decodeAgentSteps(durable.agentSteps),
+            record: (progress) => durable.recordAgentSteps(encodeAgentSteps(progress)),
+          },
+        }),
+    skipCells: (count) => {
+      cells += count;
+    },
     save: (changes = {}) =>
       services.sessions.save({ ...session, files, ...changes, updatedAt: Date.now() }),
     runCell: (code, uploads, cellSignal = signal) =>
@@ -82,7 +106,7 @@ export async function openTurn(
           sessionId: message.sessionKey,
           code,
           uploads: [...uploads],
-          ...(jobIdFor === undefined ? {} : { jobId: jobIdFor(cells++) }),
+          ...(durable === undefined ? {} : { jobId: durable.jobId(cells++) }),
         },
         cellSignal,
         (event) => {

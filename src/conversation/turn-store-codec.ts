@@ -76,6 +76,7 @@ export function recordedProgress(progress: TurnProgress): Record<string, string 
   if (progress.progressMessageId !== undefined)
     fields.progressMessageId = progress.progressMessageId;
   if (progress.jobInFlight !== undefined) fields.jobInFlight = progress.jobInFlight;
+  if (progress.agentSteps !== undefined) fields.agentSteps = progress.agentSteps;
   if (progress.answeringAt !== undefined) fields.answeringAt = progress.answeringAt;
   if (progress.answeredAt !== undefined) fields.answeredAt = progress.answeredAt;
   return fields;
@@ -83,10 +84,11 @@ export function recordedProgress(progress: TurnProgress): Record<string, string 
 
 /** Progress as stored (fields of unknown type, from either store), with `resumes` counted. */
 export function readProgress(stored: Record<string, unknown>, claims: number): TurnProgress {
-  const { progressMessageId, jobInFlight, answeringAt, answeredAt } = stored;
+  const { progressMessageId, jobInFlight, agentSteps, answeringAt, answeredAt } = stored;
   return {
     ...(typeof progressMessageId === 'string' ? { progressMessageId } : {}),
     ...(typeof jobInFlight === 'string' ? { jobInFlight } : {}),
+    ...(typeof agentSteps === 'string' ? { agentSteps } : {}),
     ...(typeof answeringAt === 'number' ? { answeringAt } : {}),
     ...(typeof answeredAt === 'number' ? { answeredAt } : {}),
     ...(claims > 1 ? { resumes: claims - 1 } : {}),

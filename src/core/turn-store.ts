@@ -55,6 +55,9 @@ export interface TurnProgress {
   readonly progressMessageId?: string;
   /** The code job in flight: a resumed turn follows its events instead of running it again. */
   readonly jobInFlight?: string;
+  /** The agent's steps so far (its messages and cells, JSON): a resumed turn goes on from
+   *  them instead of asking the model again and running their cells twice. */
+  readonly agentSteps?: string;
   /** Set just before the answer is posted: a resumed turn looks for what was posted first. */
   readonly answeringAt?: number;
   /** Set once the answer was posted: a resumed turn only finishes its bookkeeping. */

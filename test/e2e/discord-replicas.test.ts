@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { APIUser } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Redis } from '../../src/redis/connection.ts';
@@ -36,6 +37,9 @@ describe.skipIf(services.sandboxImage === undefined || services.redisUrl === und
   'one Discord gateway process, two turn processes and two workers (Redis)',
   () => {
     const prefix = uniquePrefix('discord-replicas');
+    // Names of their own: a worker removes every container labelled with its name at start,
+    // whatever the deployment, so another test's `w1` would take this one's sandboxes.
+    const names = `dr-${randomBytes(3).toString('hex')}`;
     let discord: FakeDiscord;
     let redis: Redis;
     let deployment: DiscordDeployment;
@@ -76,11 +80,11 @@ describe.skipIf(services.sandboxImage === undefined || services.redisUrl === und
       { timeout: 300_000 },
       async () => {
         // Three slow cells at once must leave room for the other threads' cells.
-        await deployment.worker('w1', { WORKER_CONCURRENCY: '4' });
-        await deployment.worker('w2', { WORKER_CONCURRENCY: '4' });
-        await deployment.gateway('gateway');
-        let a = await deployment.turns('turns-a');
-        let b = await deployment.turns('turns-b');
+        await deployment.worker(`${names}-w1`, { WORKER_CONCURRENCY: '4' });
+        await deployment.worker(`${names}-w2`, { WORKER_CONCURRENCY: '4' });
+        await deployment.gateway(`${names}-gateway`);
+        let a = await deployment.turns(`${names}-turns-a`);
+        let b = await deployment.turns(`${names}-turns-b`);
         const botId = discord.bot.id;
         /** Each thread's id: the id of the mention it was opened from. */
         const threads: string[] = [];
@@ -113,14 +117,26 @@ describe.skipIf(services.sandboxImage === undefined || services.redisUrl === und
             (m) => !isProgress(m) && m.content.includes(`\`\`\`\n${marker(t, k)}\n\`\`\``),
           );
 
+        /** Fails with what the bot said in each thread. */
+        const showing = (error: unknown): never => {
+          const seen = threads.map(
+            (id, t) => `${t} (${id}): ${JSON.stringify(botMessages(t).map((m) => m.content))}`,
+          );
+          throw new Error(`${String(error)}; the bot's messages:\n${seen.join('\n')}`, {
+            cause: error,
+          });
+        };
+
         await round(0);
         // Every thread's kernel is up before the slow cells start, so the fast threads' next
         // cells finish while the slow ones run, however long a cold start takes here.
-        await discord.waitFor(
-          'the first message of every thread answered',
-          () => threads.every((_, t) => answered(t, 0).length > 0),
-          120_000,
-        );
+        await discord
+          .waitFor(
+            'the first message of every thread answered',
+            () => threads.every((_, t) => answered(t, 0).length > 0),
+            120_000,
+          )
+          .catch(showing);
         await round(1);
         // Some answers are out, some turns are running (the slow cells): kill a turn process.
         const faults = process.env.SANDBOT_TEST_NO_FAULTS !== '1';
@@ -133,12 +149,7 @@ describe.skipIf(services.sandboxImage === undefined || services.redisUrl === und
               [...SLOW].every((t) => answered(t, 0).length > 0 && answered(t, 1).length === 0),
             120_000,
           )
-          .catch((error: unknown) => {
-            const seen = threads.map(
-              (_, t) => `${t}: ${JSON.stringify(botMessages(t).map((m) => m.content))}`,
-            );
-            throw new Error(`the bot's messages:\n${seen.join('\n')}`, { cause: error });
-          });
+          .catch(showing);
         // ...and those answers are recorded: each fast thread's turns are done in the store.
         // (Killed between posting an answer and recording it, Discord would show that answer
         // twice: a known gap, docs/production.md.)
@@ -156,16 +167,16 @@ describe.skipIf(services.sandboxImage === undefined || services.redisUrl === und
         expect(slowLeft).toBeGreaterThan(0);
         if (faults) {
           await deployment.stop(a, 'SIGKILL');
-          a = await deployment.turns('turns-a');
+          a = await deployment.turns(`${names}-turns-a`);
         }
         await round(2);
         await round(3);
         // A rolling restart of the turn processes, one at a time; the gateway stays.
         if (faults) {
           await deployment.stop(a, 'SIGTERM');
-          a = await deployment.turns('turns-a');
+          a = await deployment.turns(`${names}-turns-a`);
           await deployment.stop(b, 'SIGTERM');
-          b = await deployment.turns('turns-b');
+          b = await deployment.turns(`${names}-turns-b`);
         }
         await round(4);
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { runAgentTurn } from '../../src/agent/agent-turn.ts';
+import { runAgentTurn, type AgentProgress } from '../../src/agent/agent-turn.ts';
 import type { BlobRef } from '../../src/core/blob-store.ts';
 import { MemoryBlobStore } from '../../src/blobs/memory-blob-store.ts';
 import { EmbeddedJobQueue } from '../../src/jobs/embedded-job-queue.ts';
@@ -132,6 +132,73 @@ describe.skipIf(services.sandboxImage === undefined)(
       const first = fake.requests.at(-2);
       expect(JSON.stringify(first?.body.tools)).toContain('"python"');
       expect((first?.body.messages[0] as { role: string }).role).toBe('system');
+    });
+
+    it('a resumed turn goes on from its recorded steps: only the cell it had begun runs, and the model is asked only for what is left', async () => {
+      const ran: string[] = [];
+      const runner = cellRunner('agent:resume');
+      const runCell = (code: string, signal: AbortSignal) => {
+        ran.push(code);
+        return runner(code, signal);
+      };
+      const tool = (code: string) => ({
+        kind: 'tool' as const,
+        calls: [{ name: 'python', arguments: JSON.stringify({ code }) }],
+      });
+      fake.script(tool('x = 41'), tool('print(x + 1)'), (request) => ({
+        kind: 'text',
+        text: `It is ${lastToolResult(request).trim().split('\n').at(-1) ?? '?'}.`,
+      }));
+      const recorded: AgentProgress[] = [];
+      const first = await runAgentTurn({
+        client,
+        model: 'fake-model',
+        history: [],
+        userMessage: 'cy: what is x + 1?',
+        runCell,
+        onProgress: async (progress) => {
+          recorded.push(progress);
+        },
+      });
+      expect(first.text).toBe('It is 42.');
+      // Recorded after each model reply and each cell: [reply 1, cell 1, reply 2, cell 2, answer].
+      expect(recorded.map((p) => p.cells.length)).toEqual([0, 1, 1, 2, 2]);
+
+      // The runner died while the second cell ran: the resumed turn runs only that cell, then
+      // asks the model once, for the answer.
+      const requestsBefore = fake.requests.length;
+      ran.length = 0;
+      fake.script((request) => ({
+        kind: 'text',
+        text: `Resumed: ${lastToolResult(request).trim().split('\n').at(-1) ?? '?'}.`,
+      }));
+      const resumed = await runAgentTurn({
+        client,
+        model: 'fake-model',
+        history: [],
+        userMessage: 'cy: what is x + 1?',
+        runCell,
+        resume: recorded[2] ?? { messages: [], cells: [] },
+      });
+      expect(ran).toEqual(['print(x + 1)']);
+      expect(fake.requests.length - requestsBefore).toBe(1);
+      expect(resumed.text).toBe('Resumed: 42.');
+      expect(resumed.cells.map((c) => c.code)).toEqual(['x = 41', 'print(x + 1)']);
+      expect(resumed.messages.filter((m) => m.role === 'user')).toHaveLength(1);
+
+      // The runner died after the model answered: the resumed turn neither asks nor runs.
+      ran.length = 0;
+      const answered = await runAgentTurn({
+        client,
+        model: 'fake-model',
+        history: [],
+        userMessage: 'cy: what is x + 1?',
+        runCell,
+        resume: recorded[4] ?? { messages: [], cells: [] },
+      });
+      expect(answered).toMatchObject({ stop: 'answered', text: 'It is 42.' });
+      expect(ran).toEqual([]);
+      expect(fake.requests.length - requestsBefore).toBe(1);
     });
 
     it('keeps a variable from the first turn for a follow-up turn', async () => {

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,7 @@ export interface BotDeploymentOptions {
 export class BotDeployment {
   private readonly children: ChildProcess[] = [];
   private readonly outputs = new Map<string, string>();
+  private readonly logs: string[] = [];
   private readonly options: BotDeploymentOptions;
 
   constructor(options: BotDeploymentOptions) {
@@ -44,6 +46,7 @@ export class BotDeployment {
   dispose(): void {
     if (process.env.SANDBOT_TEST_DEBUG === '1') {
       for (const [name, text] of this.outputs) console.log(`===== ${name}\n${text}`);
+      console.log(`the processes' output, by process:\n${this.logs.join('\n')}`);
     }
     for (const child of this.children) if (child.exitCode === null) child.kill('SIGKILL');
   }
@@ -55,14 +58,20 @@ export class BotDeployment {
     ready: RegExp,
     extraEnv: Readonly<Record<string, string>> = {},
   ): Promise<ChildProcess> {
+    const cwd = await mkdtemp(join(tmpdir(), 'sandbot-deployment-'));
     const child = spawn(process.execPath, [SANDBOT_BIN, ...args], {
-      cwd: await mkdtemp(join(tmpdir(), 'sandbot-deployment-')),
+      cwd,
       env: { ...this.env(name), ...extraEnv },
     });
     this.children.push(child);
+    // Also on disk, for reading after a failed run (vitest may cut long console output).
+    const log = createWriteStream(join(cwd, 'output.log'));
+    child.once('exit', () => log.end());
+    this.logs.push(`${name}: ${join(cwd, 'output.log')}`);
     let output = '';
     const keep = (chunk: Buffer) => {
       output += chunk.toString();
+      log.write(chunk);
       this.outputs.set(name, `${this.outputs.get(name) ?? ''}${chunk.toString()}`);
     };
     child.stdout.on('data', keep);
