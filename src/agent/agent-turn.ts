@@ -96,11 +96,7 @@ export async function runAgentTurn(options: AgentTurnOptions): Promise<AgentTurn
   if (begun !== undefined) {
     text = begun.text;
     if (begun.calls.length === 0) return { text, messages: added, cells, stop: 'answered' };
-    for (const call of begun.pending) {
-      const content = await runToolCall(options, call, signal, cells);
-      added.push({ role: 'tool', tool_call_id: call.id, content });
-      await recordProgress();
-    }
+    await runToolCalls(options, begun.pending, signal, { added, cells, recordProgress });
   }
   const stepsTaken = added.filter((m) => m.role === 'assistant').length;
   for (let step = stepsTaken; step < maxSteps; step += 1) {
@@ -122,17 +118,30 @@ export async function runAgentTurn(options: AgentTurnOptions): Promise<AgentTurn
     added.push(assistant);
     await recordProgress();
     if (reply.toolCalls.length === 0) return { text, messages: added, cells, stop: 'answered' };
-
-    for (const call of reply.toolCalls) {
-      const content = await runToolCall(options, call, signal, cells);
-      added.push({ role: 'tool', tool_call_id: call.id, content });
-      await recordProgress();
-    }
+    await runToolCalls(options, reply.toolCalls, signal, { added, cells, recordProgress });
   }
   return stopped(
     'step_limit',
     `I stopped after ${maxSteps} steps without finishing. Ask me to continue, or narrow the request.`,
   );
+}
+
+/** Runs the calls in order, adding each one's tool message and recording the turn after it. */
+async function runToolCalls(
+  options: AgentTurnOptions,
+  calls: readonly ChatCompletionMessageFunctionToolCall[],
+  signal: AbortSignal,
+  turn: {
+    readonly added: ChatCompletionMessageParam[];
+    readonly cells: CellRun[];
+    readonly recordProgress: () => Promise<void> | undefined;
+  },
+): Promise<void> {
+  for (const call of calls) {
+    const content = await runToolCall(options, call, signal, turn.cells);
+    turn.added.push({ role: 'tool', tool_call_id: call.id, content });
+    await turn.recordProgress();
+  }
 }
 
 /** The last model reply of a recorded turn: its text, its tool calls, those not answered. */

@@ -66,7 +66,9 @@ async function runChat(turn: TurnContext, text: string): Promise<Reply> {
     onText: (delta) => thread.progress({ type: 'answering', text: delta }),
     onCell: (code) => thread.progress({ type: 'running', code }),
     ...(resume === undefined ? {} : { resume }),
-    ...(turn.agentSteps === undefined ? {} : { onProgress: turn.agentSteps.record }),
+    ...(turn.agentSteps === undefined
+      ? {}
+      : { onProgress: (progress) => turn.agentSteps?.record(progress) ?? Promise.resolve() }),
   });
   const notices = [...turn.refusals, ...(result.notice === undefined ? [] : [result.notice])];
   const reply = await replyForCells(result.text, result.cells, notices, services.blobs);
