@@ -67,9 +67,9 @@ export class SandboxManager {
   }
 
   async start(): Promise<void> {
-    const removed = await removeContainers(this.options.docker, {
-      [LABEL.worker]: this.options.workerId,
-    });
+    // This worker's labels include its deployment's: a worker of another deployment on the
+    // same host (staging beside production, another test) may have the same WORKER_ID.
+    const removed = await removeContainers(this.options.docker, this.labels);
     if (removed > 0) this.options.logger.info({ removed }, 'removed leftover sandbox containers');
     await this.sweep();
     this.pool.start();

@@ -7,7 +7,7 @@ import { containerSpec, volumeSpec } from '../../src/sandbox/container-spec.ts';
 import { LABEL } from '../../src/sandbox/labels.ts';
 import { removeContainers } from '../../src/sandbox/sandbox-manager.ts';
 import { dockerTestScope } from '../support/docker.ts';
-import { startManager, testSandboxSettings } from '../support/sandbox.ts';
+import { run as runCell, startManager, testSandboxSettings } from '../support/sandbox.ts';
 import { eventually, spawnSandbot } from '../support/sandbot-process.ts';
 
 const services = inject('services');
@@ -138,6 +138,21 @@ describe.skipIf(services.sandboxImage === undefined)('sandbox lifetimes', () => 
     const next = await sandbot(['exec', '-c', 'print("next")']);
     expect(next.code, next.stderr).toBe(0);
     expect(await sessionLeftovers(name)).toEqual({ containers: 0, volumes: 0 });
+  }, 240_000);
+
+  it("a worker starting under the WORKER_ID of another deployment's worker leaves that deployment's sandboxes alone", async () => {
+    const workerId = `same-host-${process.pid}`;
+    const production = await startManager({ poolSize: 0 }, workerId);
+    try {
+      const sandbox = production.manager.session('deployments:kept');
+      expect((await runCell(sandbox, 'x = 41')).error).toBeUndefined();
+      // Staging on the same Docker host, same host name: its worker cleans up its own leftovers.
+      const staging = await startManager({ poolSize: 0 }, workerId);
+      await staging.close();
+      expect((await runCell(sandbox, 'print(x + 1)')).stdout).toBe('42\n');
+    } finally {
+      await production.close();
+    }
   }, 240_000);
 
   it('removes a stopped named session and its volume when a worker starts', async () => {
