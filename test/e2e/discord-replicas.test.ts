@@ -153,10 +153,9 @@ describe.skipIf(services.sandboxImage === undefined || services.redisUrl === und
         // ...and those answers are recorded: each fast thread's turns are done in the store.
         // (Killed between posting an answer and recording it, Discord would show that answer
         // twice: a known gap, docs/production.md.)
-        const turnsLeft = (t: number) =>
-          redis.zcard(
-            `${prefix}:turns:thread:discord:${discord.guildId}:${channel}:${threads[t] ?? ''}`,
-          );
+        const sessionKey = (t: number) =>
+          `discord:${discord.guildId}:${channel}:${threads[t] ?? ''}`;
+        const turnsLeft = (t: number) => redis.zcard(`${prefix}:turns:thread:${sessionKey(t)}`);
         let slowLeft = 0;
         await eventually(async () => {
           const left = await Promise.all(fast.map(turnsLeft));
@@ -166,8 +165,16 @@ describe.skipIf(services.sandboxImage === undefined || services.redisUrl === und
         // (The key is the store's: a slow thread's turn was still in it.)
         expect(slowLeft).toBeGreaterThan(0);
         if (faults) {
-          await deployment.stop(a, 'SIGKILL');
-          a = await deployment.turns(`${names}-turns-a`);
+          // Kill the process running the first slow thread's turn: its lease names the
+          // runner, `<WORKER_ID>-<pid>`.
+          const lease = (await redis.get(`${prefix}:turns:lease:${sessionKey(0)}`)) ?? '';
+          if (lease.startsWith(`${names}-turns-b-${b.pid ?? ''}:`)) {
+            await deployment.stop(b, 'SIGKILL');
+            b = await deployment.turns(`${names}-turns-b`);
+          } else {
+            await deployment.stop(a, 'SIGKILL');
+            a = await deployment.turns(`${names}-turns-a`);
+          }
         }
         await round(2);
         await round(3);
@@ -201,6 +208,11 @@ describe.skipIf(services.sandboxImage === undefined || services.redisUrl === und
         await discord.waitFor('every progress message closed', () =>
           progress().every((m) => m.components.length === 0 && m.content.startsWith('✅')),
         );
+        // The killed process's slow turn was resumed by another, and its progress message says so.
+        if (faults) {
+          const first = botMessages(0).filter(isProgress);
+          expect(first.some((m) => /resumed/i.test(m.content))).toBe(true);
+        }
         for (const [t, k] of every) expect(answered(t, k), marker(t, k)).toHaveLength(1);
         for (let t = 0; t < THREADS; t += 1) {
           // Snowflakes grow with time: the answers' ids are the order they were posted in.
