@@ -21,3 +21,6 @@ MAX_DISPLAY_CHARS = 32 * 1024 * 1024
 MAX_TRACEBACK_CHARS = 100_000
 MAX_REQUEST_BYTES = 64 * 1024 * 1024
 IDLE_TRIM_S = 1.0
+# Bytes of a file per `file_data` frame: 512 KiB become about 700,000 characters of base64,
+# well inside the worker's smallest frame limit (4 MiB).
+COPY_CHUNK_BYTES = 512 * 1024

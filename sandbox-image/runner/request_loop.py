@@ -6,6 +6,8 @@ import select
 import sys
 import time
 
+from .cell import count_limit
+from .copy_out import send_file
 from .diagnostics import diag
 from .limits import IDLE_TRIM_S, MAX_REQUEST_BYTES
 
@@ -96,6 +98,10 @@ class Dispatcher:
                 self.executor.execute(request)
             else:
                 diag("ignored execute %s without code" % request_id)
+        elif kind == "read_file":
+            # After the cell's `done`: the worker fetches the files it listed, one at a time.
+            max_bytes = count_limit(request.get("maxBytes"), 0)
+            send_file(self.frames, request_id, request.get("path"), max_bytes)
         elif kind == "snapshot":
             self.files.reset()
             self.frames.emit({"type": "snapshot", "id": request_id})

@@ -21,7 +21,8 @@ export interface CollectOptions {
  * `budget` holds what the worker's own bounds dropped on top of what the runner reports.
  * The runner's list is only a hint: each path is fetched at most once, at most `maxFiles` of
  * them, and each copy stops at `maxFileBytes` whatever size the list claimed, so a cell
- * brings out at most maxFiles × maxFileBytes.
+ * brings out at most maxFiles × maxFileBytes. The runner itself reads each file with the
+ * sandbox user's privilege (KernelContainer.getFile): a path it names is never read as root.
  */
 export async function collectCellOutputs(
   frame: DoneFrame,
@@ -50,7 +51,7 @@ export async function collectCellOutputs(
       text: `${candidates.length - taken.length} more files were not sent (limit ${limits.maxFiles} per cell); they are still in /mnt/data.`,
     });
   }
-  for (const file of taken) {
+  for (const [index, file] of taken.entries()) {
     if (file.size > limits.maxFileBytes) {
       emit({
         type: 'notice',
@@ -67,7 +68,11 @@ export async function collectCellOutputs(
       }
     } catch (error) {
       options.logger.warn({ err: error, path: file.path }, 'could not copy a file out');
-      emit({ type: 'notice', text: `${file.path} could not be copied out of the sandbox.` });
+      // The runner stopped answering or is gone: asking for the rest would only wait again.
+      const rest = taken.length - index - 1;
+      const more = rest > 0 ? ` nor ${rest} more file(s); they are still in /mnt/data` : '';
+      emit({ type: 'notice', text: `${file.path} could not be copied out of the sandbox${more}.` });
+      return;
     }
   }
 }

@@ -2,6 +2,7 @@ import { pack, extract } from 'tar-stream';
 import { SandbotError } from '../core/errors.ts';
 import { formatBytes } from '../core/bytes.ts';
 import { relativePathProblem, uploadNameProblem } from '../core/file-names.ts';
+import type { RunnerFrame } from './protocol.ts';
 
 export interface UploadFile {
   /** A plain file name; it lands at /mnt/data/<name>. */
@@ -51,9 +52,47 @@ export type FetchedFile =
   | { readonly kind: 'skipped'; readonly reason: string };
 
 /**
- * Reads the archive Docker returns for one path. Only a regular file is accepted: a symlink
- * arrives as a link entry (Docker does not follow it) and is refused here, so a link to
- * /etc/passwd yields nothing. Reading stops at `maxBytes`.
+ * Collects the runner's answer to one `read_file` request (docs/sandbox-protocol.md, "Trust
+ * model"): the runner reads the file with the sandbox user's privilege and sends its bytes
+ * in `file_data` frames; this keeps at most `maxBytes` of them, whatever the frames say.
+ */
+export class FileReceiver {
+  private readonly maxBytes: number;
+  private readonly chunks: Buffer[] = [];
+  private bytes = 0;
+
+  constructor(maxBytes: number) {
+    this.maxBytes = maxBytes;
+  }
+
+  /** The outcome once `frame` completes the answer; undefined while more is to come. */
+  take(frame: RunnerFrame): FetchedFile | undefined {
+    if (frame.type === 'file_data') {
+      const chunk = Buffer.from(frame.data, 'base64');
+      this.bytes += chunk.length;
+      if (this.bytes > this.maxBytes) {
+        return { kind: 'skipped', reason: `it is larger than ${formatBytes(this.maxBytes)}` };
+      }
+      this.chunks.push(chunk);
+      return undefined;
+    }
+    if (frame.type === 'file_end') {
+      if (frame.refused === undefined) {
+        return { kind: 'file', content: Buffer.concat(this.chunks, this.bytes) };
+      }
+      // The reason comes from the sandbox: shown as text, on one line.
+      // eslint-disable-next-line no-control-regex -- control characters are what we replace
+      return { kind: 'skipped', reason: frame.refused.replace(/[\u0000-\u001f\u007f]/g, ' ') };
+    }
+    return { kind: 'skipped', reason: 'the sandbox answered with something else' };
+  }
+}
+
+/**
+ * Reads the archive Docker returns for one path. Not how files leave a sandbox any more
+ * (Docker reads as root, by name, at copy time: see FileReceiver); kept for the benchmark
+ * that compares the two paths. Only a regular file is accepted: a symlink arrives as a link
+ * entry and is refused here. Reading stops at `maxBytes`.
  */
 export async function readSingleFile(
   archive: NodeJS.ReadableStream,

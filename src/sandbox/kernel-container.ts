@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { Container } from 'dockerode';
 import type { Logger } from '../logging/logger.ts';
@@ -7,9 +7,16 @@ import { containerSpec, DATA_DIR, volumeSpec, type SandboxLimits } from './conta
 import { attach, removeQuietly } from './container-lifecycle.ts';
 import { sessionMemoryBytes } from './container-memory.ts';
 import { isNotFound, translateDockerError, type Docker } from './docker-client.ts';
-import { readSingleFile, uploadTar, type FetchedFile, type UploadFile } from './file-transfer.ts';
+import {
+  FileReceiver,
+  isSafeRelativePath,
+  uploadTar,
+  type FetchedFile,
+  type UploadFile,
+} from './file-transfer.ts';
 import type { Labels } from './labels.ts';
 import { FrameReader } from './frame-reader.ts';
+import { exchange } from './runner-exchange.ts';
 import { encodeRequest, type RunnerFrame, type RunnerRequest } from './protocol.ts';
 
 export interface KernelContainerOptions {
@@ -32,6 +39,9 @@ export interface ExitInfo {
 }
 
 type FrameListener = (frame: RunnerFrame) => void;
+
+/** How long a file's copy-out may go without a frame before it is given up. */
+const FILE_STALL_MS = 15_000;
 
 /**
  * One sandbox container and its runner: created hardened, attached once, spoken to over the
@@ -269,26 +279,7 @@ export class KernelContainer {
     request: RunnerRequest & { type: 'snapshot' | 'ping' },
     timeoutMs = 10_000,
   ): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        done();
-        reject(new SandbotError('SANDBOX_PROTOCOL', `the sandbox did not answer ${request.type}`));
-      }, timeoutMs);
-      const unsubscribe = this.subscribe(request.id, () => {
-        done();
-        resolve();
-      });
-      const stopExit = this.onExit(() => {
-        done();
-        reject(new SandbotError('SANDBOX_GONE', 'the sandbox container has exited'));
-      });
-      const done = () => {
-        clearTimeout(timer);
-        unsubscribe();
-        stopExit();
-      };
-      this.send(request);
-    });
+    await exchange(this, request, timeoutMs, () => true);
   }
 
   /** SIGINT reaches the runner through Docker's init and interrupts the running cell. */
@@ -330,15 +321,24 @@ export class KernelContainer {
     }
   }
 
+  /**
+   * Copies one file out of /mnt/data: the runner reads it with the sandbox user's privilege,
+   * opening each component of the path without following a symlink, and streams its bytes
+   * (docs/sandbox-protocol.md, "Trust model"). The worker never asks Docker to read a path
+   * the sandbox named, so a race or a forged frame yields at most bytes the sandbox user can
+   * read anyway. At most `maxBytes` are kept, whatever the frames say.
+   */
   async getFile(relativePath: string, maxBytes: number): Promise<FetchedFile> {
-    try {
-      const archive = await this.container.getArchive({ path: `${DATA_DIR}/${relativePath}` });
-      const base = relativePath.split('/').pop() ?? relativePath;
-      return await readSingleFile(archive, base, maxBytes);
-    } catch (error) {
-      if (isNotFound(error)) return { kind: 'skipped', reason: 'it no longer exists' };
-      throw translateDockerError(error, 'copy a file out of the sandbox');
+    if (!isSafeRelativePath(relativePath)) {
+      return { kind: 'skipped', reason: 'its path is not a plain path inside /mnt/data' };
     }
+    const receiver = new FileReceiver(maxBytes);
+    return await exchange(
+      this,
+      { type: 'read_file', id: `read-${randomUUID()}`, path: relativePath, maxBytes },
+      FILE_STALL_MS,
+      (frame) => receiver.take(frame),
+    );
   }
 
   /**

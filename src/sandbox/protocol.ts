@@ -42,6 +42,15 @@ const done = z.object({
   /** Rich outputs the runner left out by the per-cell count caps (newer runners only). */
   droppedOutputs: z.number().int().nonnegative().optional(),
 });
+/** A piece of a file the worker asked for with `read_file`, in base64. */
+const fileData = z.object({ type: z.literal('file_data'), id: z.string(), data: z.string() });
+/** The end of a `read_file` answer: the bytes sent, or why the file was refused. */
+const fileEnd = z.object({
+  type: z.literal('file_end'),
+  id: z.string(),
+  size: z.number().int().nonnegative().optional(),
+  refused: z.string().max(500).optional(),
+});
 const snapshot = z.object({ type: z.literal('snapshot'), id: z.string() });
 const pong = z.object({ type: z.literal('pong'), id: z.string() });
 
@@ -51,6 +60,8 @@ export const runnerFrame = z.discriminatedUnion('type', [
   display,
   error,
   done,
+  fileData,
+  fileEnd,
   snapshot,
   pong,
 ]);
@@ -69,6 +80,8 @@ export type RunnerRequest =
       maxDisplays?: number;
       maxImages?: number;
     }
+  /** Sends the file at `path` (relative to /mnt/data) as `file_data` frames and a `file_end`. */
+  | { type: 'read_file'; id: string; path: string; maxBytes: number }
   | { type: 'snapshot'; id: string }
   | { type: 'ping'; id: string };
 
