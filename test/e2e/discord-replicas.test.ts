@@ -2,9 +2,6 @@ import { randomBytes } from 'node:crypto';
 import type { APIUser } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Redis } from '../../src/redis/connection.ts';
-import { createDockerClient } from '../../src/sandbox/docker-client.ts';
-import { LABEL } from '../../src/sandbox/labels.ts';
-import { removeContainers } from '../../src/sandbox/sandbox-manager.ts';
 import { botMessageMatching } from '../fakes/fake-discord-harness.ts';
 import {
   startFakeDiscord,
@@ -13,7 +10,7 @@ import {
 } from '../fakes/fake-discord-server.ts';
 import { DiscordDeployment } from '../support/discord-deployment.ts';
 import { jobStarts } from '../support/job-starts.ts';
-import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts';
+import { connectRedis, uniquePrefix } from '../support/redis.ts';
 import { eventually } from '../support/sandbot-process.ts';
 
 const services = inject('services');
@@ -68,9 +65,7 @@ describe.skipIf(services.sandboxImage === undefined || services.redisUrl === und
     });
 
     afterAll(async () => {
-      deployment.dispose();
-      await removeContainers(createDockerClient(), { [LABEL.deployment]: prefix });
-      await deleteKeys(redis, prefix);
+      await deployment.remove(redis);
       redis.disconnect();
       await discord.close();
     });

@@ -1,12 +1,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Redis } from '../../src/redis/connection.ts';
-import { createDockerClient } from '../../src/sandbox/docker-client.ts';
-import { LABEL } from '../../src/sandbox/labels.ts';
-import { removeContainers } from '../../src/sandbox/sandbox-manager.ts';
 import { appMention } from '../fakes/fake-slack-payloads.ts';
 import { startFakeSlack, type FakeSlack } from '../fakes/fake-slack-server.ts';
 import { jobStarts } from '../support/job-starts.ts';
-import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts';
+import { connectRedis, uniquePrefix } from '../support/redis.ts';
 import { eventually } from '../support/sandbot-process.ts';
 import { SlackDeployment } from '../support/slack-deployment.ts';
 
@@ -44,9 +41,7 @@ describe.skipIf(services.sandboxImage === undefined || services.redisUrl === und
     });
 
     afterAll(async () => {
-      deployment.dispose();
-      await removeContainers(createDockerClient(), { [LABEL.deployment]: prefix });
-      await deleteKeys(redis, prefix);
+      await deployment.remove(redis);
       redis.disconnect();
       await slack.close();
     });

@@ -3,6 +3,11 @@ import { createWriteStream } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Redis } from '../../src/redis/connection.ts';
+import { createDockerClient } from '../../src/sandbox/docker-client.ts';
+import { LABEL } from '../../src/sandbox/labels.ts';
+import { removeContainers } from '../../src/sandbox/sandbox-manager.ts';
+import { deleteKeys } from './redis.ts';
 import { eventually, SANDBOT_BIN } from './sandbot-process.ts';
 
 export interface BotDeploymentOptions {
@@ -49,6 +54,13 @@ export class BotDeployment {
       console.log(`the processes' output, by process:\n${this.logs.join('\n')}`);
     }
     for (const child of this.children) if (child.exitCode === null) child.kill('SIGKILL');
+  }
+
+  /** Kills what is still running, then removes the deployment's sandboxes and Redis keys. */
+  async remove(redis: Redis): Promise<void> {
+    this.dispose();
+    await removeContainers(createDockerClient(), { [LABEL.deployment]: this.options.prefix });
+    await deleteKeys(redis, this.options.prefix);
   }
 
   /** `sandbot <args>` named `name` (its WORKER_ID), once its output matches `ready`. */
