@@ -16,11 +16,13 @@ import stat
 
 from .limits import COPY_CHUNK_BYTES, DATA_DIR, MAX_SCAN_DEPTH
 
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-# O_NONBLOCK: opening a FIFO planted under the file's name must not hang the runner.
-_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY
+# The same flags for every component. Not O_DIRECTORY: gVisor follows a symlink opened with
+# O_DIRECTORY | O_NOFOLLOW (runc refuses it), so directories are opened like files and
+# checked with fstat. O_NONBLOCK: opening a FIFO planted on the path must not hang the runner.
+_OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY
 
 _KINDS = (
+    (stat.S_ISREG, "file"),
     (stat.S_ISDIR, "directory"),
     (stat.S_ISFIFO, "named pipe"),
     (stat.S_ISSOCK, "socket"),
@@ -38,8 +40,8 @@ def _reason(error, what):
         return "%s is a symbolic link" % what
     if error.errno == errno.ENOENT:
         return "it no longer exists"
-    if error.errno == errno.ENOTDIR:  # O_DIRECTORY | O_NOFOLLOW on a symlink says this
-        return "%s is a symbolic link or not a directory" % what
+    if error.errno == errno.ENOTDIR:
+        return "%s is not a directory" % what
     if error.errno in (errno.EACCES, errno.EPERM):
         return "it is not readable"
     return "it could not be read (%s)" % (os.strerror(error.errno) if error.errno else error)
@@ -60,33 +62,45 @@ def path_parts(relative):
     return parts
 
 
+def _kind(mode):
+    return next((name for test, name in _KINDS if test(mode)), "special file")
+
+
+def _open_below(dir_fd, name, what, device):
+    """One component, never through a symlink, and on the same file system as /mnt/data
+    (a second guard: whatever a runtime does with O_NOFOLLOW, /etc is elsewhere)."""
+    try:
+        fd = os.open(name, _OPEN_FLAGS, dir_fd=dir_fd)
+    except OSError as error:
+        raise Refused(_reason(error, what))
+    info = os.fstat(fd)
+    if device is not None and info.st_dev != device:
+        os.close(fd)
+        raise Refused("%s is not inside /mnt/data" % what)
+    return fd, info
+
+
 def open_beneath(root, relative):
     """A descriptor of the regular file at `relative` under `root`, each component opened
-    without following a symlink, and its fstat."""
+    relative to the one before without following a symlink, and its fstat."""
     parts = path_parts(relative)
-    try:
-        current = os.open(root, _DIR_FLAGS)
-    except OSError as error:
-        raise Refused(_reason(error, "/mnt/data"))
+    current, info = _open_below(None, root, "/mnt/data", None)
+    device = info.st_dev
     try:
         for part in parts[:-1]:
-            try:
-                below = os.open(part, _DIR_FLAGS, dir_fd=current)
-            except OSError as error:
-                raise Refused(_reason(error, "a directory on its path"))
+            if not stat.S_ISDIR(info.st_mode):
+                raise Refused("a directory on its path is a %s" % _kind(info.st_mode))
+            below, info = _open_below(current, part, "a directory on its path", device)
             os.close(current)
             current = below
-        try:
-            fd = os.open(parts[-1], _FILE_FLAGS, dir_fd=current)
-        except OSError as error:
-            raise Refused(_reason(error, "it"))
+        if not stat.S_ISDIR(info.st_mode):
+            raise Refused("a directory on its path is a %s" % _kind(info.st_mode))
+        fd, info = _open_below(current, parts[-1], "it", device)
     finally:
         os.close(current)
-    info = os.fstat(fd)
     if not stat.S_ISREG(info.st_mode):
         os.close(fd)
-        kind = next((name for test, name in _KINDS if test(info.st_mode)), "special file")
-        raise Refused("it is a %s, not a regular file" % kind)
+        raise Refused("it is a %s, not a regular file" % _kind(info.st_mode))
     return fd, info
 
 

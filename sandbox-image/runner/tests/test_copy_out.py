@@ -75,6 +75,10 @@ class SendFileTest(unittest.TestCase):
         self.assertEqual(data, b"")
         self.assertIn("larger than", end["refused"])
 
+    def test_refuses_a_path_through_a_file(self):
+        self.write("a.txt", b"a")
+        self.assertIn("is a file", self.send("a.txt/b")[1]["refused"])
+
     def test_a_missing_file_is_named_as_such(self):
         self.assertEqual(self.send("gone.txt")[1]["refused"], "it no longer exists")
 
