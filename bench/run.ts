@@ -8,6 +8,7 @@ import { benchDiscord } from './discord-bench.ts';
 import { benchQueue } from './queue-bench.ts';
 import { benchRestarts } from './restart-bench.ts';
 import { benchTurns } from './turn-bench.ts';
+import { benchTurnFaults } from './turn-fault-bench.ts';
 import { benchSandbox } from './sandbox-bench.ts';
 import { benchSlack } from './slack-bench.ts';
 
@@ -23,6 +24,7 @@ const figures = {
   ...(await benchQueue(image, redisUrl, log)),
   ...(await benchRestarts(redisUrl, log)),
   ...(await benchTurns(redisUrl, log)),
+  ...(await benchTurnFaults(image, redisUrl, log)),
   ...(await benchSlack(image, log)),
   ...(await benchDiscord(image, log)),
 };
@@ -38,6 +40,7 @@ if (json) {
     queue_overhead_p50_ms: 'target < 3',
     turn_redis_added_p50_ms: 'target < 3',
     turn_sqlite_added_p50_ms: 'target < 3',
+    resume_after_kill_s: 'target < 30',
   };
   for (const [name, value] of Object.entries(figures)) {
     const target = targets[name] === undefined ? '' : `   (${targets[name]})`;

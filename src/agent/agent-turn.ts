@@ -3,11 +3,11 @@ import type {
   ChatCompletionMessageParam,
   ChatCompletionMessageFunctionToolCall,
 } from 'openai/resources/chat/completions';
-import type { CellResult } from '../core/cell-result.ts';
+import { cellImages, type CellResult } from '../core/cell-result.ts';
 import { describeModelError, type OpenAI } from './model-client.ts';
 import { PYTHON_TOOL, parsePythonArguments } from './python-tool.ts';
-import { SYSTEM_PROMPT } from './system-prompt.ts';
 import { summarizeCell } from './tool-result.ts';
+import { VisionTurn, type VisionOptions } from './vision-turn.ts';
 
 export interface CellRun {
   readonly code: string;
@@ -39,6 +39,8 @@ export interface AgentTurnOptions {
   readonly resume?: AgentProgress;
   /** Called after each model reply and each tool result, to be recorded for a resume. */
   readonly onProgress?: (progress: AgentProgress) => Promise<void>;
+  /** Images for a model that sees them (MODEL_VISION). Absent: text only, as for `off`. */
+  readonly vision?: VisionOptions;
 }
 
 /** A turn's steps so far: its messages (from its user message on) and the cells they ran. */
@@ -69,9 +71,11 @@ export async function runAgentTurn(options: AgentTurnOptions): Promise<AgentTurn
   const deadline = AbortSignal.timeout(options.maxWallMs ?? 10 * 60_000);
   const signal =
     options.signal === undefined ? deadline : AbortSignal.any([options.signal, deadline]);
+  // Decided before the first request; a probe of an unknown model never fails the turn.
+  const vision = await VisionTurn.start(options.vision, options.client, options.model, signal);
   const added: ChatCompletionMessageParam[] = options.resume
     ? [...options.resume.messages]
-    : [{ role: 'user', content: options.userMessage }];
+    : [vision.withAttachments({ role: 'user', content: options.userMessage })];
   const cells: CellRun[] = [...(options.resume?.cells ?? [])];
   const recordProgress = () => options.onProgress?.({ messages: [...added], cells: [...cells] });
   let text = '';
@@ -96,14 +100,14 @@ export async function runAgentTurn(options: AgentTurnOptions): Promise<AgentTurn
   if (begun !== undefined) {
     text = begun.text;
     if (begun.calls.length === 0) return { text, messages: added, cells, stop: 'answered' };
-    await runToolCalls(options, begun.pending, signal, { added, cells, recordProgress });
+    await runToolCalls(options, begun.pending, signal, { added, cells, recordProgress, vision });
   }
   const stepsTaken = added.filter((m) => m.role === 'assistant').length;
   for (let step = stepsTaken; step < maxSteps; step += 1) {
     if (signal.aborted) return whyAborted();
     let reply: { content: string; toolCalls: ChatCompletionMessageFunctionToolCall[] };
     try {
-      reply = await streamReply(options, [...options.history, ...added], signal);
+      reply = await askModel(options, [...options.history, ...added], signal, vision);
     } catch (error) {
       // Read again: the await above may have seen the signal fire.
       if (isAborted(signal)) return whyAborted();
@@ -118,7 +122,7 @@ export async function runAgentTurn(options: AgentTurnOptions): Promise<AgentTurn
     added.push(assistant);
     await recordProgress();
     if (reply.toolCalls.length === 0) return { text, messages: added, cells, stop: 'answered' };
-    await runToolCalls(options, reply.toolCalls, signal, { added, cells, recordProgress });
+    await runToolCalls(options, reply.toolCalls, signal, { added, cells, recordProgress, vision });
   }
   return stopped(
     'step_limit',
@@ -135,11 +139,15 @@ async function runToolCalls(
     readonly added: ChatCompletionMessageParam[];
     readonly cells: CellRun[];
     readonly recordProgress: () => Promise<void> | undefined;
+    readonly vision: VisionTurn;
   },
 ): Promise<void> {
   for (const call of calls) {
-    const content = await runToolCall(options, call, signal, turn.cells);
+    const { content, result } = await runToolCall(options, call, signal, turn.cells);
     turn.added.push({ role: 'tool', tool_call_id: call.id, content });
+    // A tool result is text: the cell's images follow in a user message, for a model that sees.
+    const shown = result === undefined ? undefined : turn.vision.cellImages(cellImages(result));
+    if (shown !== undefined) turn.added.push(shown);
     await turn.recordProgress();
   }
 }
@@ -179,29 +187,53 @@ async function runToolCall(
   call: ChatCompletionMessageFunctionToolCall,
   signal: AbortSignal,
   cells: CellRun[],
-): Promise<string> {
+): Promise<{ content: string; result?: CellResult }> {
   if (call.function.name !== PYTHON_TOOL.function.name) {
-    return `Error: there is no tool named ${call.function.name}; use "python".`;
+    return { content: `Error: there is no tool named ${call.function.name}; use "python".` };
   }
   const parsed = parsePythonArguments(call.function.arguments);
-  if ('error' in parsed) return `Error: ${parsed.error}`;
-  if (signal.aborted) return '[not run: the turn was stopped]';
+  if ('error' in parsed) return { content: `Error: ${parsed.error}` };
+  if (signal.aborted) return { content: '[not run: the turn was stopped]' };
   options.onCell?.(parsed.code);
   const result = await options.runCell(parsed.code, signal);
   cells.push({ code: parsed.code, result });
-  return summarizeCell(result);
+  return { content: summarizeCell(result), result };
+}
+
+/**
+ * One model call with this turn's images. A model that refuses image inputs (400) is asked
+ * once more without them, and the turn (and process) goes on text-only.
+ */
+async function askModel(
+  options: AgentTurnOptions,
+  messages: readonly ChatCompletionMessageParam[],
+  signal: AbortSignal,
+  vision: VisionTurn,
+): ReturnType<typeof streamReply> {
+  try {
+    return await streamReply(
+      options,
+      await vision.request(messages),
+      vision.systemPrompt(),
+      signal,
+    );
+  } catch (error) {
+    if (isAborted(signal) || !vision.refusedImages(error)) throw error;
+    return streamReply(options, messages, vision.systemPrompt(), signal);
+  }
 }
 
 /** One streamed model call, reassembled into text and complete tool calls. */
 async function streamReply(
   options: AgentTurnOptions,
   messages: readonly ChatCompletionMessageParam[],
+  systemPrompt: string,
   signal: AbortSignal,
 ): Promise<{ content: string; toolCalls: ChatCompletionMessageFunctionToolCall[] }> {
   const stream = await options.client.chat.completions.create(
     {
       model: options.model,
-      messages: [{ role: 'system', content: SYSTEM_PROMPT }, ...messages],
+      messages: [{ role: 'system', content: systemPrompt }, ...messages],
       tools: [PYTHON_TOOL],
       stream: true,
     },

@@ -14,3 +14,10 @@ pypdf and python-docx is available. There is no internet access and no way to in
 - Answer in plain, concise language with the numbers that matter. Do not repeat the code
   in your answer: the thread already shows it. Use Markdown sparingly.
 - Several people may write in one thread; each message says who wrote it.`;
+
+/** Added when the model is given images (MODEL_VISION): it should use its eyes. */
+export const VISION_PROMPT = `You can see images: those the users attach, and the plots and images your cells
+show, which come back to you right after the tool result. Look at every plot before you
+answer: check that it shows what was asked, that titles, labels and legends are there and
+readable, and that nothing overlaps or is cut off; if something is wrong, fix it and plot
+again.`;

@@ -99,6 +99,7 @@ function toConfig(s: RawSettings): Config {
       turnTimeoutMs: s.AGENT_TURN_TIMEOUT_S * 1000,
       maxAttachmentBytes: s.MAX_ATTACHMENT_MB * 1024 * 1024,
       maxAttachments: s.MAX_ATTACHMENTS,
+      vision: s.MODEL_VISION,
     },
     policy: {
       allowedUsers: splitList(s.ALLOWED_USERS),

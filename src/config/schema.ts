@@ -23,6 +23,11 @@ export const SETTINGS = {
     expected: 'an http(s) URL such as http://localhost:11434/v1',
   },
   OPENAI_MODEL: { schema: z.string().min(1).default('gpt-4o-mini'), expected: 'a model name' },
+  MODEL_VISION: {
+    schema: z.enum(['auto', 'on', 'off']).default('auto'),
+    expected:
+      'auto (known vision models, else one small probe per model), on (send images), or off (text only)',
+  },
   REDIS_URL: {
     schema: z.url({ protocol: /^rediss?$/ }),
     expected: 'a redis:// or rediss:// URL, or unset for the embedded in-process mode',

@@ -66,6 +66,11 @@ async function runChat(turn: TurnContext, text: string): Promise<Reply> {
     onText: (delta) => thread.progress({ type: 'answering', text: delta }),
     onCell: (code) => thread.progress({ type: 'running', code }),
     ...(resume === undefined ? {} : { resume }),
+    vision: {
+      mode: services.agent.vision ?? 'off',
+      attached: accepted.map((f) => f.blob),
+      read: async (id) => (await services.blobs.get(id))?.content,
+    },
     ...(turn.agentSteps === undefined
       ? {}
       : { onProgress: (progress) => turn.agentSteps?.record(progress) ?? Promise.resolve() }),

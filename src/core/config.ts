@@ -30,6 +30,11 @@ export interface Config {
     readonly turnTimeoutMs: number;
     readonly maxAttachmentBytes: number;
     readonly maxAttachments: number;
+    /**
+     * Whether the model is given images (attachments, the plots of its cells) as image inputs
+     * (MODEL_VISION). Undefined: off, as for a text-only model.
+     */
+    readonly vision?: VisionMode;
   };
   readonly policy: {
     /** `platform:id` entries; undefined means everyone. */
@@ -72,6 +77,9 @@ export interface Config {
 }
 
 export type BotRole = 'all' | 'ingress' | 'turns';
+
+/** `auto`: decided once per model (known families, else a probe); `on`/`off`: as set. */
+export type VisionMode = 'auto' | 'on' | 'off';
 
 export interface SandboxSettings {
   readonly image: string;
