@@ -7,6 +7,7 @@ import sys
 import time
 
 from .cell import count_limit
+from .copy_in import Uploads
 from .copy_out import send_file
 from .diagnostics import diag
 from .limits import IDLE_TRIM_S, MAX_REQUEST_BYTES
@@ -87,6 +88,7 @@ class Dispatcher:
         self.frames = frames
         self.executor = executor
         self.files = files
+        self.uploads = Uploads(frames)
 
     def handle(self, request):
         kind = request.get("type")
@@ -102,6 +104,8 @@ class Dispatcher:
             # After the cell's `done`: the worker fetches the files it listed, one at a time.
             max_bytes = count_limit(request.get("maxBytes"), 0)
             send_file(self.frames, request_id, request.get("path"), max_bytes)
+        elif kind == "write_file":
+            self.uploads.handle(request)
         elif kind == "snapshot":
             self.files.reset()
             self.frames.emit({"type": "snapshot", "id": request_id})

@@ -2,7 +2,7 @@ import { pack, extract } from 'tar-stream';
 import { SandbotError } from '../core/errors.ts';
 import { formatBytes } from '../core/bytes.ts';
 import { relativePathProblem, uploadNameProblem } from '../core/file-names.ts';
-import type { RunnerFrame } from './protocol.ts';
+import type { RunnerFrame, RunnerRequest } from './protocol.ts';
 
 export interface UploadFile {
   /** A plain file name; it lands at /mnt/data/<name>. */
@@ -19,7 +19,50 @@ export function assertUploadNames(files: readonly UploadFile[]): void {
   }
 }
 
-/** A tar of the uploads, owned by the sandbox user so user code can overwrite them. */
+/** Bytes of an upload per `write_file` request: about 1.4 MB of base64 on one line. */
+const UPLOAD_CHUNK_BYTES = 1024 * 1024;
+
+type WriteFileRequest = Extract<RunnerRequest, { type: 'write_file' }>;
+
+/**
+ * The `write_file` requests that place `file` in /mnt/data: the runner writes it as the
+ * sandbox user, to a new file renamed over the name, so a symlink planted there by an earlier
+ * cell is replaced, never followed (docs/sandbox-protocol.md, "Trust model").
+ */
+export function uploadRequests(
+  file: UploadFile,
+  id: string,
+): [WriteFileRequest, ...WriteFileRequest[]] {
+  const requests: [WriteFileRequest, ...WriteFileRequest[]] = [
+    chunkRequest(file, id, 0, Math.min(UPLOAD_CHUNK_BYTES, file.content.length)),
+  ];
+  for (
+    let offset = UPLOAD_CHUNK_BYTES;
+    offset < file.content.length;
+    offset += UPLOAD_CHUNK_BYTES
+  ) {
+    requests.push(
+      chunkRequest(file, id, offset, Math.min(offset + UPLOAD_CHUNK_BYTES, file.content.length)),
+    );
+  }
+  return requests;
+}
+
+function chunkRequest(file: UploadFile, id: string, start: number, end: number): WriteFileRequest {
+  return {
+    type: 'write_file',
+    id,
+    name: file.name,
+    data: file.content.subarray(start, end).toString('base64'),
+    offset: start,
+    final: end >= file.content.length,
+  };
+}
+
+/**
+ * A tar of the uploads, owned by the sandbox user so user code can overwrite them. Not how
+ * uploads reach a sandbox any more (Docker would write as root, by name: see uploadRequests).
+ */
 export async function uploadTar(files: readonly UploadFile[]): Promise<Buffer> {
   assertUploadNames(files);
   const archive = pack();
@@ -51,6 +94,12 @@ export type FetchedFile =
   | { readonly kind: 'file'; readonly content: Buffer }
   | { readonly kind: 'skipped'; readonly reason: string };
 
+/** A reason the sandbox gave (bounded by the frame schema), as text on one line. */
+export function sandboxText(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what we replace
+  return text.replace(/[\u0000-\u001f\u007f]/g, ' ');
+}
+
 /**
  * Collects the runner's answer to one `read_file` request (docs/sandbox-protocol.md, "Trust
  * model"): the runner reads the file with the sandbox user's privilege and sends its bytes
@@ -80,9 +129,7 @@ export class FileReceiver {
       if (frame.refused === undefined) {
         return { kind: 'file', content: Buffer.concat(this.chunks, this.bytes) };
       }
-      // The reason comes from the sandbox: shown as text, on one line.
-      // eslint-disable-next-line no-control-regex -- control characters are what we replace
-      return { kind: 'skipped', reason: frame.refused.replace(/[\u0000-\u001f\u007f]/g, ' ') };
+      return { kind: 'skipped', reason: sandboxText(frame.refused) };
     }
     return { kind: 'skipped', reason: 'the sandbox answered with something else' };
   }

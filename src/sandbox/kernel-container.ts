@@ -8,9 +8,11 @@ import { attach, removeQuietly } from './container-lifecycle.ts';
 import { sessionMemoryBytes } from './container-memory.ts';
 import { isNotFound, translateDockerError, type Docker } from './docker-client.ts';
 import {
+  assertUploadNames,
   FileReceiver,
   isSafeRelativePath,
-  uploadTar,
+  sandboxText,
+  uploadRequests,
   type FetchedFile,
   type UploadFile,
 } from './file-transfer.ts';
@@ -42,6 +44,8 @@ type FrameListener = (frame: RunnerFrame) => void;
 
 /** How long a file's copy-out may go without a frame before it is given up. */
 const FILE_STALL_MS = 15_000;
+/** How long an upload may wait for the runner's answer once its bytes are sent. */
+const UPLOAD_STALL_MS = 60_000;
 
 /**
  * One sandbox container and its runner: created hardened, attached once, spoken to over the
@@ -312,12 +316,24 @@ export class KernelContainer {
     await removeQuietly(this.options.docker, this.container, this.volumeName);
   }
 
+  /**
+   * Places files in /mnt/data, written by the runner as the sandbox user (never by Docker as
+   * root into a directory user code can change meanwhile). Throws FILE_REJECTED with the
+   * runner's reason when one cannot be written (a directory of that name, a full disk).
+   */
   async putFiles(files: readonly UploadFile[]): Promise<void> {
-    const tar = await uploadTar(files);
-    try {
-      await this.container.putArchive(tar, { path: DATA_DIR });
-    } catch (error) {
-      throw translateDockerError(error, 'copy files into the sandbox');
+    assertUploadNames(files);
+    for (const file of files) {
+      const refused = await exchange(
+        this,
+        uploadRequests(file, `write-${randomUUID()}`),
+        UPLOAD_STALL_MS,
+        (frame) => (frame.type === 'file_written' ? (frame.refused ?? '') : undefined),
+      );
+      if (refused !== '') {
+        const reason = sandboxText(refused);
+        throw new SandbotError('FILE_REJECTED', `upload of ${file.name} refused: ${reason}`);
+      }
     }
   }
 

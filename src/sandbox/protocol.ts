@@ -8,7 +8,7 @@ const mimeBundle = z.record(z.string(), z.string());
 
 const ready = z.object({
   type: z.literal('ready'),
-  pythonVersion: z.string(),
+  pythonVersion: z.string().max(64),
   startupMs: z.number(),
 });
 const stream = z.object({
@@ -51,6 +51,13 @@ const fileEnd = z.object({
   size: z.number().int().nonnegative().optional(),
   refused: z.string().max(500).optional(),
 });
+/** The answer to the `write_file` requests of one upload: the bytes written, or why not. */
+const fileWritten = z.object({
+  type: z.literal('file_written'),
+  id: z.string(),
+  size: z.number().int().nonnegative().optional(),
+  refused: z.string().max(500).optional(),
+});
 const snapshot = z.object({ type: z.literal('snapshot'), id: z.string() });
 const pong = z.object({ type: z.literal('pong'), id: z.string() });
 
@@ -62,6 +69,7 @@ export const runnerFrame = z.discriminatedUnion('type', [
   done,
   fileData,
   fileEnd,
+  fileWritten,
   snapshot,
   pong,
 ]);
@@ -82,6 +90,15 @@ export type RunnerRequest =
     }
   /** Sends the file at `path` (relative to /mnt/data) as `file_data` frames and a `file_end`. */
   | { type: 'read_file'; id: string; path: string; maxBytes: number }
+  /** One piece of an upload to /mnt/data/<name>, in order; the runner answers the `final` one. */
+  | {
+      type: 'write_file';
+      id: string;
+      name: string;
+      data: string;
+      offset: number;
+      final: boolean;
+    }
   | { type: 'snapshot'; id: string }
   | { type: 'ping'; id: string };
 

@@ -10,16 +10,19 @@ export interface RunnerChannel {
 }
 
 /**
- * Sends `request` and hands each frame carrying its id to `take` until `take` returns a
- * value. Rejects when no frame came for `stallMs` (the timer restarts with every frame, so a
- * long answer in many frames is not cut short) or when the container exits.
+ * Sends `request` (or several requests with one id, in order) and hands each frame carrying
+ * its id to `take` until `take` returns a value. Rejects when no frame came for `stallMs` (the
+ * timer restarts with every frame, so a long answer in many frames is not cut short) or when
+ * the container exits.
  */
 export function exchange<T>(
   channel: RunnerChannel,
-  request: RunnerRequest,
+  requests: RunnerRequest | readonly [RunnerRequest, ...RunnerRequest[]],
   stallMs: number,
   take: (frame: RunnerFrame) => T | undefined,
 ): Promise<T> {
+  const all: readonly RunnerRequest[] = 'type' in requests ? [requests] : requests;
+  const request = all[0] as RunnerRequest;
   return new Promise<T>((resolve, reject) => {
     const stalled = () => {
       done();
@@ -49,7 +52,7 @@ export function exchange<T>(
       stopExit();
     }
     try {
-      channel.send(request);
+      for (const each of all) channel.send(each);
     } catch (error) {
       done();
       reject(error instanceof Error ? error : new Error(String(error)));

@@ -252,6 +252,29 @@ function copyOut(runtime: string) {
         ['edge.bin', MAX_FILE_BYTES],
       ]);
     }, 60_000);
+
+    it('replaces a symlink planted under an upload name instead of writing through it', async () => {
+      const sandbox = session('upload');
+      await run(
+        sandbox,
+        [
+          'import os',
+          'open("/tmp/target", "w").write("original")',
+          'os.symlink("/tmp/target", "/mnt/data/in.txt")',
+          'os.makedirs("/mnt/data/taken")',
+        ].join('\n'),
+      );
+      await sandbox.upload([{ name: 'in.txt', content: Buffer.from('uploaded') }]);
+      const after = await run(
+        sandbox,
+        'import os\nprint(os.path.islink("/mnt/data/in.txt"), open("/mnt/data/in.txt").read(), open("/tmp/target").read(), os.stat("/mnt/data/in.txt").st_uid)',
+      );
+      expect(after.stdout).toBe('False uploaded original 1000\n');
+      await expect(sandbox.upload([{ name: 'taken', content: Buffer.from('x') }])).rejects.toThrow(
+        /upload of taken refused/,
+      );
+      expect(lastResult(await run(sandbox, '"alive"'))).toBe("'alive'");
+    }, 60_000);
   });
 }
 
