@@ -2,6 +2,9 @@ import type { ContainerCreateOptions, VolumeCreateOptions } from 'dockerode';
 import type { SandboxSettings } from '../core/config.ts';
 import { expiresAtMs, expiryLabel, LABEL, type Labels } from './labels.ts';
 import { lifetimeInitEntrypoint } from './lifetime-init.ts';
+import { MASKED_PATHS } from './masked-paths.ts';
+import { processLimits } from './process-limits.ts';
+import { SECCOMP_PROFILE_JSON } from './seccomp-profile.ts';
 
 const MiB = 1024 * 1024;
 /** The sandbox image's unprivileged user (see sandbox-image/Dockerfile). */
@@ -63,6 +66,7 @@ export function containerSpec(input: ContainerSpecInput): ContainerCreateOptions
     ...input.labels,
   };
   const lifetimeS = Math.max(1, Math.ceil(((expiresAtMs(labels) ?? nowMs) - nowMs) / 1000));
+  const processes = processLimits(limits.runtime, limits.pidsLimit, limits.memoryMb);
   return {
     name: input.name,
     Image: limits.image,
@@ -87,7 +91,9 @@ export function containerSpec(input: ContainerSpecInput): ContainerCreateOptions
       CapDrop: ['ALL'],
       // For the lifetime init to drop to SANDBOX_USER; no process of the user's holds them.
       CapAdd: ['SETUID', 'SETGID'],
-      SecurityOpt: ['no-new-privileges'],
+      // Our own seccomp profile (seccomp-profile.ts) in place of Docker's default.
+      SecurityOpt: ['no-new-privileges', `seccomp=${SECCOMP_PROFILE_JSON}`],
+      MaskedPaths: [...MASKED_PATHS],
       ReadonlyRootfs: true,
       Privileged: false,
       // Our lifetime init is PID 1 (it reaps orphans and forwards SIGINT). Docker's init would
@@ -101,10 +107,12 @@ export function containerSpec(input: ContainerSpecInput): ContainerCreateOptions
       Memory: memoryBytes,
       MemorySwap: memoryBytes,
       NanoCpus: Math.round(limits.cpus * 1e9),
-      PidsLimit: limits.pidsLimit,
+      // The process limit is the pids cgroup under runc, RLIMIT_NPROC under gVisor.
+      PidsLimit: processes.PidsLimit,
       Ulimits: [
         { Name: 'nofile', Soft: 1024, Hard: 1024 },
         { Name: 'fsize', Soft: diskBytes, Hard: diskBytes },
+        ...(processes.Ulimits ?? []),
       ],
       // stdout is the protocol stream (plots included); logging it would only fill the disk.
       LogConfig: { Type: 'none', Config: {} },
