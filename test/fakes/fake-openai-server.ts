@@ -31,6 +31,11 @@ export interface FakeOpenAI {
   readonly requests: RecordedRequest[];
   /** Appends to a FIFO; each request consumes one. An empty queue answers a placeholder text. */
   script(...replies: ScriptedReply[]): void;
+  /**
+   * Behave like a text-only server: while on, a request with an image input is answered 400
+   * (as OpenAI answers for a model without vision) and consumes no scripted reply.
+   */
+  rejectImageInputs(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -43,6 +48,7 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
   const queue: ScriptedReply[] = [];
   const requests: RecordedRequest[] = [];
   let counter = 0;
+  let textOnly = false;
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
@@ -72,6 +78,10 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
     }
     const request: RecordedRequest = { body, headers: { ...req.headers } };
     requests.push(request);
+    if (textOnly && hasImageInput(body.messages)) {
+      sendError(res, 400, 'Invalid content type. image_url is only supported by certain models.');
+      return;
+    }
 
     let reply = queue.shift() ?? { kind: 'text', text: '(no scripted reply)' };
     while (typeof reply === 'function') reply = reply(request);
@@ -161,6 +171,9 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
     baseUrl: `http://127.0.0.1:${port}/v1`,
     requests,
     script: (...replies) => void queue.push(...replies),
+    rejectImageInputs: (on) => {
+      textOnly = on;
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
@@ -168,6 +181,17 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
         server.closeAllConnections();
       }),
   };
+}
+
+/** True when a message has an `image_url` content part. */
+export function hasImageInput(messages: readonly unknown[]): boolean {
+  return messages.some((message) => {
+    const content = (message as { content?: unknown }).content;
+    return (
+      Array.isArray(content) &&
+      content.some((part) => (part as { type?: unknown }).type === 'image_url')
+    );
+  });
 }
 
 /** Splits into up to three pieces by code point, so multi-byte text is never cut in half. */

@@ -94,6 +94,7 @@ describe('configuration', () => {
     ALLOW_BOT_MESSAGES: 'yes',
     DISCORD_GUILD_ID: 'my-server',
     PLAYGROUND: 'sometimes',
+    MODEL_VISION: 'sometimes',
     PLAYGROUND_TOKEN: 'short',
     WORKER_ID: 'two words',
     AGENT_MAX_STEPS: 'lots',
