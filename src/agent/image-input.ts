@@ -7,8 +7,8 @@ export const MAX_IMAGE_SIDE_PX = 1024;
 /** An image is sent as it is only up to this size (within the side bound too). */
 export const MAX_IMAGE_BYTES = 2 * 1024 * 1024;
 /**
- * Larger images are not decoded on the host: decoding is pure JavaScript (memory-safe), but
- * it holds every pixel and runs on the event loop. 40 MP is a large phone photo.
+ * Larger images are not decoded: decoding is pure JavaScript (memory-safe, in a worker
+ * thread), but it holds every pixel. 40 MP is a large phone photo.
  */
 const MAX_DECODE_MEGAPIXELS = 40;
 const JPEG_QUALITY = 85;
@@ -36,8 +36,33 @@ const MIME_BY_TYPE: Readonly<Record<string, string>> = {
  * An image as a data URL a vision model accepts: as it is when already within the bounds,
  * else downscaled to MAX_IMAGE_SIDE_PX (PNG and JPEG; a large GIF or WebP is skipped, with
  * the reason). The format is read from the bytes, never taken from the name or mime type.
+ * Decoding is slow for a photo (seconds for 12 MP): the bot calls this in a worker thread
+ * (image-input-thread.ts) whenever `imageInputWithoutDecoding` cannot answer.
  */
 export function toImageInput(bytes: Uint8Array): ImageInput {
+  const quick = imageInputWithoutDecoding(bytes);
+  if (quick !== undefined) return quick;
+  const { width, height, type } = imageSize(bytes);
+  try {
+    const rgb = type === 'png' ? decodePng(bytes) : decodeJpeg(bytes);
+    const small = downscale(rgb, MAX_IMAGE_SIDE_PX);
+    // Plots stay PNG (sharp text) unless a photo-like PNG would be too big that way.
+    const png = type === 'png' ? encodePngFile({ ...small, channels: 3, depth: 8 }) : undefined;
+    const out =
+      png !== undefined && png.length <= MAX_IMAGE_BYTES
+        ? { mime: 'image/png', bytes: png }
+        : { mime: 'image/jpeg', bytes: encodeJpeg(small) };
+    return { url: dataUrl(out.mime, out.bytes), widthPx: small.width, heightPx: small.height };
+  } catch {
+    return { skipped: `the ${width}x${height} ${type ?? 'image'} could not be decoded` };
+  }
+}
+
+/**
+ * The answer when no pixel has to be decoded (the image is small enough to send as it is,
+ * or is skipped); undefined when it has to be decoded and downscaled.
+ */
+export function imageInputWithoutDecoding(bytes: Uint8Array): ImageInput | undefined {
   let size: { width: number; height: number; type?: string | undefined };
   try {
     size = imageSize(bytes);
@@ -56,20 +81,7 @@ export function toImageInput(bytes: Uint8Array): ImageInput {
   ) {
     return { skipped: `${width}x${height} ${size.type ?? ''} is too large to show` };
   }
-  try {
-    const rgb = size.type === 'png' ? decodePng(bytes) : decodeJpeg(bytes);
-    const small = downscale(rgb, MAX_IMAGE_SIDE_PX);
-    // Plots stay PNG (sharp text) unless a photo-like PNG would be too big that way.
-    const png =
-      size.type === 'png' ? encodePngFile({ ...small, channels: 3, depth: 8 }) : undefined;
-    const out =
-      png !== undefined && png.length <= MAX_IMAGE_BYTES
-        ? { mime: 'image/png', bytes: png }
-        : { mime: 'image/jpeg', bytes: encodeJpeg(small) };
-    return { url: dataUrl(out.mime, out.bytes), widthPx: small.width, heightPx: small.height };
-  } catch {
-    return { skipped: `the ${width}x${height} ${size.type} could not be decoded` };
-  }
+  return undefined;
 }
 
 /** 8-bit RGB pixels, row by row. */
@@ -108,7 +120,10 @@ export function downscale(image: RgbImage, maxSidePx: number): RgbImage {
         }
       }
       const n = (y1 - y0) * (x1 - x0);
-      data.set([r / n, g / n, b / n], (y * width + x) * 3);
+      const at = (y * width + x) * 3;
+      data[at] = Math.round(r / n);
+      data[at + 1] = Math.round(g / n);
+      data[at + 2] = Math.round(b / n);
     }
   }
   return { width, height, data };

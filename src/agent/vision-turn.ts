@@ -6,7 +6,8 @@ import { APIError } from 'openai';
 import type { BlobRef } from '../core/blob-store.ts';
 import { formatBytes } from '../core/bytes.ts';
 import type { VisionMode } from '../core/config.ts';
-import { toImageInput, VISION_MIME_TYPES, type ImageInput } from './image-input.ts';
+import { VISION_MIME_TYPES, type ImageInput } from './image-input.ts';
+import { imageInputOffThread } from './image-input-thread.ts';
 import type { OpenAI } from './model-client.ts';
 import { SYSTEM_PROMPT, VISION_PROMPT } from './system-prompt.ts';
 import { processVisionMemory, type VisionMemory } from './vision-support.ts';
@@ -152,6 +153,6 @@ export class VisionTurn {
   async #read(image: BlobRef): Promise<ImageInput> {
     const bytes = await this.#options?.read(image.id);
     if (bytes === undefined) return { skipped: 'it is no longer stored' };
-    return toImageInput(bytes);
+    return imageInputOffThread(bytes);
   }
 }
