@@ -27,8 +27,14 @@ export interface RecordedRequest {
 export interface FakeOpenAI {
   /** e.g. http://127.0.0.1:PORT/v1; pass as OPENAI_BASE_URL / baseURL. */
   readonly baseUrl: string;
-  /** Every POST /v1/chat/completions, in arrival order (retries included). */
+  /** Every POST /v1/chat/completions, in arrival order (retries included), but probes. */
   readonly requests: RecordedRequest[];
+  /**
+   * Vision probes (a request with no tools and one user message holding an image, as sandbot
+   * sends once per unknown model): kept apart and answered by `answerProbes`, so a test of
+   * chat turns sees only its turns' requests and its script is not consumed.
+   */
+  readonly probes: RecordedRequest[];
   /** Appends to a FIFO; each request consumes one. An empty queue answers a placeholder text. */
   script(...replies: ScriptedReply[]): void;
   /**
@@ -36,10 +42,12 @@ export interface FakeOpenAI {
    * (as OpenAI answers for a model without vision) and consumes no scripted reply.
    */
   rejectImageInputs(on: boolean): void;
+  /** How probes are answered. Default: 400, like a text-only server (so vision stays off). */
+  answerProbes(reply: Reply): void;
   close(): Promise<void>;
 }
 
-type Reply = Exclude<ScriptedReply, (request: RecordedRequest) => ScriptedReply>;
+export type Reply = Exclude<ScriptedReply, (request: RecordedRequest) => ScriptedReply>;
 type ToolCall = { id: string; type: 'function'; function: { name: string; arguments: string } };
 
 const MODEL_ID = 'fake-model';
@@ -49,6 +57,8 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
   const requests: RecordedRequest[] = [];
   let counter = 0;
   let textOnly = false;
+  const probes: RecordedRequest[] = [];
+  let probeReply: Reply = { kind: 'status', status: 400 };
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
@@ -77,6 +87,13 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
       return;
     }
     const request: RecordedRequest = { body, headers: { ...req.headers } };
+    if (isVisionProbe(body)) {
+      probes.push(request);
+      counter += 1;
+      const reply: Reply = textOnly ? { kind: 'status', status: 400 } : probeReply;
+      answer(res, request, reply, `chatcmpl-fake-${counter}`);
+      return;
+    }
     requests.push(request);
     if (textOnly && hasImageInput(body.messages)) {
       sendError(res, 400, 'Invalid content type. image_url is only supported by certain models.');
@@ -174,6 +191,10 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
     rejectImageInputs: (on) => {
       textOnly = on;
     },
+    probes,
+    answerProbes: (reply) => {
+      probeReply = reply;
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
@@ -181,6 +202,10 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
         server.closeAllConnections();
       }),
   };
+}
+
+function isVisionProbe(body: RecordedRequest['body']): boolean {
+  return body.tools === undefined && body.messages.length === 1 && hasImageInput(body.messages);
 }
 
 /** True when a message has an `image_url` content part. */

@@ -243,11 +243,9 @@ describe.skipIf(services.sandboxImage === undefined)(
     it('an unknown model is probed once with a red image; it answers red, so both turns send images', async () => {
       const memory = new VisionMemory();
       const sent = fake.requests.length;
-      const probeAnswer = (request: RecordedRequest) =>
-        request.body.tools === undefined && hasImageInput(request.body.messages)
-          ? { kind: 'text' as const, text: 'Red.' }
-          : { kind: 'text' as const, text: 'unexpected request' };
-      fake.script(probeAnswer, { kind: 'text', text: 'One.' }, { kind: 'text', text: 'Two.' });
+      const probed = fake.probes.length;
+      fake.answerProbes({ kind: 'text', text: 'Red.' });
+      fake.script({ kind: 'text', text: 'One.' }, { kind: 'text', text: 'Two.' });
       const turn = async (text: string, name: string) =>
         runAgentTurn({
           client,
@@ -259,17 +257,20 @@ describe.skipIf(services.sandboxImage === undefined)(
         });
       expect((await turn('first', 'one.png')).text).toBe('One.');
       expect((await turn('second', 'two.png')).text).toBe('Two.');
-      const requests = fake.requests.slice(sent);
-      expect(requests.filter((r) => r.body.tools === undefined)).toHaveLength(1);
+      fake.answerProbes({ kind: 'status', status: 400 });
+      const probes = fake.probes.slice(probed);
+      expect(probes).toHaveLength(1);
       expect(memory.probes).toBe(1);
-      const turns = requests.filter((r) => r.body.tools !== undefined);
+      expect(probes[0]?.body.model).toBe('acme-chat-7b');
+      const turns = fake.requests.slice(sent);
       expect(turns.map((r) => imageUrls(r).length)).toEqual([1, 1]);
     });
 
     it('an unknown model that answers the probe wrong is given no images', async () => {
       const memory = new VisionMemory();
       const sent = fake.requests.length;
-      fake.script({ kind: 'text', text: 'I only see text.' }, { kind: 'text', text: 'Answered.' });
+      fake.answerProbes({ kind: 'text', text: 'I only see text.' });
+      fake.script({ kind: 'text', text: 'Answered.' });
       const result = await runAgentTurn({
         client,
         model: 'acme-text-3b',
@@ -278,11 +279,31 @@ describe.skipIf(services.sandboxImage === undefined)(
         runCell: cellRunner('vision:blind'),
         vision: vision('auto', memory, [await photo('c.png')]),
       });
+      fake.answerProbes({ kind: 'status', status: 400 });
       expect(result.text).toBe('Answered.');
+      expect(memory.probes).toBe(1);
       const requests = fake.requests.slice(sent);
-      expect(requests).toHaveLength(2);
-      expect(hasImageInput(requests[1]?.body.messages ?? [])).toBe(false);
-      expect(messagesOf(requests[1])[0]).toEqual({ role: 'system', content: SYSTEM_PROMPT });
+      expect(requests).toHaveLength(1);
+      expect(hasImageInput(requests[0]?.body.messages ?? [])).toBe(false);
+      expect(messagesOf(requests[0])[0]).toEqual({ role: 'system', content: SYSTEM_PROMPT });
+    });
+
+    it('by default the fake model refuses the probe like a text-only server: vision stays off', async () => {
+      const memory = new VisionMemory();
+      const sent = fake.requests.length;
+      fake.script({ kind: 'text', text: 'Plain.' });
+      const result = await runAgentTurn({
+        client,
+        model: 'fake-model',
+        history: [],
+        userMessage: 'ana: look',
+        runCell: cellRunner('vision:default'),
+        vision: vision('auto', memory, [await photo('d.png')]),
+      });
+      expect(result.text).toBe('Plain.');
+      expect(memory.probes).toBe(1);
+      const requests = fake.requests.slice(sent);
+      expect(requests.map((r) => hasImageInput(r.body.messages))).toEqual([false]);
     });
   },
 );
