@@ -1,10 +1,13 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LABEL } from '../../src/sandbox/labels.ts';
+import { SandboxManager } from '../../src/sandbox/sandbox-manager.ts';
 import {
   lastResult,
+  quietLogger,
   run,
   runStoppedOnOutput,
   startManager,
+  testSandboxSettings,
   type ManagerHarness,
 } from '../support/sandbox.ts';
 
@@ -137,7 +140,7 @@ describe.skipIf(services.sandboxImage === undefined)('sandbox limits and faults'
 
   it('recovers when user code kills the runner from inside', async () => {
     const sandbox = harness.manager.session('limits:suicide');
-    // PID 1 is Docker's init; signals to it from inside are ignored, so this is harmless.
+    // PID 1 is our lifetime init, whose uids the user cannot signal: this is harmless.
     const first = await run(
       sandbox,
       'import os\ntry:\n    os.kill(1, 9)\nexcept OSError as e:\n    print(type(e).__name__)\n"after"',
@@ -198,7 +201,16 @@ describe.skipIf(services.sandboxImage === undefined)('sandbox lifecycle', () => 
       filters: { label: [`${LABEL.worker}=${workerId}`] },
     });
     expect(running).toHaveLength(1);
-    const second = await startManager({ poolSize: 0 }, workerId);
+    // The same worker restarted: same WORKER_ID, same deployment (the first one's labels).
+    const second = new SandboxManager({
+      docker: first.scope.docker,
+      settings: testSandboxSettings({ poolSize: 0 }),
+      workerId,
+      sessionIdleMs: 10 * 60_000,
+      logger: quietLogger,
+      labels: first.scope.labels,
+    });
+    await second.start();
     try {
       const after = await first.scope.docker.listContainers({
         all: true,

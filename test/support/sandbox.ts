@@ -6,11 +6,14 @@ import type { ExecuteOptions, Sandbox } from '../../src/sandbox/sandbox.ts';
 import { dockerTestScope, type DockerTestScope } from './docker.ts';
 import { SANDBOX_IMAGE } from './services.ts';
 
+/** `SANDBOT_TEST_RUNTIME=runsc` runs suites under gVisor (.ci/run does for the hostile ones). */
+const TEST_RUNTIME = process.env.SANDBOT_TEST_RUNTIME || undefined;
+
 /** Small limits so the limit tests (memory, disk, output) finish quickly. */
 export function testSandboxSettings(overrides: Partial<SandboxSettings> = {}): SandboxSettings {
   return {
     image: SANDBOX_IMAGE,
-    runtime: undefined,
+    runtime: TEST_RUNTIME,
     memoryMb: 384,
     cpus: 1,
     diskMb: 64,
