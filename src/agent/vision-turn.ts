@@ -131,11 +131,14 @@ export class VisionTurn {
   }
 
   /**
-   * The model refused the last request, which carried images (400): it is text-only. This
+   * The model refused the last request, which carried images (400 or 422): it is text-only. This
    * turn goes on without images and the process remembers. False for any other error.
    */
   refusedImages(error: unknown): boolean {
-    if (!this.#lastHadImages || !(error instanceof APIError) || error.status !== 400) return false;
+    // 400 from OpenAI and most servers, 422 from some validating proxies.
+    const status: number | undefined =
+      error instanceof APIError ? (error as APIError).status : undefined;
+    if (!this.#lastHadImages || (status !== 400 && status !== 422)) return false;
     this.#sees = false;
     (this.#options?.memory ?? processVisionMemory).rememberTextOnly(this.#client, this.#model);
     return true;
