@@ -36,6 +36,7 @@ if (json) {
     warm_vs_jupyter_ratio: 'target <= 3',
     docker_run_vs_new_session_ratio: 'target >= 7',
     idle_session_memory_mb: 'target < 80',
+    copy_out_vs_archive_ratio: 'target <= 2',
     queue_cell_p50_ms: 'target < 10',
     queue_overhead_p50_ms: 'target < 3',
     turn_redis_added_p50_ms: 'target < 3',

@@ -6,7 +6,10 @@ import { MemoryBlobStore } from '../src/blobs/memory-blob-store.ts';
 import type { SandboxSettings } from '../src/core/config.ts';
 import type { CellEvent } from '../src/core/cell-events.ts';
 import { buildCellResult } from '../src/core/cell-result-builder.ts';
-import { createDockerClient } from '../src/sandbox/docker-client.ts';
+import { createDockerClient, type Docker } from '../src/sandbox/docker-client.ts';
+import { readSingleFile } from '../src/sandbox/file-transfer.ts';
+import { KernelContainer } from '../src/sandbox/kernel-container.ts';
+import type { DoneFrame } from '../src/sandbox/protocol.ts';
 import { SandboxManager, removeContainers } from '../src/sandbox/sandbox-manager.ts';
 import { percentile, round, timeMs } from './stats.ts';
 
@@ -27,6 +30,69 @@ export interface SandboxFigures {
   docker_run_vs_new_session_ratio: number;
   plot_cell_p50_ms: number;
   idle_session_memory_mb: number;
+  copy_out_ms: number;
+  archive_copy_out_ms: number;
+  copy_out_vs_archive_ratio: number;
+}
+
+const COPY_FILES = 20;
+const COPY_FILE_BYTES = 1024 * 1024;
+
+/**
+ * Copy-out of 20 files of 1 MB from one kernel, p50 of several rounds: through the runner
+ * (how files leave now: read as the sandbox user, streamed in frames) beside Docker's archive
+ * API on the same files (how they left before issue 14: read as root, by name).
+ */
+export async function benchCopyOut(
+  docker: Docker,
+  settings: SandboxSettings,
+  workerId: string,
+): Promise<{ runnerMs: number; archiveMs: number }> {
+  const kernel = await KernelContainer.create({
+    docker,
+    limits: settings,
+    labels: { 'sandbot.worker': workerId },
+    idleExitS: 300,
+    logger: pino({ level: 'silent' }),
+  });
+  try {
+    const done = await new Promise<DoneFrame>((resolve) => {
+      kernel.subscribe('bench-files', (frame) => {
+        if (frame.type === 'done') resolve(frame);
+      });
+      kernel.send({
+        type: 'execute',
+        id: 'bench-files',
+        code: `import os\nfor i in range(${COPY_FILES}):\n    open("/mnt/data/f%02d.bin" % i, "wb").write(os.urandom(${COPY_FILE_BYTES}))`,
+        outputLimitBytes: 1024,
+      });
+    });
+    const paths = done.files.map((f) => f.path);
+    const viaRunner = async () => {
+      for (const path of paths) {
+        const file = await kernel.getFile(path, settings.maxFileBytes);
+        if (file.kind !== 'file') throw new Error(`${path} was not copied: ${file.reason}`);
+      }
+    };
+    const viaArchive = async () => {
+      for (const path of paths) {
+        const archive = await kernel.container.getArchive({ path: `/mnt/data/${path}` });
+        const file = await readSingleFile(archive, path, settings.maxFileBytes);
+        if (file.kind !== 'file') throw new Error(`${path} was not copied: ${file.reason}`);
+      }
+    };
+    await viaRunner();
+    await viaArchive();
+    const runnerSamples: number[] = [];
+    const archiveSamples: number[] = [];
+    for (let round = 0; round < 7; round += 1) {
+      runnerSamples.push(await timeMs(viaRunner));
+      archiveSamples.push(await timeMs(viaArchive));
+    }
+    return { runnerMs: percentile(runnerSamples, 50), archiveMs: percentile(archiveSamples, 50) };
+  } finally {
+    await kernel.destroy();
+  }
 }
 
 const PLOT = 'import matplotlib.pyplot as plt\nplt.plot([1, 3, 2, 4])\nplt.title("bench")';
@@ -99,6 +165,9 @@ export async function benchSandbox(
       await manager.destroySession(`bench:new-${i}`);
     }
 
+    log('copy-out: 20 files of 1 MB through the runner and through the archive API');
+    const copyOut = await benchCopyOut(docker, settings, workerId);
+
     log('anchor: plain docker run with the imports and the cell');
     const dockerRunSamples: number[] = [];
     const script = 'import numpy, pandas, matplotlib.pyplot; print(1+1)';
@@ -144,6 +213,9 @@ export async function benchSandbox(
       docker_run_vs_new_session_ratio: round(dockerRunP50 / firstP50),
       plot_cell_p50_ms: percentile(plotSamples, 50),
       idle_session_memory_mb: idleMb,
+      copy_out_ms: copyOut.runnerMs,
+      archive_copy_out_ms: copyOut.archiveMs,
+      copy_out_vs_archive_ratio: round(copyOut.runnerMs / copyOut.archiveMs),
     };
   } finally {
     await manager.close();
