@@ -154,7 +154,13 @@ export class VisionTurn {
   }
 
   async #read(image: BlobRef): Promise<ImageInput> {
-    const bytes = await this.#options?.read(image.id);
+    let bytes: Uint8Array | undefined;
+    try {
+      bytes = await this.#options?.read(image.id);
+    } catch {
+      // An image the store cannot give back is named, never a reason to fail the turn.
+      return { skipped: 'it could not be read' };
+    }
     if (bytes === undefined) return { skipped: 'it is no longer stored' };
     return imageInputOffThread(bytes);
   }
