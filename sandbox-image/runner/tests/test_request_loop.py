@@ -109,6 +109,15 @@ class DispatcherTest(unittest.TestCase):
         )
         self.assertEqual(self.files.resets, 1)
 
+    def test_answers_read_file_and_write_file_once_each(self):
+        # The path cannot be read (not a plain path); the name is not a plain name.
+        self.dispatcher.handle({"type": "read_file", "id": "r1", "path": "../etc/passwd"})
+        self.dispatcher.handle({"type": "write_file", "id": "w1", "name": "../x", "data": "",
+                                "offset": 0, "final": True})
+        self.assertEqual([(e["type"], e["id"]) for e in self.frames.events],
+                         [("file_end", "r1"), ("file_written", "w1")])
+        self.assertTrue(all("refused" in e for e in self.frames.events))
+
     def test_passes_execute_with_code_to_the_executor(self):
         request = {"type": "execute", "id": "c1", "code": "1+1"}
         self.dispatcher.handle(request)
