@@ -18,5 +18,7 @@ that they can later run as two processes:
   requests), `descriptors` (who owns which fd), `diagnostics`;
 - kernel side: `capture` and `cell` (fds 1 and 2 as `stream` events, within a budget),
   `data_stack`, `shell`, `display_hooks`, `outputs`, `bundles`, `figures`, `files`,
-  `execute`, `interrupts`, `process`.
+  `execute`, `interrupts`, `process`;
+- files across the boundary, read and written with the sandbox user's privilege and never
+  through a symlink: `copy_out` (`read_file`), `copy_in` (`write_file`).
 """
