@@ -78,15 +78,17 @@ while time.monotonic() < end:
 /**
  * A cell that runs `setup`, then starts `script` in the background once for each path in the
  * Python list `targets`, each after a random delay of up to 20 ms; the cell ends at once and
- * the race goes on while its files are copied out.
+ * the race goes on while its files are copied out. The previous cell's swappers are waited
+ * for first, so processes never pile up against the pids limit.
  */
 function raceCell(setup: string[], script: string, targets: string): string {
   const swapper = `[sys.executable, "-c", ${JSON.stringify(script)}, target, "${SWAP_SECONDS}", str(random.random() * 0.02)]`;
   return [
     'import os, random, subprocess, sys',
+    'for previous in globals().get("_swappers", []):',
+    '    previous.wait()',
     ...setup,
-    `for target in ${targets}:`,
-    `    subprocess.Popen(${swapper})`,
+    `_swappers = [subprocess.Popen(${swapper}) for target in ${targets}]`,
   ].join('\n');
 }
 
