@@ -34,9 +34,10 @@ export interface ContainerSpecInput {
 }
 
 /**
- * /mnt/data is a tmpfs-backed volume rather than a plain `Tmpfs` mount because Docker's
- * archive API (putArchive/getArchive, how files go in and out) cannot see tmpfs mounts but
- * does see volumes; the local driver still gives it a hard size limit.
+ * /mnt/data is a tmpfs-backed volume with a hard size limit (the local driver's). It was made a
+ * volume for Docker's archive API, which cannot see tmpfs mounts; files no longer cross the
+ * boundary that way (the runner reads and writes them as the sandbox user: copy_out.py,
+ * copy_in.py), but the volume's labels let sweeps find and remove it with its container.
  */
 export function volumeSpec(name: string, diskMb: number, labels: Labels): VolumeCreateOptions {
   return {
