@@ -156,8 +156,9 @@ describe.skipIf(services.sandboxImage === undefined)(
         history: [],
         userMessage: 'cy: what is x + 1?',
         runCell,
-        onProgress: async (progress) => {
+        onProgress: (progress) => {
           recorded.push(progress);
+          return Promise.resolve();
         },
       });
       expect(first.text).toBe('It is 42.');
