@@ -143,13 +143,15 @@ export class Conversation implements ConversationPort {
     try {
       registration = await this.running.started(message.sessionKey);
       registration.onStop(() => controller.abort());
+      durable?.leaseLost.addEventListener('abort', () => controller.abort(), { once: true });
       const context = await openTurn(this.options, message, thread, controller.signal, durable);
       await thread.reply(await runTurn(context, parsed));
       metrics?.message(key.platform, kind, 'answered');
       metrics?.turn(key.platform, kind, (performance.now() - startedAt) / 1000);
     } catch (error) {
-      // A durable turn cut off by this process's shutdown is resumed elsewhere, not apologised for.
-      if (durable?.stopping.aborted === true) throw error;
+      // A durable turn cut off by this process's shutdown is resumed elsewhere, and one taken
+      // over by another runner is answered there: neither is apologised for here.
+      if (durable?.stopping.aborted === true || durable?.leaseLost.aborted === true) throw error;
       metrics?.message(key.platform, kind, 'failed');
       const reference = randomUUID().slice(0, 8);
       this.options.logger.error(

@@ -4,7 +4,7 @@ import type { ChatAdapter } from '../core/chat-adapter.ts';
 import type { InboundAttachment, InboundMessage } from '../core/inbound-message.ts';
 import type { AnswerKey, Reply, ThreadReply } from '../core/reply.ts';
 import type { StoredTurn, TurnProgress, TurnStore } from '../core/turn-store.ts';
-import { TurnRunner, type TurnWork } from './turn-runner.ts';
+import { LeaseLost, TurnRunner, type TurnWork } from './turn-runner.ts';
 
 /** What a durable turn tells the code that answers it. */
 export interface DurableTurnInfo {
@@ -20,6 +20,9 @@ export interface DurableTurnInfo {
   /** Aborted when this process shuts down: a turn failing then must throw, not answer, so
    *  that another process resumes it. */
   readonly stopping: AbortSignal;
+  /** Aborted when another runner took the turn over (this one's lease ran out, say across a
+   *  Redis outage): the turn stops and must neither answer nor apologise. */
+  readonly leaseLost: AbortSignal;
 }
 
 export type AnswerTurn = (
@@ -151,6 +154,7 @@ export class DurableTurns {
     await this.options.answer(rebuilt.message, thread, {
       jobId: (cell) => `t${digest}-${cell}`,
       resumed: work.claimed.resumed,
+      leaseLost: work.signal,
       ...(turn.progress.agentSteps === undefined ? {} : { agentSteps: turn.progress.agentSteps }),
       recordAgentSteps: async (json) => {
         await work.record({ agentSteps: json }).catch(() => undefined);
@@ -195,7 +199,11 @@ function recordingReply(thread: ThreadReply, work: TurnWork, key: AnswerKey): Th
     ...(thread.address === undefined ? {} : { address: thread.address }),
     progress: (update) => thread.progress(update),
     reply: async (reply: Reply) => {
-      await record({ answeringAt: Date.now() });
+      // The last check before posting: a runner that lost the turn to another posts nothing.
+      // Any other failure to record (Redis away) does not hold the answer back.
+      await work.record({ answeringAt: Date.now() }).catch((error: unknown) => {
+        if (error instanceof LeaseLost) throw error;
+      });
       await (thread.replyOnce === undefined ? thread.reply(reply) : thread.replyOnce(reply, key));
       await record({ answeredAt: Date.now() });
     },
