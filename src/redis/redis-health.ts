@@ -47,7 +47,7 @@ export class RedisHealth {
 
   /** For errors from libraries that own their connections (BullMQ): logged, throttled. */
   report(error: unknown): void {
-    this.lastError = error instanceof Error ? error.message : String(error);
+    this.lastError = describeError(error);
     this.log();
   }
 
@@ -57,7 +57,7 @@ export class RedisHealth {
   }
 
   private failed(name: string, error?: Error): void {
-    if (error !== undefined) this.lastError = error.message;
+    if (error !== undefined) this.lastError = describeError(error);
     this.down.add(name);
     this.downSince ??= this.now();
     this.log();
@@ -84,4 +84,17 @@ export class RedisHealth {
         : `Redis still unreachable after ${seconds} s (${this.lastError}); retrying`,
     );
   }
+}
+
+/**
+ * An error in a few words. A refused connection to a name with several addresses is an
+ * AggregateError whose own message is empty: its code, or its first cause, says what happened.
+ */
+function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  if (error.message !== '') return error.message;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') return code;
+  const first: unknown = error instanceof AggregateError ? error.errors[0] : undefined;
+  return first instanceof Error && first.message !== '' ? first.message : error.name;
 }

@@ -54,6 +54,24 @@ describe('RedisHealth', () => {
     ]);
   });
 
+  it('names the cause of a refused connection whose error has no message of its own', () => {
+    const { lines, logger } = recordingLogger();
+    const health = new RedisHealth({ logger });
+    const redis = connection();
+    health.watch(redis, 'main');
+    // What Node gives for a name with an IPv4 and an IPv6 address, both refused.
+    const refused = Object.assign(
+      new AggregateError([new Error('connect ECONNREFUSED ::1:6379')]),
+      {
+        code: 'ECONNREFUSED',
+      },
+    );
+    redis.emit('error', refused);
+    expect(lines.map((l) => l.msg)).toEqual([
+      'Redis is unreachable (ECONNREFUSED); retrying with backoff',
+    ]);
+  });
+
   it('stops counting a connection closed on purpose', () => {
     const { logger } = recordingLogger();
     const health = new RedisHealth({ logger });
