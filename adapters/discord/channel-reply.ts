@@ -41,7 +41,7 @@ export class ChannelReply implements ThreadReply {
   private readonly listeners: ((messageId: string) => void)[] = [];
   private channelPromise: Promise<SendableChannels> | undefined;
   private statusId: string | undefined;
-  /** The status text last shown, without the resumed note. */
+  /** The status text last shown, without the resumed note nor a streamed answer's preview. */
   private shown = '';
   /** The edit taking over a resumed turn's progress message; later writes wait for it. */
   private readonly takingOver: Promise<void>;
@@ -51,9 +51,9 @@ export class ChannelReply implements ThreadReply {
     this.address = options.address;
     const resumed = options.resumedProgressId !== undefined;
     this.live = discordLiveProgress(
-      async (text) => {
+      async (text, answerPreview) => {
         await this.takingOver;
-        await this.write(text);
+        await this.write(text, answerPreview);
       },
       options.logger,
       // Room for the resumed note under the status.
@@ -126,8 +126,12 @@ export class ChannelReply implements ThreadReply {
     return this.channelPromise;
   }
 
-  /** Posts the status message the first time (telling listeners its id), edits it after. */
-  private async write(text: string): Promise<void> {
+  /**
+   * Posts the status message the first time (telling listeners its id), edits it after. An
+   * answer preview is not kept as `shown`: the closed status keeps the code and output it
+   * showed before, and the answer is in its own message.
+   */
+  private async write(text: string, answerPreview = false): Promise<void> {
     const message = { content: this.withNote(text), components: [stopButtonRow()] };
     const channel = await this.channel();
     if (this.statusId === undefined) {
@@ -137,7 +141,7 @@ export class ChannelReply implements ThreadReply {
     } else {
       await channel.messages.edit(this.statusId, message);
     }
-    this.shown = text;
+    if (!answerPreview) this.shown = text;
   }
 
   private async takeOver(messageId: string): Promise<void> {

@@ -1,11 +1,14 @@
 import type { Logger } from '../../src/logging/logger.ts';
-import { LiveProgress } from '../../src/render/live-progress.ts';
+import { LiveProgress, type LiveProgressOptions } from '../../src/render/live-progress.ts';
 import { errorFields } from './discord-errors.ts';
 import { MAX_MESSAGE_CHARS, PROGRESS_INTERVAL_MS } from './limits.ts';
 
-/** The live status of a turn, shown by posting or editing one message at Discord's pace. */
+/**
+ * The live status of a turn, shown by posting or editing one message at Discord's pace (an
+ * answer being written streams into it at that pace too).
+ */
 export function discordLiveProgress(
-  show: (text: string) => Promise<void>,
+  show: LiveProgressOptions['show'],
   logger: Logger,
   maxChars = MAX_MESSAGE_CHARS,
 ): LiveProgress {

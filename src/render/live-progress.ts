@@ -1,18 +1,26 @@
 import type { Progress } from '../core/reply.ts';
+import { answerTail } from './answer-tail.ts';
 
 export interface LiveProgressOptions {
   /** Least time between two `show` calls (Slack chat.update ~1/s, Discord edits ~1 per 1.5 s). */
   readonly intervalMs: number;
   /** Longest status text the platform takes in one message. */
   readonly maxChars: number;
-  /** Posts the status message the first time, edits it after; never called concurrently. */
-  readonly show: (text: string) => Promise<void>;
+  /**
+   * Posts the status message the first time, edits it after; never called concurrently.
+   * `answerPreview` is true when the text carries the answer being written (its tail), which
+   * the final answer message repeats: a status kept after the turn should not keep it.
+   */
+  readonly show: (text: string, answerPreview: boolean) => Promise<void>;
   /** A failed `show` is reported here and the next update tries again. */
   readonly onError?: (error: unknown) => void;
 }
 
 /** Output kept for the status message: its tail, since the newest lines matter most. */
 const OUTPUT_TAIL_CHARS = 1500;
+
+/** Answer text kept while it streams: more than any status message shows (the playground's). */
+const ANSWER_TAIL_CHARS = 10_000;
 
 /**
  * The live status message of a running turn, shared by every adapter: progress updates are
@@ -21,7 +29,7 @@ const OUTPUT_TAIL_CHARS = 1500;
  */
 export class LiveProgress {
   private readonly options: LiveProgressOptions;
-  private state: ProgressState = { phase: 'thinking', code: '', output: '' };
+  private state: ProgressState = { phase: 'thinking', code: '', output: '', answer: '' };
   private shownText: string | undefined;
   private lastShowAt = -Infinity;
   private timer: NodeJS.Timeout | undefined;
@@ -61,7 +69,7 @@ export class LiveProgress {
     if (text === this.shownText) return;
     this.lastShowAt = performance.now();
     this.inFlight = this.options
-      .show(text)
+      .show(text, showsAnswer(this.state))
       .then(() => {
         this.shownText = text;
       })
@@ -81,28 +89,42 @@ export interface ProgressState {
   readonly code: string;
   /** Output of the running cell so far (its tail). */
   readonly output: string;
+  /** The model's text so far since the last cell (its tail): the answer being written. */
+  readonly answer?: string;
 }
 
 export function nextState(state: ProgressState, progress: Progress): ProgressState {
   switch (progress.type) {
     case 'thinking':
-      return { ...state, phase: 'thinking' };
+      return { ...state, phase: 'thinking', answer: '' };
     case 'running':
-      return { phase: 'running', code: progress.code, output: '' };
+      // Text the model wrote before running a cell is not the answer; the answer comes after.
+      return { phase: 'running', code: progress.code, output: '', answer: '' };
     case 'output':
       return { ...state, output: (state.output + progress.text).slice(-OUTPUT_TAIL_CHARS) };
     case 'answering':
-      return { ...state, phase: 'answering' };
+      return {
+        ...state,
+        phase: 'answering',
+        answer: ((state.answer ?? '') + progress.text).slice(-ANSWER_TAIL_CHARS),
+      };
   }
 }
 
-/** The status text: what is happening, the running code's first lines, the output's tail. */
+/**
+ * The status text: what is happening, the running code's first lines, the output's tail; once
+ * the answer is being written, the answer so far (its tail) instead of the code and output.
+ */
 export function renderProgress(state: ProgressState, maxChars: number): string {
   const heading = {
     thinking: '⏳ Thinking…',
     running: '⚙️ Running code…',
     answering: '✍️ Writing the answer…',
   }[state.phase];
+  if (showsAnswer(state)) {
+    const answer = (state.answer ?? '').trim();
+    return `${heading}\n\n${answerTail(answer, maxChars - heading.length - 2)}`.slice(0, maxChars);
+  }
   const parts = [heading];
   let room = maxChars - heading.length;
   const code = firstLines(state.code, 8);
@@ -118,6 +140,10 @@ export function renderProgress(state: ProgressState, maxChars: number): string {
     parts.push(fenced(shown, ''));
   }
   return parts.join('\n\n').slice(0, maxChars);
+}
+
+function showsAnswer(state: ProgressState): boolean {
+  return state.phase === 'answering' && (state.answer ?? '').trim() !== '';
 }
 
 function firstLines(code: string, count: number): string {
