@@ -8,6 +8,12 @@ import type { AddressInfo } from 'node:net';
 
 export type ScriptedReply =
   | { kind: 'text'; text: string }
+  /**
+   * A text answer streamed in these pieces; piece i is sent once `gates[i]` (if any) resolves,
+   * so a test sees what the bot shows of a partial answer before releasing the rest. A
+   * non-streaming request gets the whole text at once.
+   */
+  | { kind: 'stream'; chunks: string[]; gates?: (Promise<void> | undefined)[] }
   | { kind: 'tool'; calls: { name: string; arguments: string; id?: string }[]; text?: string }
   | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
   | { kind: 'hang' }
@@ -91,7 +97,7 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
       probes.push(request);
       counter += 1;
       const reply: Reply = textOnly ? { kind: 'status', status: 400 } : probeReply;
-      answer(res, request, reply, `chatcmpl-fake-${counter}`);
+      await answer(res, request, reply, `chatcmpl-fake-${counter}`);
       return;
     }
     requests.push(request);
@@ -103,17 +109,27 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
     let reply = queue.shift() ?? { kind: 'text', text: '(no scripted reply)' };
     while (typeof reply === 'function') reply = reply(request);
     counter += 1;
-    answer(res, request, reply, `chatcmpl-fake-${counter}`);
+    await answer(res, request, reply, `chatcmpl-fake-${counter}`);
   }
 
-  function answer(res: ServerResponse, request: RecordedRequest, reply: Reply, id: string): void {
+  async function answer(
+    res: ServerResponse,
+    request: RecordedRequest,
+    reply: Reply,
+    id: string,
+  ): Promise<void> {
     if (reply.kind === 'hang') return; // close() destroys the socket.
     if (reply.kind === 'status') {
       const body = reply.body ?? errorBody(reply.status, `scripted status ${reply.status}`);
       sendJson(res, reply.status, body, reply.headers);
       return;
     }
-    const text = reply.kind === 'text' ? reply.text : (reply.text ?? null);
+    const text =
+      reply.kind === 'text'
+        ? reply.text
+        : reply.kind === 'stream'
+          ? reply.chunks.join('')
+          : (reply.text ?? null);
     const toolCalls: ToolCall[] =
       reply.kind === 'tool'
         ? reply.calls.map((c, i) => ({
@@ -157,7 +173,17 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
       choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
     });
     const chunks: object[] = [chunk({ role: 'assistant', content: '' })];
-    for (const piece of pieces(text ?? '')) chunks.push(chunk({ content: piece }));
+    /** Index in `chunks` of each gated piece of a 'stream' reply, and its gate. */
+    const gates = new Map<number, Promise<void>>();
+    if (reply.kind === 'stream') {
+      reply.chunks.forEach((piece, i) => {
+        const gate = reply.gates?.[i];
+        if (gate !== undefined) gates.set(chunks.length, gate);
+        chunks.push(chunk({ content: piece }));
+      });
+    } else {
+      for (const piece of pieces(text ?? '')) chunks.push(chunk({ content: piece }));
+    }
     toolCalls.forEach((call, index) => {
       const { name, arguments: args } = call.function;
       const head = { index, id: call.id, type: 'function', function: { name, arguments: '' } };
@@ -174,7 +200,12 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
     }
 
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-    for (const c of chunks) res.write(`data: ${JSON.stringify(c)}\n\n`);
+    for (const [index, c] of chunks.entries()) {
+      const gate = gates.get(index);
+      if (gate !== undefined) await gate;
+      if (res.destroyed) return; // The client gave up (or the server closed) while it waited.
+      res.write(`data: ${JSON.stringify(c)}\n\n`);
+    }
     res.end('data: [DONE]\n\n');
   }
 
