@@ -125,11 +125,14 @@ describe.skipIf(services.sandboxImage === undefined || services.redisUrl === und
           'two slow cells running',
           90_000,
         );
+        // Threads 1..3 (12 s cells) still have every turn waiting; thread 0's short cell may
+        // have ended already on a loaded machine, and its quick turns with it.
+        const slow = early.filter((t) => t !== 0);
         const redis = await connectRedis(server.url);
-        const waiting = await Promise.all(early.map((t) => turnsLeft(redis, t)));
+        const waiting = await Promise.all(slow.map((t) => turnsLeft(redis, t)));
         redis.disconnect();
-        expect(waiting).toEqual(Array<number>(THREADS).fill(ROUNDS));
-        for (const t of early) expect(answered(t, 0)).toEqual([]);
+        expect(waiting).toEqual(Array<number>(slow.length).fill(ROUNDS));
+        for (const t of slow) expect(answered(t, 0)).toEqual([]);
 
         // A restart as an operator does one: SIGTERM (Redis persists), then the same port and
         // data directory a few seconds later. Meanwhile a new thread's messages come in.

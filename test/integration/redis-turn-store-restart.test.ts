@@ -24,8 +24,10 @@ function turn(thread: string, n: number): NewTurn {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** For failure messages: how long Redis had been up. */
-const uptime = async (redis: Redis) =>
-  /uptime_in_seconds:\d+/.exec(await redis.info('server'))?.[0];
+const uptime = async (redis: Redis) => {
+  const info = await redis.info('server');
+  return /uptime_in_seconds:\d+/.exec(info)?.[0] ?? `no uptime in INFO: ${info.slice(0, 200)}`;
+};
 
 describe.skipIf(services.redisUrl === undefined)(
   'the Redis turn store across a Redis restart',
@@ -90,8 +92,11 @@ describe.skipIf(services.redisUrl === undefined)(
       expect((await a.store.claim('a', LEASE_MS))?.turn.message.text).toBe('m1');
       await restart(LEASE_MS + 1000);
       // A turn nobody took yet is taken at once; the taken one waits for its runner to renew.
+      const upBefore = await uptime(b.redis);
       const fresh = await b.store.claim('b', LEASE_MS);
-      expect(fresh?.turn.message.sessionKey, await uptime(b.redis)).toBe('test:w:c:fresh');
+      expect(fresh?.turn.message.sessionKey, `${upBefore} ${await uptime(b.redis)}`).toBe(
+        'test:w:c:fresh',
+      );
       expect(await b.store.claim('b', LEASE_MS)).toBeUndefined();
       const resumed = await eventually(
         () => b.store.claim('b', LEASE_MS),
