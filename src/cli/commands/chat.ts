@@ -149,13 +149,32 @@ async function readAttachments(paths: readonly string[]): Promise<InboundAttachm
   );
 }
 
-/** The terminal's side of a thread: progress on stderr, the answer on stdout, files to disk. */
+/**
+ * The terminal's side of a thread: progress on stderr (the answer as it is written too, as
+ * chat platforms show it in their status message), the answer on stdout, files to disk. The
+ * final answer on stdout stays whole, so piping it gives exactly the answer.
+ */
 function printer(context: CommandContext, outDir: string): ThreadReply {
+  /** Whether stderr is in the middle of a streamed answer (its last line not ended). */
+  let answering = false;
+  const endAnswer = () => {
+    if (answering) context.stderr.write('\n');
+    answering = false;
+  };
   return {
     progress(update) {
+      if (update.type === 'answering') {
+        if (update.text === '') return;
+        if (!answering) context.stderr.write('[answering]\n');
+        answering = true;
+        context.stderr.write(update.text);
+        return;
+      }
+      endAnswer();
       if (update.type === 'running') context.stderr.write(`[running]\n${update.code}\n`);
     },
     async reply(reply: Reply) {
+      endAnswer();
       if (reply.text !== '') context.stdout.write(`${reply.text}\n`);
       for (const notice of reply.notices) context.stdout.write(`! ${notice}\n`);
       const attachments = [...reply.images, ...reply.files];
