@@ -24,6 +24,19 @@ describe('answerTail', () => {
   it('gives nothing when there is no room', () => {
     expect(answerTail('abc', 0)).toBe('');
   });
+
+  it('closes a code block still being written', () => {
+    expect(answerTail('Here:\n```python\nx = 1', 100)).toBe('Here:\n```python\nx = 1\n```');
+    expect(answerTail('Here:\n```\nx = 1\n```\nDone', 100)).toBe('Here:\n```\nx = 1\n```\nDone');
+  });
+
+  it('reopens a code block the cut fell inside, keeping within the limit', () => {
+    const text = `Code:\n\`\`\`\n${'x = 1\n'.repeat(50)}\`\`\`\nThat is all.`;
+    const tail = answerTail(text, 60);
+    expect(tail.length).toBeLessThanOrEqual(60);
+    expect(tail).toMatch(/^…\n```\n/);
+    expect(tail.endsWith('```\nThat is all.')).toBe(true);
+  });
 });
 
 describe('the status of an answer being written', () => {
