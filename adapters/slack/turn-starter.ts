@@ -3,6 +3,12 @@ import type { ConversationPort } from '../../src/core/chat-adapter.ts';
 import type { InboundMessage } from '../../src/core/inbound-message.ts';
 import { isFirstDelivery, type DeliveryGuard } from '../../src/core/delivery-guard.ts';
 import type { EditBudget } from './edit-budget.ts';
+import {
+  boundEarlierMessages,
+  withEarlierFiles,
+  withThreadContext,
+  type EarlierMessage,
+} from '../../src/conversation/thread-context.ts';
 import { KeyedSerializer } from '../../src/core/keyed-serializer.ts';
 import type { Logger } from '../../src/logging/logger.ts';
 import { plainTextFromSlack } from './inbound-text.ts';
@@ -13,6 +19,7 @@ import type { SlackFileDownloader } from './slack-files.ts';
 import type { SlackMessage } from './slack-message.ts';
 import type { SlackPlace } from './slack-place.ts';
 import { threadSessionKey } from './slack-session.ts';
+import { earlierInThread } from './thread-context.ts';
 import { SlackThreadReply, type SlackThreadReplyOptions } from './slack-thread-reply.ts';
 import type { UserNames } from './user-names.ts';
 
@@ -83,6 +90,7 @@ export class TurnStarter {
       this.options.logger.debug({ session: sessionKey }, 'duplicate Slack message dropped');
       return;
     }
+    const joiningLate = await this.joinsThreadLate(turn, sessionKey);
     this.started.add(sessionKey);
     const thread = new SlackThreadReply({
       client: turn.client,
@@ -103,18 +111,41 @@ export class TurnStarter {
       message.user === undefined
         ? (message.authorName ?? author)
         : await this.options.names.nameOf(turn.client, message.user, message.authorName);
+    const earlier = joiningLate ? await this.earlierMessages(turn, route.threadTs) : [];
     this.handle(
       {
         sessionKey,
         author: { id: author, name },
-        text: plainTextFromSlack(message.text, turn.bot.userId),
-        attachments: this.options.files.attachments(message.files),
+        text: withThreadContext(earlier, plainTextFromSlack(message.text, turn.bot.userId)),
+        attachments: withEarlierFiles(earlier, this.options.files.attachments(message.files)),
         // A message's ts is unique in its channel, and Slack's own order of the thread.
         messageId: `${team}:${message.channel}:${message.ts}`,
         order: message.ts,
       },
       thread,
     );
+  }
+
+  /** A message in a thread that was going on before the bot had a session in it. */
+  private async joinsThreadLate(turn: MessageTurn, sessionKey: string): Promise<boolean> {
+    const { threadTs, ts } = turn.message;
+    if (threadTs === undefined || threadTs === ts) return false;
+    return !(await this.isActive(sessionKey));
+  }
+
+  /** What was said in the thread before, bounded, as the first turn's context. */
+  private async earlierMessages(turn: MessageTurn, threadTs: string): Promise<EarlierMessage[]> {
+    const all = await earlierInThread({
+      client: turn.client,
+      channel: turn.message.channel,
+      threadTs,
+      beforeTs: turn.message.ts,
+      bot: turn.bot,
+      names: this.options.names,
+      files: this.options.files,
+      logger: this.options.logger,
+    });
+    return boundEarlierMessages(all);
   }
 
   async direct(turn: DirectTurn): Promise<void> {

@@ -21,7 +21,10 @@ export interface ThreadContextLimits {
  */
 export const THREAD_CONTEXT_LIMITS: ThreadContextLimits = { maxMessages: 20, maxChars: 8000 };
 
-const HEADING = 'Earlier in this thread:';
+/** The heading of earlier messages of the thread. */
+export const EARLIER_HEADING = 'Earlier in this thread:';
+/** The heading of the one message a reply is to. */
+export const REPLIED_TO_HEADING = 'In reply to:';
 
 /**
  * The newest earlier messages (oldest first) within the limits: a message too long for the
@@ -56,10 +59,14 @@ export function boundEarlierMessages(
  * The first turn's text with the earlier messages quoted before it, labelled by author, as if
  * they had been said to the bot. Without earlier messages the text is unchanged.
  */
-export function withThreadContext(earlier: readonly EarlierMessage[], text: string): string {
+export function withThreadContext(
+  earlier: readonly EarlierMessage[],
+  text: string,
+  heading = EARLIER_HEADING,
+): string {
   if (earlier.length === 0) return text;
   const lines = earlier.map((m) => lineOf(m.author, m.text));
-  return `${HEADING}\n${lines.join('\n')}\n\n${text}`;
+  return `${heading}\n${lines.join('\n')}\n\n${text}`;
 }
 
 /** The message's own files, then the earlier messages', each file once (by ref, else name). */

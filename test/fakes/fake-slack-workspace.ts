@@ -26,6 +26,23 @@ export interface FakeMessage {
   edits: number;
   /** Message metadata it was posted with (`event_type`, `event_payload`). */
   readonly metadata?: Record<string, unknown>;
+  /** A person's message (`addUserMessage`); absent: the bot posted it. */
+  readonly user?: string;
+  /** A person's message's files as Slack lists them (with download URLs). */
+  readonly fileObjects?: readonly Record<string, unknown>[];
+}
+
+/** A message a person said, for conversations.replies to list. */
+export interface UserMessageFields {
+  readonly channel: string;
+  readonly user: string;
+  readonly text: string;
+  /** The thread it is in; absent: a top-level message (a thread's parent). */
+  readonly threadTs?: string;
+  /** From `addFile`/`hostFile`. */
+  readonly files?: readonly Record<string, unknown>[];
+  /** Default: a fresh ts. */
+  readonly ts?: string;
 }
 
 export interface FakeReaction {
@@ -101,6 +118,29 @@ export class FakeWorkspace {
     const file = { id, name, content, mimetype, downloads: 0, createdS: this.epochS };
     this.hostedFiles.set(id, file);
     return fileObject(file, `${this.baseUrl()}files-pri/${this.ids.teamId}-${id}`);
+  }
+
+  /**
+   * A message a person said before (users' messages otherwise arrive only as events), so
+   * conversations.replies lists it as Slack would. Returns it; its ts is the thread's ts when
+   * it is a thread's parent.
+   */
+  addUserMessage(fields: UserMessageFields): FakeMessage {
+    const files = fields.files ?? [];
+    const message: FakeMessage = {
+      channel: fields.channel,
+      ts: fields.ts ?? this.nextTs(),
+      threadTs: fields.threadTs,
+      text: fields.text,
+      blocks: undefined,
+      files: files.map((f) => ({ id: String(f.id), name: String(f.name) })),
+      deleted: false,
+      edits: 0,
+      user: fields.user,
+      fileObjects: files,
+    };
+    this.messages.push(message);
+    return message;
   }
 
   /** files.info: the same file object, for a bot that has only the file's id. */
@@ -202,8 +242,9 @@ export class FakeWorkspace {
 
   /**
    * conversations.replies (a thread's replies, oldest first) and conversations.history (the
-   * channel's top level, newest first), after `oldest`, paged by `limit` and `cursor`. Only
-   * the bot's messages are here (users' messages arrive as events). Metadata is included
+   * channel's top level, newest first), after `oldest` and before `latest` (exclusive unless `inclusive`),
+   * paged by `limit` and `cursor`. The bot's messages are here, and people's messages only
+   * when a test added them (`addUserMessage`); a person's thread parent is listed first. Metadata is included
    * only with `include_all_metadata`, as in Slack.
    */
   private listMessages(replies: boolean, args: Args): ApiAnswer {
@@ -212,12 +253,17 @@ export class FakeWorkspace {
     const threadTs = str(args.ts);
     if (replies && threadTs === undefined) return refuse('thread_not_found');
     const oldest = str(args.oldest) ?? '0';
+    const latest = str(args.latest);
+    const inclusive = args.inclusive === true || args.inclusive === 'true';
     const matching = this.messages.filter(
       (m) =>
         !m.deleted &&
         m.channel === channel &&
         m.ts > oldest &&
-        (replies ? m.threadTs === threadTs : m.threadTs === undefined),
+        (latest === undefined || m.ts < latest || (inclusive && m.ts === latest)) &&
+        (replies
+          ? m.threadTs === threadTs || (m.user !== undefined && m.ts === threadTs)
+          : m.threadTs === undefined),
     );
     const ordered = replies ? matching : matching.reverse();
     const start = Number(str(args.cursor) ?? '0');
@@ -228,9 +274,11 @@ export class FakeWorkspace {
     return ok({
       messages: page.map((m) => ({
         ...this.shape(m),
-        ...(m.files.length === 0
-          ? {}
-          : { files: m.files.map((f) => ({ id: f.id, name: f.name })) }),
+        ...(m.fileObjects !== undefined && m.fileObjects.length > 0
+          ? { files: m.fileObjects }
+          : m.files.length === 0
+            ? {}
+            : { files: m.files.map((f) => ({ id: f.id, name: f.name })) }),
         ...(withMetadata && m.metadata !== undefined ? { metadata: m.metadata } : {}),
       })),
       has_more: more,
@@ -320,11 +368,13 @@ export class FakeWorkspace {
   }
 
   private shape(message: FakeMessage): Record<string, unknown> {
+    const author =
+      message.user === undefined
+        ? { user: this.ids.botUserId, bot_id: this.ids.botId, app_id: this.ids.appId }
+        : { user: message.user };
     return {
       type: 'message',
-      user: this.ids.botUserId,
-      bot_id: this.ids.botId,
-      app_id: this.ids.appId,
+      ...author,
       text: message.text,
       ts: message.ts,
       ...(message.threadTs === undefined ? {} : { thread_ts: message.threadTs }),

@@ -1,0 +1,108 @@
+/**
+ * A thread's context, end to end: when the bot is first mentioned in a thread that already has
+ * messages, those messages (labelled by author) and their files reach the model's first turn,
+ * as if they had been said to the bot. Real Slack adapter against the fake Slack, the real
+ * core running code in Docker, the fake model.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  startFakeOpenAI,
+  type FakeOpenAI,
+  type RecordedRequest,
+} from '../fakes/fake-openai-server.ts';
+import { startSlackBot, type SlackBot } from '../fakes/fake-slack-harness.ts';
+import { appMention } from '../fakes/fake-slack-payloads.ts';
+
+const services = inject('services');
+const ANA = 'U0ANA';
+const BO = 'U0BO';
+
+type ChatMessage = { role: string; content: unknown };
+const messagesOf = (request: RecordedRequest | undefined) =>
+  (request?.body.messages ?? []) as ChatMessage[];
+
+describe.skipIf(services.sandboxImage === undefined)('a thread the bot joins late', () => {
+  describe('on Slack', () => {
+    let openai: FakeOpenAI;
+    let bot: SlackBot;
+
+    beforeAll(async () => {
+      openai = await startFakeOpenAI();
+      bot = await startSlackBot({
+        transport: 'socket',
+        embeddedWorkerId: `e2e-thread-context-slack-${process.pid}`,
+        env: {
+          OPENAI_BASE_URL: openai.baseUrl,
+          OPENAI_API_KEY: 'test',
+          OPENAI_MODEL: 'fake-model',
+          MAX_ATTACHMENT_MB: '1',
+        },
+      });
+      bot.slack.workspace.users.set(ANA, 'ana');
+      bot.slack.workspace.users.set(BO, 'bo');
+    });
+
+    afterAll(async () => {
+      await bot.close();
+      await openai.close();
+    });
+
+    it("gives the first turn the thread's earlier messages and their files", async () => {
+      const channel = 'C0LATE';
+      const workspace = bot.slack.workspace;
+      const parent = workspace.addUserMessage({ channel, user: ANA, text: 'Q3 numbers are in' });
+      const threadTs = parent.ts;
+      const csv = bot.slack.addFile(
+        'q3.csv',
+        Buffer.from('month,revenue\n7,10\n8,12\n'),
+        'text/csv',
+      );
+      workspace.addUserMessage({
+        channel,
+        user: BO,
+        text: 'here they are',
+        threadTs,
+        files: [csv],
+      });
+      workspace.addUserMessage({ channel, user: ANA, text: 'August looks better', threadTs });
+      workspace.addUserMessage({ channel, user: BO, text: 'by how much?', threadTs });
+      workspace.addUserMessage({ channel, user: ANA, text: 'not sure, lets ask', threadTs });
+      const mention = {
+        channel,
+        user: BO,
+        text: `<@${bot.slack.ids.botUserId}> what is the growth?`,
+        ts: workspace.nextTs(),
+        threadTs,
+      };
+      const code = "print(open('/mnt/data/q3.csv').read())";
+      openai.script(
+        { kind: 'tool', calls: [{ name: 'python', arguments: JSON.stringify({ code }) }] },
+        { kind: 'text', text: 'August grew **20%**.' },
+      );
+
+      await bot.slack.sendEvent(appMention(bot.slack.ids, mention));
+      await bot.waitForMessage(channel, threadTs, /August grew \*20%\*/);
+
+      const first = JSON.stringify(messagesOf(openai.requests.at(-2)));
+      expect(first).toContain(
+        [
+          'Earlier in this thread:',
+          '[ana] Q3 numbers are in',
+          '[bo] here they are',
+          '[ana] August looks better',
+          '[bo] by how much?',
+          '[ana] not sure, lets ask',
+          '',
+          'what is the growth?',
+        ].join('\\n'),
+      );
+      expect(first).toContain('[attached: /mnt/data/q3.csv');
+      const tool = messagesOf(openai.requests.at(-1)).findLast((m) => m.role === 'tool');
+      expect(JSON.stringify(tool?.content)).toContain('month,revenue\\n7,10\\n8,12');
+      const replies = bot.slack.calls.filter((c) => c.method === 'conversations.replies');
+      expect(replies.some((c) => c.args.ts === threadTs && c.args.latest === mention.ts)).toBe(
+        true,
+      );
+    });
+  });
+});
