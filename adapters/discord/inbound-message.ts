@@ -14,19 +14,30 @@ export function inboundMessage(
   botId: string,
   maxAttachmentBytes: number,
 ): Omit<InboundMessage, 'sessionKey'> {
-  const withoutBot = message.content.replace(new RegExp(`<@!?${botId}>`, 'g'), ' ');
-  const text = cleanContent(withoutBot, message.channel).trim();
-  const attachments = message.attachments.map((a) => inboundAttachment(a, maxAttachmentBytes));
+  const text = readableText(message, botId);
+  const attachments = inboundAttachments(message, maxAttachmentBytes);
   return {
-    author: {
-      id: message.author.id,
-      name: message.member?.displayName ?? message.author.displayName,
-    },
+    author: { id: message.author.id, name: authorName(message) },
     text: text === '' && attachments.length === 0 ? 'help' : text,
     attachments,
     messageId: message.id,
     order: message.id,
   };
+}
+
+/** The message's text with the bot's mention removed and other mentions made readable. */
+export function readableText(message: Message, botId: string): string {
+  const withoutBot = message.content.replace(new RegExp(`<@!?${botId}>`, 'g'), ' ');
+  return cleanContent(withoutBot, message.channel).trim();
+}
+
+/** The name people see for the author: their server nickname, else their display name. */
+export function authorName(message: Message): string {
+  return message.member?.displayName ?? message.author.displayName;
+}
+
+export function inboundAttachments(message: Message, maxBytes: number): InboundAttachment[] {
+  return message.attachments.map((a) => inboundAttachment(a, maxBytes));
 }
 
 function inboundAttachment(attachment: Attachment, maxBytes: number): InboundAttachment {

@@ -1,9 +1,13 @@
 import { isFirstDelivery } from '../../src/core/delivery-guard.ts';
 import type { Client, Message, SendableChannels } from 'discord.js';
 import type { AdapterContext } from '../../src/core/chat-adapter.ts';
+import type { InboundMessage } from '../../src/core/inbound-message.ts';
+import type { Logger } from '../../src/logging/logger.ts';
+import { withEarlierFiles, withThreadContext } from '../../src/conversation/thread-context.ts';
 import { ChannelReply } from './channel-reply.ts';
 import { errorFields } from './discord-errors.ts';
 import { inboundMessage, threadName } from './inbound-message.ts';
+import { discordContext } from './thread-context.ts';
 import { sessionKeyOf } from './session-keys.ts';
 import { openThread, type OpenedPlace } from './thread-opener.ts';
 import { DEFAULT_UPLOAD_LIMIT_BYTES, guildUploadLimitBytes } from './upload-limit.ts';
@@ -27,7 +31,8 @@ export function createMessageHandler(
     const id = `discord:message:${message.id}`;
     if (!(await isFirstDelivery(context.deliveries, id, context.logger))) return;
     const logger = context.logger.child({ message: message.id });
-    const inbound = inboundMessage(message, botId, context.config.agent.maxAttachmentBytes);
+    const own = inboundMessage(message, botId, context.config.agent.maxAttachmentBytes);
+    const inbound = await withContext(message, own, botId, context, logger);
 
     let place: OpenedPlace;
     if (route === 'open-thread' && message.inGuild()) {
@@ -43,7 +48,7 @@ export function createMessageHandler(
         });
         return;
       }
-      place = await openThread(message, threadName(inbound), logger);
+      place = await openThread(message, threadName(own), logger);
     } else if (message.channel.isSendable()) {
       place = { channel: message.channel };
     } else {
@@ -84,6 +89,43 @@ async function routeOf(message: Message, botId: string, context: AdapterContext)
       : 'ignore';
   }
   return mentioned ? 'open-thread' : 'ignore';
+}
+
+/** The message with what it needs to be understood: the thread before it, the message replied to. */
+async function withContext(
+  message: Message,
+  own: Omit<InboundMessage, 'sessionKey'>,
+  botId: string,
+  context: AdapterContext,
+  logger: Logger,
+): Promise<Omit<InboundMessage, 'sessionKey'>> {
+  const joiningLate = await joinsThreadLate(message, botId, context);
+  const { earlier, heading } = await discordContext(
+    message,
+    botId,
+    context.config.agent.maxAttachmentBytes,
+    joiningLate,
+    logger,
+  );
+  return {
+    ...own,
+    text: withThreadContext(earlier, own.text, heading),
+    attachments: withEarlierFiles(earlier, own.attachments),
+  };
+}
+
+/**
+ * A mention in a thread someone else opened where the bot has no session yet: what was said
+ * there before becomes the first turn's context.
+ */
+async function joinsThreadLate(
+  message: Message,
+  botId: string,
+  context: AdapterContext,
+): Promise<boolean> {
+  const channel = message.channel;
+  if (!channel.isThread() || channel.ownerId === botId) return false;
+  return !(await context.conversation.hasSession(sessionKeyOf(channel)));
 }
 
 function uploadLimitOf(channel: SendableChannels): number {

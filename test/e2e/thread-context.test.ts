@@ -10,6 +10,7 @@ import {
   type FakeOpenAI,
   type RecordedRequest,
 } from '../fakes/fake-openai-server.ts';
+import { startDiscordHarness, type DiscordHarness } from '../fakes/fake-discord-harness.ts';
 import { startSlackBot, type SlackBot } from '../fakes/fake-slack-harness.ts';
 import { appMention } from '../fakes/fake-slack-payloads.ts';
 
@@ -103,6 +104,59 @@ describe.skipIf(services.sandboxImage === undefined)('a thread the bot joins lat
       expect(replies.some((c) => c.args.ts === threadTs && c.args.latest === mention.ts)).toBe(
         true,
       );
+    });
+  });
+
+  describe('on Discord', () => {
+    let bot: DiscordHarness;
+
+    beforeAll(async () => {
+      bot = await startDiscordHarness({
+        workerId: `e2e-thread-context-discord-${process.pid}`,
+        env: () => ({ MAX_ATTACHMENT_MB: '1' }),
+      });
+    });
+
+    afterAll(async () => {
+      await bot.close();
+    });
+
+    it('a mention replying to an earlier message carries that message and its file', async () => {
+      const { discord, openai } = bot;
+      const ana = discord.createUser('ana');
+      const bo = discord.createUser('bo');
+      const channel = discord.createTextChannel('numbers');
+      const earlier = discord.postMessage({
+        channelId: channel,
+        author: bo,
+        content: 'July and August revenue',
+        attachments: [{ filename: 'q3.csv', content: Buffer.from('month,revenue\n7,10\n8,12\n') }],
+      });
+      const code = "print(open('/mnt/data/q3.csv').read())";
+      openai.script(
+        { kind: 'tool', calls: [{ name: 'python', arguments: JSON.stringify({ code }) }] },
+        { kind: 'text', text: 'August grew 20%.' },
+      );
+      const mention = discord.postMessage({
+        channelId: channel,
+        author: ana,
+        content: `<@${discord.bot.id}> what is the growth?`,
+        replyTo: earlier.id,
+      });
+
+      // The thread opens from the mention and has the mention's id.
+      await discord.waitFor('the answer in the thread', () =>
+        discord
+          .messages(mention.id)
+          .find((m) => m.authorId === discord.bot.id && /August grew 20%/.test(m.content)),
+      );
+      const first = JSON.stringify(messagesOf(openai.requests.at(-2)));
+      expect(first).toContain(
+        'In reply to:\\n[bo] July and August revenue\\n\\nwhat is the growth?',
+      );
+      expect(first).toContain('[attached: /mnt/data/q3.csv');
+      const tool = messagesOf(openai.requests.at(-1)).findLast((m) => m.role === 'tool');
+      expect(JSON.stringify(tool?.content)).toContain('month,revenue\\n7,10\\n8,12');
     });
   });
 });

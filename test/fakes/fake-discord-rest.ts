@@ -337,6 +337,21 @@ export class FakeDiscordRest {
       this.announceMessage(stored);
       return { status: 200, json: stored.json };
     });
+    // A channel's history, newest first, as Discord pages it: `before` a message id, `limit`.
+    this.on('GET', '/channels/:channel/messages', ({ params, query }) => {
+      const channel = this.channelOrThrow(params.channel ?? '');
+      if (world.botLacks(channel, PermissionFlagsBits.ReadMessageHistory)) {
+        throw missingPermissions();
+      }
+      const before = query.get('before');
+      const limit = Math.min(Math.max(Number(query.get('limit') ?? '50') || 50, 1), 100);
+      const older = world
+        .messagesIn(channel.id)
+        .filter((m) => before === null || BigInt(m.json.id) < BigInt(before))
+        .map((m) => m.json)
+        .reverse();
+      return { status: 200, json: older.slice(0, limit) };
+    });
     this.on('GET', '/channels/:channel/messages/:message', ({ params }) => ({
       status: 200,
       json: this.messageOrThrow(params.channel ?? '', params.message ?? '').json,

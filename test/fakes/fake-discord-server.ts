@@ -17,6 +17,8 @@ import {
   GuildPremiumTier,
   InteractionResponseType,
   InteractionType,
+  MessageReferenceType,
+  MessageType,
   type APIChannel,
   type APIUser,
 } from 'discord.js';
@@ -102,6 +104,8 @@ export interface FakeDiscord {
     author: APIUser;
     content: string;
     attachments?: readonly FakeAttachment[];
+    /** The id of a message in the same channel this one replies to. */
+    replyTo?: string;
   }): FakeMessage;
   /** A person runs a slash command; options are string options. Returns the interaction id. */
   slashCommand(options: {
@@ -275,7 +279,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
 
     channel: (id) => world.channel(id),
 
-    postMessage({ channelId, author, content, attachments = [] }) {
+    postMessage({ channelId, author, content, attachments = [], replyTo }) {
       const channel = guildChannel(channelId);
       const mentioned = [...content.matchAll(/<@!?(\d+)>/g)]
         .map((m) => world.members.get(m[1] ?? ''))
@@ -295,6 +299,15 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
         },
         { mentions: mentioned },
       );
+      if (replyTo !== undefined) {
+        stored.json.type = MessageType.Reply;
+        stored.json.message_reference = {
+          type: MessageReferenceType.Default,
+          message_id: replyTo,
+          channel_id: channelId,
+          ...('guild_id' in channel ? { guild_id: channel.guild_id } : {}),
+        };
+      }
       gateway.dispatch('MESSAGE_CREATE', (intents) => world.messageCreatePayload(stored, intents));
       return view(stored);
     },
