@@ -158,5 +158,42 @@ describe.skipIf(services.sandboxImage === undefined)('a thread the bot joins lat
       const tool = messagesOf(openai.requests.at(-1)).findLast((m) => m.role === 'tool');
       expect(JSON.stringify(tool?.content)).toContain('month,revenue\\n7,10\\n8,12');
     });
+
+    it("a first mention in someone's thread carries the thread's earlier messages", async () => {
+      const { discord, openai } = bot;
+      const cy = discord.createUser('cy');
+      const dee = discord.createUser('dee');
+      const channel = discord.createTextChannel('planning');
+      const starter = discord.postMessage({ channelId: channel, author: cy, content: 'Q4 plan' });
+      const thread = discord.startThread({
+        channelId: channel,
+        messageId: starter.id,
+        owner: cy,
+        name: 'Q4 plan',
+      });
+      discord.postMessage({ channelId: thread, author: cy, content: 'budget is 30k' });
+      discord.postMessage({ channelId: thread, author: dee, content: 'hiring takes 20k' });
+      openai.script({ kind: 'text', text: 'That leaves 10k.' });
+      discord.postMessage({
+        channelId: thread,
+        author: dee,
+        content: `<@${discord.bot.id}> what is left?`,
+      });
+
+      await discord.waitFor('the answer in the thread', () =>
+        discord
+          .messages(thread)
+          .find((m) => m.authorId === discord.bot.id && /That leaves 10k/.test(m.content)),
+      );
+      const first = JSON.stringify(messagesOf(openai.requests.at(-1)));
+      expect(first).toContain(
+        'Earlier in this thread:\\n[cy] budget is 30k\\n[dee] hiring takes 20k\\n\\nwhat is left?',
+      );
+      expect(
+        discord.requests.some(
+          (r) => r.route === 'GET /channels/:channel/messages' && r.params.channel === thread,
+        ),
+      ).toBe(true);
+    });
   });
 });

@@ -19,6 +19,7 @@ import {
   InteractionType,
   MessageReferenceType,
   MessageType,
+  ThreadAutoArchiveDuration,
   type APIChannel,
   type APIUser,
 } from 'discord.js';
@@ -27,6 +28,7 @@ import {
   BOT_PERMISSIONS,
   dmChannelJson,
   textChannelJson,
+  threadJson,
   userJson,
 } from './fake-discord-payloads.ts';
 import {
@@ -94,6 +96,13 @@ export interface FakeDiscord {
   /** Registered commands: global, and per guild. */
   readonly commands: { readonly global: readonly object[]; guild(id: string): readonly object[] };
   createTextChannel(name: string): string;
+  /** A person starts a thread from a message in a text channel; returns its id (the message's). */
+  startThread(options: {
+    channelId: string;
+    messageId: string;
+    owner: APIUser;
+    name: string;
+  }): string;
   createUser(name: string, options?: { bot?: boolean }): APIUser;
   /** The DM channel between the bot and a user. */
   openDm(user: APIUser): string;
@@ -259,6 +268,25 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
         (intents & GatewayIntentBits.Guilds) === 0 ? undefined : channel,
       );
       return channel.id;
+    },
+
+    startThread({ channelId, messageId, owner, name }) {
+      const starter = world.findMessage(channelId, messageId);
+      if (starter === undefined) throw new Error(`no message ${messageId} in ${channelId}`);
+      const thread = threadJson(
+        messageId,
+        world.guild.id,
+        channelId,
+        name,
+        owner.id,
+        ThreadAutoArchiveDuration.OneDay,
+      );
+      world.channels.set(thread.id, thread);
+      starter.json = { ...starter.json, thread };
+      gateway.dispatch('THREAD_CREATE', (intents) =>
+        (intents & GatewayIntentBits.Guilds) === 0 ? undefined : { ...thread, newly_created: true },
+      );
+      return thread.id;
     },
 
     createUser(name, userOptions = {}) {
