@@ -3,6 +3,7 @@ import type {
   PlaygroundProgress,
   PlaygroundStore,
 } from '../../src/core/playground-store.ts';
+import { MemoryProgress } from './memory-progress.ts';
 
 /**
  * Bytes of files (uploads, plots, produced files, exports) the playground keeps. Beyond it the
@@ -18,7 +19,7 @@ export const FILE_BUDGET_BYTES = 512 * 1024 * 1024;
 export class MemoryPlaygroundStore implements PlaygroundStore {
   readonly shared = false;
   private readonly threadDocs = new Map<string, string>();
-  private readonly statuses = new Map<string, PlaygroundProgress>();
+  private readonly statuses = new MemoryProgress();
   /** Insertion order is age order, which is what eviction needs. */
   private readonly files = new Map<string, PlaygroundFile>();
   private fileBytes = 0;
@@ -48,18 +49,15 @@ export class MemoryPlaygroundStore implements PlaygroundStore {
   }
 
   progress(threadId: string): Promise<PlaygroundProgress | undefined> {
-    return Promise.resolve(this.statuses.get(threadId));
+    return this.statuses.progress(threadId);
   }
 
   setProgress(threadId: string, progress: PlaygroundProgress): Promise<void> {
-    this.statuses.set(threadId, progress);
-    return Promise.resolve();
+    return this.statuses.setProgress(threadId, progress);
   }
 
   clearProgress(threadId: string, messageId: string): Promise<boolean> {
-    if (this.statuses.get(threadId)?.messageId !== messageId) return Promise.resolve(false);
-    this.statuses.delete(threadId);
-    return Promise.resolve(true);
+    return this.statuses.clearProgress(threadId, messageId);
   }
 
   addFile(file: PlaygroundFile): Promise<void> {

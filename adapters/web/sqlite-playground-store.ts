@@ -5,6 +5,7 @@ import type {
   PlaygroundStore,
 } from '../../src/core/playground-store.ts';
 import { FILE_BUDGET_BYTES } from './memory-playground-store.ts';
+import { MemoryProgress } from './memory-progress.ts';
 
 interface FileRow {
   readonly id: string;
@@ -28,7 +29,7 @@ export class SqlitePlaygroundStore implements PlaygroundStore {
   readonly shared = false;
   private readonly db: DatabaseSync;
   private readonly fileBudgetBytes: number;
-  private readonly statuses = new Map<string, PlaygroundProgress>();
+  private readonly statuses = new MemoryProgress();
   private readonly statements: Record<
     | 'threads'
     | 'thread'
@@ -94,18 +95,15 @@ export class SqlitePlaygroundStore implements PlaygroundStore {
   }
 
   progress(threadId: string): Promise<PlaygroundProgress | undefined> {
-    return Promise.resolve(this.statuses.get(threadId));
+    return this.statuses.progress(threadId);
   }
 
   setProgress(threadId: string, progress: PlaygroundProgress): Promise<void> {
-    this.statuses.set(threadId, progress);
-    return Promise.resolve();
+    return this.statuses.setProgress(threadId, progress);
   }
 
   clearProgress(threadId: string, messageId: string): Promise<boolean> {
-    if (this.statuses.get(threadId)?.messageId !== messageId) return Promise.resolve(false);
-    this.statuses.delete(threadId);
-    return Promise.resolve(true);
+    return this.statuses.clearProgress(threadId, messageId);
   }
 
   addFile(file: PlaygroundFile): Promise<void> {
