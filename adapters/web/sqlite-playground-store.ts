@@ -6,6 +6,7 @@ import type {
 } from '../../src/core/playground-store.ts';
 import { FILE_BUDGET_BYTES } from './memory-playground-store.ts';
 import { MemoryProgress } from './memory-progress.ts';
+import { immediateTransaction } from '../../src/sqlite/immediate-transaction.ts';
 
 interface FileRow {
   readonly id: string;
@@ -139,15 +140,7 @@ export class SqlitePlaygroundStore implements PlaygroundStore {
   }
 
   private transaction<T>(work: () => T): T {
-    this.db.exec('BEGIN IMMEDIATE');
-    try {
-      const result = work();
-      this.db.exec('COMMIT');
-      return result;
-    } catch (error) {
-      this.db.exec('ROLLBACK');
-      throw error;
-    }
+    return immediateTransaction(this.db, work);
   }
 
   /** Oldest first until the files fit the budget again; the new file itself always stays. */

@@ -1,4 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
+import { immediateTransaction } from '../sqlite/immediate-transaction.ts';
 
 /**
  * The SQLite turn store's tables. Other stores may share the file, so every name starts with
@@ -58,12 +59,5 @@ export function openTurnSchema(db: DatabaseSync): void {
   db.exec('PRAGMA journal_mode = WAL');
   db.exec('PRAGMA synchronous = NORMAL');
   // One transaction, so two processes opening a new file at once do not trip over each other.
-  db.exec('BEGIN IMMEDIATE');
-  try {
-    db.exec(SCHEMA);
-    db.exec('COMMIT');
-  } catch (error) {
-    db.exec('ROLLBACK');
-    throw error;
-  }
+  immediateTransaction(db, () => db.exec(SCHEMA));
 }

@@ -18,6 +18,7 @@ import {
   turnSortKey,
 } from './turn-store-codec.ts';
 import { WakeWaiters } from './wake-waiters.ts';
+import { immediateTransaction } from '../sqlite/immediate-transaction.ts';
 
 /**
  * How often a waiting runner looks for turns enqueued or completed by another process:
@@ -272,17 +273,8 @@ export class SqliteTurnStore implements TurnStore {
     return Number(this.sql.seq.get()?.seq ?? 0);
   }
 
-  /** BEGIN IMMEDIATE takes the write lock up front, so a read inside cannot go stale. */
   private transaction<T>(work: () => T): T {
-    this.db.exec('BEGIN IMMEDIATE');
-    try {
-      const result = work();
-      this.db.exec('COMMIT');
-      return result;
-    } catch (error) {
-      this.db.exec('ROLLBACK');
-      throw error;
-    }
+    return immediateTransaction(this.db, work);
   }
 }
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { errorMessage, SandbotError } from '../core/errors.ts';
 import { MIGRATIONS } from './migrations.ts';
+import { immediateTransaction } from './immediate-transaction.ts';
 
 export type { DatabaseSync } from 'node:sqlite';
 
@@ -49,12 +50,7 @@ export function openDatabase(dataDir: string): DatabaseSync {
 function migrate(db: DatabaseSync): void {
   // IMMEDIATE takes the write lock at once, so two processes opening a new file in the same
   // instant run the migrations one after the other instead of failing on a lock upgrade.
-  db.exec('BEGIN IMMEDIATE');
-  try {
+  immediateTransaction(db, () => {
     for (const statement of MIGRATIONS) db.exec(statement);
-    db.exec('COMMIT');
-  } catch (error) {
-    db.exec('ROLLBACK');
-    throw error;
-  }
+  });
 }
