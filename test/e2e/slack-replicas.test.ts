@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Redis } from '../../src/redis/connection.ts';
-import { appMention } from '../fakes/fake-slack-payloads.ts';
 import { startFakeSlack, type FakeSlack } from '../fakes/fake-slack-server.ts';
 import { jobStarts } from '../support/job-starts.ts';
 import { connectRedis, uniquePrefix } from '../support/redis.ts';
 import { eventually } from '../support/sandbot-process.ts';
-import { SlackDeployment } from '../support/slack-deployment.ts';
+import { SlackDeployment, threadMentions } from '../support/slack-deployment.ts';
 
 const services = inject('services');
 const THREADS = 12;
@@ -54,31 +53,12 @@ describe.skipIf(services.sandboxImage === undefined || services.redisUrl === und
         await deployment.worker('w2');
         let a = await deployment.bot('bot-a');
         let b = await deployment.bot('bot-b');
-        const roots: string[] = [];
-        // Like Slack, an event whose delivery was not acknowledged (its connection died) is
-        // delivered again with the same event id.
-        const send = async (thread: number, round: number) => {
-          const ts = slack.workspace.nextTs();
-          if (round === 0) roots[thread] = ts;
-          const event = appMention(slack.ids, {
-            channel: 'C0REPLICA',
-            // One person per thread: 60 messages from one person would meet the default
-            // per-user rate limit (20 a minute), which answers politely instead.
-            user: `U0PERSON${thread}`,
-            text: `<@${slack.ids.botUserId}> ${cell(thread, round)}`,
-            ts,
-            threadTs: roots[thread] ?? ts,
-          });
-          const eventId = `Ev${ts.replace('.', '')}`;
-          for (let attempt = 0; ; attempt += 1) {
-            try {
-              await slack.sendEvent(event, { eventId, retryAttempt: attempt, ackTimeoutMs: 2000 });
-              return;
-            } catch (error) {
-              if (attempt >= 5) throw error;
-            }
-          }
-        };
+        const { roots, send } = threadMentions(slack, {
+          channel: 'C0REPLICA',
+          text: cell,
+          ackTimeoutMs: 2000,
+          maxAttempts: 5,
+        });
         const round = async (k: number) => {
           for (let t = 0; t < THREADS; t += 1) await send(t, k);
         };

@@ -4,12 +4,11 @@ import type { Redis } from '../../src/redis/connection.ts';
 import { createDockerClient } from '../../src/sandbox/docker-client.ts';
 import { LABEL } from '../../src/sandbox/labels.ts';
 import { removeContainers } from '../../src/sandbox/sandbox-manager.ts';
-import { appMention } from '../fakes/fake-slack-payloads.ts';
 import { startFakeSlack, type FakeSlack } from '../fakes/fake-slack-server.ts';
 import { connectRedis, uniquePrefix } from '../support/redis.ts';
 import { privateRedis, type PrivateRedis } from '../support/redis-server.ts';
 import { eventually } from '../support/sandbot-process.ts';
-import { SlackDeployment } from '../support/slack-deployment.ts';
+import { SlackDeployment, threadMentions } from '../support/slack-deployment.ts';
 
 const services = inject('services');
 /** Threads whose messages are all sent before Redis goes away. A worker runs two cells at
@@ -84,30 +83,12 @@ describe.skipIf(services.sandboxImage === undefined || services.redisUrl === und
       async () => {
         const worker = await deployment.worker('w1');
         const bot = await deployment.bot('bot');
-        const roots: string[] = [];
-        // Like Slack, an event whose delivery was not acknowledged in time is delivered again
-        // with the same event id.
-        const send = async (thread: number, round: number) => {
-          const ts = slack.workspace.nextTs();
-          if (round === 0) roots[thread] = ts;
-          const event = appMention(slack.ids, {
-            channel: 'C0REDIS',
-            // One person per thread, so no one meets the per-user rate limit.
-            user: `U0PERSON${thread}`,
-            text: `<@${slack.ids.botUserId}> ${cell(thread, round)}`,
-            ts,
-            threadTs: roots[thread] ?? ts,
-          });
-          const eventId = `Ev${ts.replace('.', '')}`;
-          for (let attempt = 0; ; attempt += 1) {
-            try {
-              await slack.sendEvent(event, { eventId, retryAttempt: attempt, ackTimeoutMs: 3000 });
-              return;
-            } catch (error) {
-              if (attempt >= 10) throw error;
-            }
-          }
-        };
+        const { roots, send } = threadMentions(slack, {
+          channel: 'C0REDIS',
+          text: cell,
+          ackTimeoutMs: 3000,
+          maxAttempts: 10,
+        });
         for (let k = 0; k < ROUNDS; k += 1) for (let t = 0; t < THREADS; t += 1) await send(t, k);
 
         const live = (t: number) =>
