@@ -10,6 +10,7 @@ import { startCommand } from './commands/start.ts';
 import { workerCommand } from './commands/worker.ts';
 import { ExitCode } from './exit-codes.ts';
 import { ConfigExit } from './load-config.ts';
+import { SANDBOT_VERSION } from './version.ts';
 
 /** Shutdown time of a command that does not name its own. */
 const DEFAULT_SHUTDOWN_MS = 10_000;
@@ -27,6 +28,7 @@ function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
   return `Usage: sandbot <command> [options]
+       sandbot --version
 
 Commands:
 ${lines.join('\n')}
@@ -41,6 +43,10 @@ export async function main(argv: readonly string[], context: CommandContext): Pr
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     context.stdout.write(usage());
     return name === undefined ? ExitCode.Usage : ExitCode.Ok;
+  }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    context.stdout.write(`sandbot ${SANDBOT_VERSION}\n`);
+    return ExitCode.Ok;
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (command === undefined) {

@@ -14,6 +14,8 @@ export interface HttpServerOptions {
   readonly metrics: Registry;
   /** /healthz answers 200 while this is true, 503 after (shutting down). */
   readonly healthy: () => boolean;
+  /** sandbot's version, sent with /healthz as `X-Sandbot-Version` (the body stays `ok`). */
+  readonly version?: string;
 }
 
 /**
@@ -83,7 +85,11 @@ export class HttpServer implements HttpRoutes {
 
   private health(response: ServerResponse): void {
     const ok = this.options.healthy();
-    response.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' });
+    const version = this.options.version;
+    response.writeHead(ok ? 200 : 503, {
+      'content-type': 'text/plain',
+      ...(version === undefined ? {} : { 'x-sandbot-version': version }),
+    });
     response.end(ok ? 'ok\n' : 'shutting down\n');
   }
 

@@ -37,6 +37,21 @@ describe('the bot HTTP server', () => {
     expect((await get('/healthz')).status).toBe(503);
   });
 
+  it('names its version on /healthz', async () => {
+    server = new HttpServer({
+      host: '127.0.0.1',
+      port: 0,
+      logger: createLogger({ level: 'silent', format: 'json' }),
+      metrics: new Registry(),
+      healthy: () => true,
+      version: '1.2.3',
+    });
+    await server.listen();
+    const response = await fetch(`${server.url}/healthz`);
+    expect(response.headers.get('x-sandbot-version')).toBe('1.2.3');
+    expect(await response.text()).toBe('ok\n');
+  });
+
   it('answers 404 where nothing is mounted', async () => {
     server = new HttpServer({
       host: '127.0.0.1',

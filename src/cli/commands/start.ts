@@ -18,6 +18,7 @@ import {
 import { UsageError, type Command, type CommandContext } from '../command.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { loadConfig } from '../load-config.ts';
+import { SANDBOT_VERSION } from '../version.ts';
 
 const DEFAULT_IMAGE = 'sandbot-sandbox:latest';
 /** At shutdown, how long running turns may take before they are left to be resumed. */
@@ -97,6 +98,7 @@ unreachable at start; 78 when a setting is invalid.`,
       logger,
       metrics,
       healthy: () => healthy && core.healthy(),
+      version: SANDBOT_VERSION,
     });
     const adapterContext: AdapterContext = {
       config,

@@ -12,6 +12,7 @@ import type { RedisHealth } from '../../redis/redis-health.ts';
 import type { Docker } from '../../sandbox/docker-client.ts';
 import { LABEL } from '../../sandbox/labels.ts';
 import { SandboxManager } from '../../sandbox/sandbox-manager.ts';
+import { SANDBOT_VERSION } from '../version.ts';
 
 /** How often a worker looks for containers of workers that died without cleaning up. */
 const SWEEP_EVERY_MS = 10_000;
@@ -103,6 +104,7 @@ async function serveHealth(
     logger: log,
     metrics: metrics.registry,
     healthy,
+    version: SANDBOT_VERSION,
   });
   await server.listen();
   return server;
