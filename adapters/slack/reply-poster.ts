@@ -5,6 +5,7 @@ import type { RenderedMessage } from '../../src/render/render-reply.ts';
 import { answerMetadata, type PartName } from './answer-parts.ts';
 import { escapeMrkdwn, markdownToMrkdwn } from './mrkdwn.ts';
 import { slackErrorCode } from './slack-errors.ts';
+import { tableBlock } from './table-blocks.ts';
 import { placeArgs, type SlackPlace } from './slack-place.ts';
 
 /**
@@ -28,9 +29,19 @@ export async function postRendered(
     const text = [pendingHeading, body].filter((part) => part !== undefined && part !== '');
     pendingHeading = undefined;
     if (text.length > 0 && once?.posted.has(`text:${k}`) !== true) {
+      const mrkdwn = text.join('\n');
       await client.chat.postMessage({
         ...placeArgs(place),
-        text: text.join('\n'),
+        text: mrkdwn,
+        // A table message: its caption (also the notification text), then the table block.
+        ...(message.table === undefined
+          ? {}
+          : {
+              blocks: [
+                { type: 'section', text: { type: 'mrkdwn', text: mrkdwn } },
+                tableBlock(message.table),
+              ],
+            }),
         // A plot's link or a URL in the output should not grow a preview card.
         unfurl_links: false,
         unfurl_media: false,

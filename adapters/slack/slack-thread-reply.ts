@@ -16,6 +16,7 @@ import {
 import type { SlackPlace } from './slack-place.ts';
 import type { EditBudget } from './edit-budget.ts';
 import { StatusMessage } from './status-message.ts';
+import { SLACK_TABLE_LIMITS } from './table-blocks.ts';
 
 /** How the bot shows at once that it took a message (see AcknowledgementKind). */
 export type Acknowledgement =
@@ -131,7 +132,9 @@ export class SlackThreadReply implements ThreadReply {
     this.status.cancelPending();
     await this.live.close();
     try {
-      const messages = renderReply(reply, SLACK_RENDER_LIMITS);
+      const messages = renderReply(reply, SLACK_RENDER_LIMITS, {
+        nativeTables: SLACK_TABLE_LIMITS,
+      });
       const once =
         key === undefined
           ? undefined

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PlaygroundFile, PlaygroundStore } from '../../src/core/playground-store.ts';
 import type { Reply, ReplyAttachment } from '../../src/core/reply.ts';
+import type { TableData } from '../../src/core/table-data.ts';
 import { MemoryPlaygroundStore } from './memory-playground-store.ts';
 import { threadFromRecord, threadRecord } from './thread-record.ts';
 
@@ -32,7 +33,19 @@ export type ThreadItem =
       readonly images: readonly FileRef[];
       readonly files: readonly FileRef[];
       readonly notices: readonly string[];
+      /** Tables (as data, with their CSV as a file), Markdown, JSON, LaTeX; absent: none. */
+      readonly displays?: readonly WebDisplay[];
     };
+
+/** A display as the page draws it (adapters/web/public/message-view.js): never HTML. */
+export type WebDisplay =
+  | {
+      readonly kind: 'table';
+      readonly table: TableData;
+      readonly csv?: FileRef;
+      readonly csvRows?: number;
+    }
+  | { readonly kind: 'markdown' | 'json' | 'latex'; readonly text: string };
 
 export interface ThreadSummary {
   readonly id: string;
@@ -207,6 +220,15 @@ export class ThreadStore {
     for (const image of reply.images) images.push(await this.keep(image));
     const files: FileRef[] = [];
     for (const file of reply.files) files.push(await this.keep(file));
+    const displays: WebDisplay[] = [];
+    for (const display of reply.displays ?? []) {
+      if (display.kind !== 'table') {
+        displays.push(display);
+        continue;
+      }
+      const { csv, ...table } = display;
+      displays.push(csv === undefined ? table : { ...table, csv: await this.keep(csv) });
+    }
     const item: ThreadItem = {
       kind: 'bot',
       id: randomUUID(),
@@ -217,6 +239,7 @@ export class ThreadStore {
       images,
       files,
       notices: [...reply.notices],
+      ...(displays.length === 0 ? {} : { displays }),
     };
     const changed = await this.tryChange(threadId, (thread) => {
       if (thread.answered.has(replyTo)) return false;

@@ -13,8 +13,12 @@ ALLOWED_MIMES = (
     "image/png",
     "image/jpeg",
     "image/svg+xml",
+    "text/latex",
     "application/json",
+    # A table as data (runner/tables.py): JSON text, like application/json.
+    "application/vnd.sandbot.table+json",
 )
+JSON_MIMES = ("application/json", "application/vnd.sandbot.table+json")
 BINARY_MIMES = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
 # What is left of a display too large to send.
 OVERSIZE_TEXT_CHARS = 4096
@@ -45,7 +49,7 @@ def clean_bundle(data):
             continue
         if mime in BINARY_MIMES:
             value = as_base64(value, BINARY_MIMES[mime])
-        elif mime == "application/json":
+        elif mime in JSON_MIMES:
             try:
                 value = value if isinstance(value, str) else json.dumps(value, allow_nan=False)
             except (TypeError, ValueError):

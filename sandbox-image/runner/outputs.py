@@ -3,6 +3,7 @@
 import json
 
 from .bundles import cap_bundle, clean_bundle
+from .raster_forms import with_raster
 from .frames import plain
 from .interrupts import protected
 from .limits import MAX_DISPLAY_CHARS, MAX_METADATA_CHARS, MAX_TRACEBACK_CHARS
@@ -21,6 +22,7 @@ class Outputs:
         bundle = clean_bundle(data or {})
         if not bundle:
             return
+        bundle = with_raster(bundle)
         bundle, dropped = cap_bundle(bundle, self.max_display_chars)
         if dropped:
             cell.drop(dropped)

@@ -7,6 +7,7 @@ import warnings
 from .diagnostics import diag
 from .display_hooks import hook_classes
 from .figures import figure_png
+from . import tables
 from .tracebacks import clean_lines, safe_str
 
 
@@ -26,6 +27,7 @@ def build_shell(outputs):
         display_pub_class=publisher_class,
     )
     shell.display_formatter.formatters["image/png"].for_type(Figure, figure_png)
+    tables.install(shell)
     # The base shell has no GUI loop to enable; without this `%matplotlib inline`, which
     # models write out of habit, fails with NotImplementedError. Figures are captured anyway.
     shell.enable_gui = lambda gui=None: None

@@ -1,5 +1,6 @@
 import type { CellResult } from '../core/cell-result.ts';
 import { formatBytes } from '../core/bytes.ts';
+import { tableSize } from '../core/table-data.ts';
 
 /** Long output is cut to its head and tail: the model needs the shape, not every line. */
 const STREAM_HEAD_CHARS = 2000;
@@ -28,11 +29,22 @@ export function summarizeCell(result: CellResult): string {
   if (result.stderr !== '') parts.push(`[stderr]\n${headAndTail(result.stderr)}`);
   let images = 0;
   for (const shown of result.results) {
-    if (shown.image !== undefined) {
+    const shownToUser = shown.kind === 'display_data';
+    if (shown.image !== undefined && shown.data['text/latex'] !== undefined && !shownToUser) {
+      parts.push(`[result]\n${headAndTail(shown.data['text/latex'], RESULT_CHARS, 500)}`);
+    } else if (shown.image !== undefined) {
       images += 1;
       parts.push(`[image ${images} shown to the user, ${formatBytes(shown.image.sizeBytes)}]`);
+    } else if (shown.table !== undefined) {
+      const { table } = shown;
+      const schema = table.columns.map((c) => `${c.name || '(index)'} ${c.type}`).join(', ');
+      const label = shownToUser ? 'table shown to the user' : 'result: table';
+      const text = shown.data['text/plain'];
+      parts.push(
+        `[${label}: ${tableSize(table)}; ${schema}]${text === undefined ? '' : `\n${headAndTail(text, RESULT_CHARS, 500)}`}`,
+      );
     } else if (shown.data['text/plain'] !== undefined) {
-      const label = shown.kind === 'execute_result' ? 'result' : 'displayed';
+      const label = shownToUser ? 'displayed' : 'result';
       parts.push(`[${label}]\n${headAndTail(shown.data['text/plain'], RESULT_CHARS, 500)}`);
     }
   }

@@ -3,6 +3,7 @@ import { isSandbotError } from './errors.ts';
 import { mimeFromName } from './mime.ts';
 import type { CellEvent, JobEvent, MimeBundle } from './cell-events.ts';
 import type { CellError, CellFile, CellResult, RichResult } from './cell-result.ts';
+import { parseTable, TABLE_MIME } from './table-data.ts';
 
 /**
  * Where the builder keeps bytes that arrive inline (an image in a display bundle, a file's
@@ -11,7 +12,7 @@ import type { CellError, CellFile, CellResult, RichResult } from './cell-result.
 export interface CellBytesSink {
   put(
     content: Buffer,
-    meta: { name: string; mime: string; kind: 'image' | 'file' },
+    meta: { name: string; mime: string; kind: 'image' | 'file' | 'table' },
   ): Promise<BlobRef>;
 }
 
@@ -35,6 +36,7 @@ export class CellResultBuilder {
   private readonly notices: string[] = [];
   private done: Extract<CellEvent | JobEvent, { type: 'done' }> | undefined;
   private imageCount = 0;
+  private tableCount = 0;
 
   constructor(sink: CellBytesSink) {
     this.sink = sink;
@@ -103,8 +105,31 @@ export class CellResultBuilder {
     };
   }
 
-  /** Moves a PNG or JPEG out of the bundle into the sink; the text forms stay. */
+  /** A table's data out of the bundle, its CSV into the sink; then the image (below). */
   private async richResult(kind: RichResult['kind'], bundle: MimeBundle): Promise<RichResult> {
+    const tableValue = bundle[TABLE_MIME];
+    if (tableValue === undefined) return this.imageResult(kind, bundle);
+    const rest = Object.fromEntries(Object.entries(bundle).filter(([mime]) => mime !== TABLE_MIME));
+    const parsed = parseTable(tableValue);
+    if (parsed === undefined) return this.imageResult(kind, rest);
+    const result = { ...(await this.imageResult(kind, rest)), table: parsed.table };
+    if (parsed.csv === undefined) return result;
+    this.tableCount += 1;
+    try {
+      const csv = await this.sink.put(Buffer.from(parsed.csv.text), {
+        name: `table-${this.tableCount}.csv`,
+        mime: 'text/csv',
+        kind: 'table',
+      });
+      return { ...result, csv, csvRows: parsed.csv.rows };
+    } catch (error) {
+      if (!isSandbotError(error, 'BLOB_TOO_LARGE')) throw error;
+      return result;
+    }
+  }
+
+  /** Moves a PNG or JPEG out of the bundle into the sink; the text forms stay. */
+  private async imageResult(kind: RichResult['kind'], bundle: MimeBundle): Promise<RichResult> {
     const mime = IMAGE_MIMES.find((m) => bundle[m] !== undefined);
     if (mime === undefined) return { kind, data: { ...bundle } };
     const data: Record<string, string> = {};

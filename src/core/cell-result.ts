@@ -1,5 +1,6 @@
 import type { BlobRef } from './blob-store.ts';
 import type { JobStatus, MimeBundle } from './cell-events.ts';
+import type { TableData } from './table-data.ts';
 
 /**
  * One rich result of a cell (its last expression, a `display()` call, a figure), by mime
@@ -10,6 +11,10 @@ export interface RichResult {
   readonly kind: 'execute_result' | 'display_data';
   readonly data: MimeBundle;
   readonly image?: BlobRef;
+  /** A DataFrame as data (src/core/table-data.ts), and its CSV as a blob (`csvRows` rows). */
+  readonly table?: TableData;
+  readonly csv?: BlobRef;
+  readonly csvRows?: number;
 }
 
 /** The user's exception, as a value. */
@@ -63,5 +68,6 @@ export function failureText(result: CellResult): string | undefined {
 
 /** Every blob a cell refers to, so whoever keeps the cell can keep them alive as long. */
 export function cellBlobIds(result: CellResult): string[] {
-  return [...cellImages(result), ...result.files.map((f) => f.blob)].map((b) => b.id);
+  const csvs = result.results.flatMap((r) => (r.csv === undefined ? [] : [r.csv]));
+  return [...cellImages(result), ...csvs, ...result.files.map((f) => f.blob)].map((b) => b.id);
 }

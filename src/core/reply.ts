@@ -1,3 +1,5 @@
+import type { TableData } from './table-data.ts';
+
 /** A file in a reply (plot, produced file, exported notebook). */
 export interface ReplyAttachment {
   readonly name: string;
@@ -18,7 +20,26 @@ export interface Reply {
   readonly files: readonly ReplyAttachment[];
   /** Limits hit, kernel restarted, files refused… */
   readonly notices: readonly string[];
+  /** What the cells showed the user besides images and files, as data each surface draws in
+   *  its own way (src/render/render-reply.ts); absent: none. */
+  readonly displays?: readonly ReplyDisplay[];
 }
+
+/**
+ * One rich display of a cell. A table comes with its CSV when the sandbox sent one (the whole
+ * table, or its first `csvRows` rows); a surface that shows fewer rows or columns attaches it.
+ * LaTeX is here only when the sandbox could not draw it (then it is an image instead).
+ */
+export type ReplyDisplay =
+  | {
+      readonly kind: 'table';
+      readonly table: TableData;
+      readonly csv?: ReplyAttachment;
+      readonly csvRows?: number;
+    }
+  | { readonly kind: 'markdown'; readonly text: string }
+  | { readonly kind: 'json'; readonly text: string }
+  | { readonly kind: 'latex'; readonly text: string };
 
 export type Progress =
   | { readonly type: 'thinking' }

@@ -1,5 +1,7 @@
-import type { Reply, ReplyAttachment } from '../core/reply.ts';
+import type { Reply, ReplyAttachment, ReplyDisplay } from '../core/reply.ts';
 import { formatBytes } from '../core/bytes.ts';
+import type { TableData } from '../core/table-data.ts';
+import { displaysAsText, nativeTable, type NativeTableLimits } from './display-text.ts';
 import { parseMarkdown } from './markdown.ts';
 
 /**
@@ -20,9 +22,17 @@ export interface RenderLimits {
   readonly maxFileBytes: number;
 }
 
+export interface RenderOptions {
+  /** The surface draws tables itself (Slack's table block): each table becomes a message of
+   *  its own, its `text` a caption, within these bounds. Absent: tables are aligned text. */
+  readonly nativeTables?: NativeTableLimits;
+}
+
 export interface RenderedMessage {
   readonly text: string;
   readonly attachments: readonly ReplyAttachment[];
+  /** Only with `nativeTables`: the table this message carries, already cut to the bounds. */
+  readonly table?: TableData;
 }
 
 const MINIMUM: Readonly<Record<keyof RenderLimits, number>> = {
@@ -35,27 +45,45 @@ const MINIMUM: Readonly<Record<keyof RenderLimits, number>> = {
 const CONTINUED = '\n… (continued in reply.md)';
 
 /**
- * The reply as messages, in posting order: the text, the code that ran, then notices, split
- * to the limits; attachments (images, files, code.py, reply.md) ride on the last text
- * message, with further groups in messages of their own.
+ * The reply as messages, in posting order: the text, the cells' displays (tables, Markdown,
+ * JSON), the code that ran, then notices, split to the limits; native tables follow as
+ * messages of their own; attachments (images, CSVs, files, code.py, reply.md) ride on the
+ * last message, with further groups in messages of their own.
  */
-export function renderReply(reply: Reply, limits: RenderLimits): RenderedMessage[] {
+export function renderReply(
+  reply: Reply,
+  limits: RenderLimits,
+  options: RenderOptions = {},
+): RenderedMessage[] {
   checkLimits(limits);
   const code = renderCode(
     reply.code.map((cell) => cell.trimEnd()).filter((cell) => cell.trim() !== ''),
     limits.maxMessageChars,
   );
-  const candidates = [...reply.images, ...reply.files, ...(code.file ? [code.file] : [])];
+  const { shown, tables } = renderDisplays(reply.displays ?? [], limits, options);
+  const candidates = [
+    ...reply.images,
+    ...shown.attachments,
+    ...tables.flatMap((t) => (t.csv === undefined ? [] : [t.csv])),
+    ...reply.files,
+    ...(code.file ? [code.file] : []),
+  ];
   const attachments = candidates.filter((a) => a.content.length <= limits.maxFileBytes);
   // Dropped attachments become notices, so they are rendered before the text is split.
   const notices = [
     ...reply.notices.map((n) => n.trim()).filter((n) => n !== ''),
     ...candidates.filter((a) => !attachments.includes(a)).map((a) => tooBig(a, limits)),
   ];
-  const body = [reply.text.trim(), ...code.blocks, notices.map((n) => `⚠️ ${n}`).join('\n')]
+  const body = [
+    reply.text.trim(),
+    ...shown.blocks,
+    ...code.blocks,
+    notices.map((n) => `⚠️ ${n}`).join('\n'),
+  ]
     .filter((part) => part !== '')
     .join('\n\n');
-  if (body === '' && attachments.length === 0) return [{ text: '(no output)', attachments: [] }];
+  if (body === '' && attachments.length === 0 && tables.length === 0)
+    return [{ text: '(no output)', attachments: [] }];
 
   const full = Buffer.from(body);
   const fullFits = full.length <= limits.maxFileBytes;
@@ -68,11 +96,34 @@ export function renderReply(reply: Reply, limits: RenderLimits): RenderedMessage
   }
 
   const groups = groupsOf(attachments, limits.maxFilesPerMessage, limits.maxFileBytes);
-  const lastText = chunks.pop();
-  const messages: RenderedMessage[] = chunks.map((text) => ({ text, attachments: [] }));
-  if (lastText !== undefined) messages.push({ text: lastText, attachments: groups.shift() ?? [] });
+  const messages: RenderedMessage[] = [
+    ...chunks.map((text) => ({ text, attachments: [] })),
+    ...tables.map((t) => ({ text: t.caption, attachments: [], table: t.table })),
+  ];
+  const last = messages.pop();
+  if (last !== undefined) messages.push({ ...last, attachments: groups.shift() ?? [] });
   messages.push(...groups.map((group) => ({ text: '', attachments: group })));
   return messages;
+}
+
+/** Displays as Markdown blocks, except tables a surface draws itself (`nativeTables`). */
+function renderDisplays(
+  displays: readonly ReplyDisplay[],
+  limits: RenderLimits,
+  options: RenderOptions,
+) {
+  const native = options.nativeTables;
+  const isTable = (d: ReplyDisplay): d is Extract<ReplyDisplay, { kind: 'table' }> =>
+    d.kind === 'table';
+  if (native === undefined)
+    return { shown: displaysAsText(displays, limits.maxMessageChars), tables: [] };
+  return {
+    shown: displaysAsText(
+      displays.filter((d) => !isTable(d)),
+      limits.maxMessageChars,
+    ),
+    tables: displays.filter(isTable).map((d, i) => nativeTable(d, i + 1, native)),
+  };
 }
 
 function checkLimits(limits: RenderLimits): void {

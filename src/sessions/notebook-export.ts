@@ -1,4 +1,5 @@
 import type { BlobStore } from '../core/blob-store.ts';
+import { TABLE_MIME } from '../core/table-data.ts';
 import type { CellResult, RichResult } from '../core/cell-result.ts';
 import { formatBytes } from '../core/bytes.ts';
 
@@ -119,6 +120,8 @@ async function outputsOf(
 /** A result's mime bundle with its image back inline; a copy, never the stored record. */
 async function bundleOf(shown: RichResult, blobs: Pick<BlobStore, 'get'>): Promise<MimeBundle> {
   const data: MimeBundle = { ...shown.data };
+  // The table's data under its own type, as the sandbox sent it (the CSV went to the thread).
+  if (shown.table !== undefined) data[TABLE_MIME] = JSON.stringify(shown.table);
   if (shown.image === undefined) return data;
   const image = await blobs.get(shown.image.id);
   if (image !== undefined) data[shown.image.mime] = image.content.toString('base64');

@@ -4,6 +4,7 @@
  * method answers the way Slack does: HTTP 200 with `{ ok: true, ... }`, or `{ ok: false,
  * error: "<code>" }` for a call Slack would refuse.
  */
+import { blocksProblem } from './fake-slack-blocks.ts';
 import type { Args } from './fake-slack-body.ts';
 import { fileObject } from './fake-slack-payloads.ts';
 
@@ -222,6 +223,8 @@ export class FakeWorkspace {
     const blocks = Array.isArray(args.blocks) ? (args.blocks as unknown[]) : undefined;
     if (text === '' && blocks === undefined) return refuse('no_text');
     if (text.length > 40_000) return refuse('msg_too_long');
+    const blockProblem = blocks === undefined ? undefined : blocksProblem(blocks);
+    if (blockProblem !== undefined) return refuse(blockProblem);
     const metadata = args.metadata;
     if (metadata !== undefined && !validMetadata(metadata))
       return refuse('invalid_metadata_format');
@@ -290,7 +293,11 @@ export class FakeWorkspace {
     const message = this.find(args);
     if (message === undefined) return refuse('message_not_found');
     if (typeof args.text === 'string') message.text = args.text;
-    if (Array.isArray(args.blocks)) message.blocks = args.blocks as unknown[];
+    if (Array.isArray(args.blocks)) {
+      const blockProblem = blocksProblem(args.blocks as unknown[]);
+      if (blockProblem !== undefined) return refuse(blockProblem);
+      message.blocks = args.blocks as unknown[];
+    }
     message.edits += 1;
     return ok({ channel: message.channel, ts: message.ts, text: message.text });
   }

@@ -20,6 +20,13 @@ export function botMessage(item) {
   );
   node.dataset.id = item.id;
   if (item.text.trim() !== '') node.append(markdownBlock(item.text));
+  let tables = 0;
+  for (const display of item.displays ?? []) {
+    if (display.kind === 'table') node.append(tableView(display, (tables += 1)));
+    else if (display.kind === 'markdown') node.append(markdownBlock(display.text));
+    else
+      node.append(el('div', { className: 'display-code' }, codeBlock(display.text, display.kind)));
+  }
   if (item.code.length > 0) {
     const details = el('details', { className: 'code-ran' });
     const label =
@@ -41,6 +48,55 @@ export function botMessage(item) {
   for (const notice of item.notices)
     node.append(el('div', { className: 'notice' }, `⚠️ ${notice}`));
   return node;
+}
+
+/**
+ * A table a cell showed, built from its data (column names, first rows, totals) with DOM
+ * nodes and textContent: the page never receives a table as HTML.
+ */
+export function tableView(display, number) {
+  const { table } = display;
+  const head = el('tr', {});
+  table.columns.forEach((column, k) => {
+    const cell = el('th', { scope: 'col', title: column.type }, column.name);
+    if (column.numeric) cell.className = 'num';
+    if (k < table.indexColumns) cell.classList.add('index');
+    head.append(cell);
+  });
+  const body = el('tbody', {});
+  for (const row of table.rows) {
+    const line = el('tr', {});
+    row.forEach((value, k) => {
+      const cell = el(k < table.indexColumns ? 'th' : 'td', {}, value);
+      if (table.columns[k]?.numeric) cell.className = 'num';
+      line.append(cell);
+    });
+    body.append(line);
+  }
+  const caption = el('figcaption', {}, `Table ${number} · ${tableSize(table)}`);
+  const cutRows = table.rows.length < table.totalRows;
+  if (cutRows) caption.append(` · first ${table.rows.length} rows shown`);
+  if (display.csv !== undefined) {
+    const whole = (display.csvRows ?? 0) >= table.totalRows;
+    const link = el(
+      'a',
+      { href: `${fileUrl(display.csv)}?download`, download: display.csv.name },
+      display.csv.name,
+    );
+    caption.append(whole ? ' · all of it in ' : ` · first ${display.csvRows} rows in `, link);
+  }
+  const grid = el('table', {}, el('thead', {}, head), body);
+  return el(
+    'figure',
+    { className: 'table-display' },
+    caption,
+    el('div', { className: 'table-scroll' }, grid),
+  );
+}
+
+function tableSize(table) {
+  const rows = `${table.totalRows.toLocaleString('en-US')} row${table.totalRows === 1 ? '' : 's'}`;
+  return `${rows} × ${table.totalColumns} column${table.totalColumns === 1 ? '' : 's'}`;
 }
 
 export function fileChips(files, className = 'attachments') {

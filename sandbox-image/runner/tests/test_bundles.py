@@ -16,8 +16,9 @@ class CleanBundleTest(unittest.TestCase):
             "text/html": "<b>1</b>",
             "text/latex": "$1$",
             "application/javascript": "alert(1)",
+            "application/pdf": "JVBERi0=",
         })
-        self.assertEqual(bundle, {"text/plain": "1", "text/html": "<b>1</b>"})
+        self.assertEqual(bundle, {"text/plain": "1", "text/html": "<b>1</b>", "text/latex": "$1$"})
         self.assertTrue(set(bundle) <= set(ALLOWED_MIMES))
 
     def test_image_bytes_become_base64(self):
