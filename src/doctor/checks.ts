@@ -1,11 +1,8 @@
 import { chooseSurfaces, playgroundUnguarded } from '../config/surfaces.ts';
 import type { Config } from '../core/config.ts';
 import type { ConfigProblem } from '../config/config.ts';
-import { errorMessage } from '../core/errors.ts';
-import { createRedis, readMaxmemoryPolicy } from '../redis/connection.ts';
 import {
   DOCKER_UNREACHABLE_FIX,
-  isNotFound,
   translateDockerError,
   type Docker,
 } from '../sandbox/docker-client.ts';
@@ -68,23 +65,6 @@ export async function checkDocker(docker: Docker): Promise<[CheckResult, DockerF
   }
 }
 
-export async function checkImage(docker: Docker, image: string): Promise<CheckResult> {
-  try {
-    const inspected = await docker.getImage(image).inspect();
-    const sizeMb = Math.round(inspected.Size / 1e6);
-    return ok('sandbox image', `${image} (${sizeMb} MB)`);
-  } catch (error) {
-    if (isNotFound(error)) {
-      return fail(
-        'sandbox image',
-        `${image} is not built`,
-        'run `npm run sandbox:build` (works offline; about a minute)',
-      );
-    }
-    return fail('sandbox image', errorMessage(error), 'check that the Docker engine is healthy');
-  }
-}
-
 export function checkRuntime(runtime: string | undefined, facts: DockerFacts): CheckResult {
   if (runtime === undefined) return info('sandbox runtime', 'Docker default (runc)');
   if (facts.runtimes.includes(runtime)) return ok('sandbox runtime', runtime);
@@ -95,54 +75,6 @@ export function checkRuntime(runtime: string | undefined, facts: DockerFacts): C
       ? 'apt-get install runsc, add {"runtimes":{"runsc":{"path":"/usr/bin/runsc"}}} to /etc/docker/daemon.json and restart dockerd'
       : `register ${runtime} in /etc/docker/daemon.json, or unset SANDBOX_RUNTIME`,
   );
-}
-
-export async function checkRedis(url: string | undefined): Promise<CheckResult[]> {
-  if (url === undefined) {
-    return [info('Redis', 'REDIS_URL unset: embedded mode (in-process worker and queue)')];
-  }
-  const redis = createRedis(url, {
-    connectTimeout: 3000,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  redis.on('error', () => undefined); // the failed connect is reported below
-  try {
-    await redis.connect();
-    const version = ((await redis.info('server')).match(/redis_version:(\S+)/) ?? [])[1] ?? '?';
-    const policy = await readMaxmemoryPolicy(redis);
-    const results = [ok('Redis', `reachable, version ${version}`)];
-    if (policy === undefined) {
-      results.push(
-        warn(
-          'Redis eviction policy',
-          'could not read maxmemory-policy (CONFIG is disabled)',
-          'make sure the server runs with maxmemory-policy noeviction',
-        ),
-      );
-    } else if (policy !== 'noeviction') {
-      results.push(
-        warn(
-          'Redis eviction policy',
-          `maxmemory-policy is ${policy}: queued jobs could be evicted`,
-          'set maxmemory-policy noeviction (redis-server --maxmemory-policy noeviction)',
-        ),
-      );
-    } else {
-      results.push(ok('Redis eviction policy', 'noeviction'));
-    }
-    return results;
-  } catch (error) {
-    return [
-      fail(
-        'Redis',
-        `not reachable at REDIS_URL (${errorMessage(error)})`,
-        'start Redis (apt-get install redis-server; redis-server --maxmemory-policy noeviction), fix REDIS_URL, or unset it for the embedded mode',
-      ),
-    ];
-  } finally {
-    redis.disconnect();
-  }
 }
 
 export function checkModel(openai: Config['openai']): CheckResult {

@@ -41,6 +41,7 @@ describe('sandbot doctor', () => {
       env: { HTTP_PORT: 'abc', OPENAI_API_KEY: 'sk-secret' },
       nodeVersion: 'v24.0.0',
       docker: unreachableDocker,
+      offline: true,
     });
     expect(results.find((r) => r.name === 'setting HTTP_PORT')).toMatchObject({ status: 'fail' });
     expect(results.find((r) => r.name === 'model')).toMatchObject({ status: 'ok' });
