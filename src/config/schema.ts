@@ -152,9 +152,14 @@ export const SETTINGS = {
     expected: 'a whole number of files per message, from 1 to 100',
   },
   ALLOWED_USERS: {
-    schema: z.string().regex(/^[a-z]+:[A-Za-z0-9._@-]+(,\s*[a-z]+:[A-Za-z0-9._@-]+)*$/),
+    // A person (platform:user-id) or a Discord role (discord:role:<id>).
+    schema: z
+      .string()
+      .regex(
+        /^(?:discord:role:\d{17,20}|[a-z]+:[A-Za-z0-9._@-]+)(?:,\s*(?:discord:role:\d{17,20}|[a-z]+:[A-Za-z0-9._@-]+))*$/,
+      ),
     expected:
-      'a comma-separated list of platform:user-id (e.g. slack:U012AB,discord:1234), or unset for everyone',
+      'a comma-separated list of platform:user-id (e.g. slack:U012AB,discord:1234) and discord:role:<role-id> entries, or unset for everyone',
   },
   ALLOWED_CHANNELS: {
     schema: z.string().regex(/^[a-z]+:[A-Za-z0-9._@-]+(,\s*[a-z]+:[A-Za-z0-9._@-]+)*$/),

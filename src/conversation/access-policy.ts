@@ -30,13 +30,16 @@ export class AccessPolicy {
   }
 
   /** `place` is the channel and the workspace (Slack team, Discord guild) it belongs to: an
-   *  ALLOWED_CHANNELS entry naming the workspace allows all of its channels. */
+   *  ALLOWED_CHANNELS entry naming the workspace allows all of its channels. `groups` are the
+   *  platform groups the person is in, as ALLOWED_USERS names them after the platform
+   *  (`role:<id>` for a Discord role the member has in this server). */
   async check(
     platform: string,
     userId: string,
     place: { readonly channel: string; readonly workspace: string },
+    groups: readonly string[] = [],
   ): Promise<AccessDecision> {
-    const listed = this.allowlisted(platform, userId, place);
+    const listed = this.allowlisted(platform, userId, place, groups);
     if (!listed.allowed) return listed;
     return this.withinRate(platform, userId);
   }
@@ -47,6 +50,7 @@ export class AccessPolicy {
     platform: string,
     userId: string,
     place: { readonly channel: string; readonly workspace: string },
+    groups: readonly string[] = [],
   ): AccessDecision {
     const { allowedUsers, allowedChannels } = this.policy;
     if (
@@ -60,7 +64,7 @@ export class AccessPolicy {
           'Sorry, I am not enabled in this channel. Ask an admin to add it to ALLOWED_CHANNELS.',
       };
     }
-    if (allowedUsers !== undefined && !allowedUsers.includes(`${platform}:${userId}`)) {
+    if (allowedUsers !== undefined && !userListed(allowedUsers, platform, userId, groups)) {
       return {
         allowed: false,
         reply:
@@ -80,4 +84,20 @@ export class AccessPolicy {
       reply: `You have sent ${this.policy.userRatePerMinute} requests in the last minute, my limit per person. Please try again in ${waitS} s.`,
     };
   }
+}
+
+/**
+ * Whether ALLOWED_USERS names the person (`discord:1234`) or one of their groups
+ * (`discord:role:5678`). Groups arrive with the message where the platform sends them (a
+ * Discord member's roles); a platform that must look membership up (Slack user groups, with
+ * `usergroups.users.list`) resolves it before the check and passes the groups found here.
+ */
+function userListed(
+  allowedUsers: readonly string[],
+  platform: string,
+  userId: string,
+  groups: readonly string[],
+): boolean {
+  if (allowedUsers.includes(`${platform}:${userId}`)) return true;
+  return groups.some((group) => allowedUsers.includes(`${platform}:${group}`));
 }

@@ -84,14 +84,16 @@ export class Conversation implements ConversationPort {
     platform: string,
     place: { readonly channel: string; readonly workspace: string },
     userId: string,
+    groups?: readonly string[],
   ): AccessDecision {
-    return this.options.policy.allowlisted(platform, userId, place);
+    return this.options.policy.allowlisted(platform, userId, place, groups);
   }
 
   async handle(message: InboundMessage, thread: ThreadReply): Promise<void> {
     const key = parseSessionKey(message.sessionKey);
     if (key === undefined) throw new Error(`malformed session key: ${message.sessionKey}`);
-    const decision = await this.options.policy.check(key.platform, message.author.id, key);
+    const { id, groups } = message.author;
+    const decision = await this.options.policy.check(key.platform, id, key, groups);
     if (!decision.allowed) {
       this.options.metrics?.message(key.platform, 'refused', 'refused');
       await thread.reply(textReply(decision.reply));

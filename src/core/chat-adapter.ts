@@ -45,6 +45,7 @@ export interface ConversationPort {
     platform: string,
     place: { readonly channel: string; readonly workspace: string },
     userId: string,
+    groups?: readonly string[],
   ): AccessDecision;
 }
 

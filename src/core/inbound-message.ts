@@ -15,7 +15,13 @@ export interface InboundAttachment {
 export interface InboundMessage {
   /** `platform:workspace:channel:thread`. */
   readonly sessionKey: string;
-  readonly author: { readonly id: string; readonly name: string };
+  /** `groups`: the platform groups the author is in, as ALLOWED_USERS names them after the
+   *  platform (`role:<id>` for a Discord member's roles); only the access check reads them. */
+  readonly author: {
+    readonly id: string;
+    readonly name: string;
+    readonly groups?: readonly string[];
+  };
   readonly text: string;
   readonly attachments: readonly InboundAttachment[];
   /**

@@ -40,6 +40,28 @@ describe('access policy', () => {
     );
   });
 
+  it('admits a Discord member by a role on the allowlist, and refuses one without it', async () => {
+    const policy = new AccessPolicy({
+      ...open,
+      allowedUsers: ['discord:111', 'discord:role:900'],
+    });
+    const place = { channel: 'C', workspace: 'G' };
+    expect(await policy.check('discord', '222', place, ['role:900', 'role:901'])).toEqual({
+      allowed: true,
+    });
+    // The listed person still gets in, with no roles at all (a DM).
+    expect((await policy.check('discord', '111', place)).allowed).toBe(true);
+    const refused = await policy.check('discord', '333', place, ['role:901']);
+    expect(refused).toEqual({
+      allowed: false,
+      reply:
+        'Sorry, I can only work for people on my allowlist. Ask an admin to add you to ALLOWED_USERS.',
+    });
+    // A role is named per platform: the same id on another platform is not it.
+    expect((await policy.check('slack', '222', place, ['role:900'])).allowed).toBe(false);
+    expect(policy.allowlisted('discord', '222', place, ['role:900'])).toEqual({ allowed: true });
+  });
+
   it('limits each person to N messages a minute and says when to come back', async () => {
     let now = 0;
     const policy = new AccessPolicy(
