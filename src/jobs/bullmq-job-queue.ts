@@ -11,8 +11,10 @@ import {
   type JobHandle,
   type JobQueue,
 } from '../core/job.ts';
+import { claimSubmission } from './claim-submission.ts';
 import { JobWatch } from './job-watch.ts';
 import { queueJobOptions } from './queue-job-options.ts';
+import { ReaderPool } from './reader-pool.ts';
 import { readEvents } from './redis-event-stream.ts';
 import { RedisKeys } from './redis-keys.ts';
 
@@ -35,9 +37,6 @@ export interface BullmqJobQueueOptions {
   readonly redisHealth?: RedisHealth;
 }
 
-/** One day: long enough for any retry of a submission, short enough to clean itself up. */
-const SUBMITTED_TTL_S = 86_400;
-
 /**
  * The producer side on BullMQ: routes a session's job to the worker that holds its kernel
  * while that worker is alive, else to the shared queue; follows the job's events on a Redis
@@ -48,7 +47,7 @@ export class BullmqJobQueue implements JobQueue {
   private readonly keys: RedisKeys;
   private readonly redis: Redis;
   private readonly queues = new Map<string, Queue>();
-  private readonly readers = new Set<Redis>();
+  private readonly readers: ReaderPool;
   private readonly health: RedisHealth;
 
   constructor(options: BullmqJobQueueOptions) {
@@ -57,6 +56,7 @@ export class BullmqJobQueue implements JobQueue {
     this.redis = createRedis(options.redisUrl, { maxRetriesPerRequest: null });
     this.health = options.redisHealth ?? new RedisHealth({ logger: options.logger });
     this.health.watch(this.redis, 'producer');
+    this.readers = new ReaderPool(this.redis);
   }
 
   private queue(name: string): Queue {
@@ -74,32 +74,21 @@ export class BullmqJobQueue implements JobQueue {
     if (!parsed.ok) return failedHandle(input.jobId, parsed.message);
     const job = parsed.job;
     // The first submission of an id wins; a repeat only follows the first one's events.
-    // One round trip: claim the id and read the session's pin together.
-    const replies = await this.redis
-      .pipeline()
-      .set(this.keys.submitted(job.jobId), '1', 'EX', SUBMITTED_TTL_S, 'NX')
-      .get(this.keys.sessionWorker(job.sessionId))
-      .exec();
+    // One round trip: claim the id, read the session's pin and whether its worker is alive.
+    const claim = await claimSubmission(this.redis, this.keys, job.jobId, job.sessionId);
     let waitingFor: string | undefined;
-    if (replies?.[0]?.[1] === 'OK') {
-      const pinned = replies[1]?.[1];
-      waitingFor = await this.enqueue(job, typeof pinned === 'string' ? pinned : null);
-    }
+    if (claim.first) waitingFor = await this.enqueue(job, claim.liveWorker);
     return this.handle(job, waitingFor);
   }
 
   /** Adds the job to its queue; returns the worker whose own queue holds it, if any. */
-  private async enqueue(job: CodeJob, pinned: string | null): Promise<string | undefined> {
-    const alive = pinned !== null && (await this.redis.exists(this.keys.heartbeat(pinned))) === 1;
-    const name = alive ? this.keys.workerQueue(pinned) : this.keys.sharedQueue;
+  private async enqueue(job: CodeJob, liveWorker: string | null): Promise<string | undefined> {
+    const name = liveWorker === null ? this.keys.sharedQueue : this.keys.workerQueue(liveWorker);
     await this.queue(name).add('cell', job, queueJobOptions(job.jobId));
-    return alive ? pinned : undefined;
+    return liveWorker ?? undefined;
   }
 
   private handle(job: CodeJob, queuedFor: string | undefined): JobHandle {
-    const reader = this.redis.duplicate();
-    reader.on('error', () => undefined);
-    this.readers.add(reader);
     const watch = new JobWatch({
       redis: this.redis,
       keys: this.keys,
@@ -111,16 +100,22 @@ export class BullmqJobQueue implements JobQueue {
     });
     const eventsKey = this.keys.events(job.jobId);
     const readers = this.readers;
+    // The reader is taken when the events are first read, so a handle never read holds none.
     async function* events(): AsyncGenerator<JobEvent> {
+      const reader = readers.take();
+      let quiet = true;
       try {
         const idle = () => watch.idle().then(() => undefined);
         for await (const event of readEvents(reader, eventsKey, { onIdle: idle })) {
           if (event.type === 'started') watch.started(event.workerId);
           yield event;
         }
+      } catch (error) {
+        quiet = false; // a read failed: the reader may be broken
+        throw error;
       } finally {
-        readers.delete(reader);
-        reader.disconnect();
+        // Ended by `done` or by the caller between events: no read is in flight.
+        readers.give(reader, quiet);
       }
     }
 
@@ -135,7 +130,7 @@ export class BullmqJobQueue implements JobQueue {
   }
 
   async close(): Promise<void> {
-    for (const reader of this.readers) reader.disconnect();
+    this.readers.close();
     await Promise.all([...this.queues.values()].map((q) => q.close()));
     this.redis.disconnect();
   }

@@ -9,6 +9,7 @@ import { RedisSessionFiles } from './redis-session-files.ts';
 import { appendEvent } from './redis-event-stream.ts';
 import { RedisKeys } from './redis-keys.ts';
 import { RedisHealth } from '../redis/redis-health.ts';
+import { takeJob } from './take-job.ts';
 import { WorkerLife } from './worker-life.ts';
 
 export interface BullmqJobWorkerOptions {
@@ -27,9 +28,6 @@ export interface BullmqJobWorkerOptions {
   /** Told about every finished job (metrics). */
   readonly onJobDone?: (done: JobDone, queueWaitMs: number | undefined) => void;
 }
-
-const SESSION_LOCK_MS = 30_000;
-const RELEASE_LOCK = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0`;
 
 /**
  * The worker side on BullMQ: takes jobs from the shared queue and from its own, runs each
@@ -119,6 +117,7 @@ export class BullmqJobWorker {
     // Commands on one connection keep their order, so events other than `done` need not be
     // awaited one by one. The session is released before `done` is written: whoever reads
     // `done` may submit the session's next job at once, and it must not find the lock held.
+    // The release is written first and both are awaited together: one round trip, in order.
     const emit = async (event: JobEvent) => {
       if (event.type === 'started') queueWaitMs = event.queueWaitMs;
       if (event.type !== 'done') {
@@ -128,9 +127,9 @@ export class BullmqJobWorker {
         return;
       }
       this.options.onJobDone?.(event, queueWaitMs);
-      await unlock?.();
+      const released = unlock?.();
       unlock = undefined;
-      await appendEvent(this.redis, eventsKey, event);
+      await Promise.all([released, appendEvent(this.redis, eventsKey, event)]);
     };
     if (!parsed.ok) {
       const done: JobDone = {
@@ -147,61 +146,27 @@ export class BullmqJobWorker {
     const controller = new AbortController();
     this.running.set(jobId, controller);
     try {
-      await this.life.took(jobId, job.sessionId);
-      const { cancelled, release } = await this.claimSession(job.sessionId, jobId);
-      unlock = release;
-      if (cancelled) controller.abort();
-      // Pin the session here; a previous pin with no kernel here means the session's kernel
-      // was lost with its worker, and this one takes over.
-      const previous = await this.redis.set(
-        this.keys.sessionWorker(job.sessionId),
-        this.options.workerId,
-        'PX',
-        this.options.sessionIdleMs,
-        'GET',
-      );
-      const takeover = previous !== null && !this.options.manager.has(job.sessionId);
+      const taken = await takeJob({
+        redis: this.redis,
+        keys: this.keys,
+        workerId: this.options.workerId,
+        jobId,
+        sessionId: job.sessionId,
+        jobEntry: this.life.jobEntry(job.sessionId),
+        lockTokenPrefix: this.life.lockTokenPrefix,
+        sessionIdleMs: this.options.sessionIdleMs,
+      });
+      unlock = taken.release;
+      if (taken.cancelled) controller.abort();
+      // A previous pin with no kernel here means the session's kernel was lost with its
+      // worker, and this one takes over.
+      const takeover = taken.previousWorker !== null && !this.options.manager.has(job.sessionId);
       return await this.executor.run(job, emit, { signal: controller.signal, takeover });
     } finally {
       await unlock?.();
       this.running.delete(jobId);
       await this.life.finished(jobId);
     }
-  }
-
-  /**
-   * Waits until no other job of the session runs anywhere, then holds the session; also
-   * says whether the job was cancelled before it started. One round trip when uncontended.
-   */
-  private async claimSession(
-    sessionId: string,
-    jobId: string,
-  ): Promise<{ cancelled: boolean; release: () => Promise<void> }> {
-    const key = this.keys.sessionLock(sessionId);
-    const token = `${this.life.lockTokenPrefix}${Math.random().toString(36).slice(2)}`;
-    let cancelled = false;
-    for (;;) {
-      const replies = await this.redis
-        .pipeline()
-        .exists(this.keys.cancelled(jobId))
-        .set(key, token, 'PX', SESSION_LOCK_MS, 'NX')
-        .exec();
-      cancelled = replies?.[0]?.[1] === 1;
-      if (replies?.[1]?.[1] === 'OK') break;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    const renew = setInterval(
-      () => void this.redis.pexpire(key, SESSION_LOCK_MS),
-      SESSION_LOCK_MS / 3,
-    );
-    return {
-      cancelled,
-      release: async () => {
-        clearInterval(renew);
-        // Release only our own lock (compare and delete, atomically).
-        await this.redis.eval(RELEASE_LOCK, 1, key, token);
-      },
-    };
   }
 
   /** Interrupts every running cell (shutdown after the grace period). */

@@ -39,7 +39,13 @@ export class RedisKeys {
 
   /** Exists while the worker is alive (a key with a short TTL, refreshed). */
   heartbeat(workerId: string): string {
-    return `${this.prefix}:worker:${workerId}:alive`;
+    const [before, after] = this.heartbeatAround;
+    return `${before}${workerId}${after}`;
+  }
+
+  /** What stands before and after the worker id in its heartbeat key (for a Lua script). */
+  get heartbeatAround(): readonly [string, string] {
+    return [`${this.prefix}:worker:`, ':alive'];
   }
 
   /**

@@ -109,9 +109,12 @@ export class WorkerLife {
     }
   }
 
-  /** Records a job this life has taken, before anything of it runs. */
-  async took(jobId: string, sessionId: string): Promise<void> {
-    await this.redis.hset(this.keys.workerJobs(this.workerId), jobId, `${this.life} ${sessionId}`);
+  /**
+   * The entry recorded (in the worker's jobs hash, by take-job.ts) for a job this life has
+   * taken, before anything of it runs: the life that took it and its session.
+   */
+  jobEntry(sessionId: string): string {
+    return `${this.life} ${sessionId}`;
   }
 
   async finished(jobId: string): Promise<void> {
