@@ -5,6 +5,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
@@ -182,6 +184,70 @@ describe.skipIf(unavailable)('the web playground in a browser', () => {
     expect(user?.content).toMatch(/^you: plot revenue by month\n\[attached: \/mnt\/data\/rev\.csv/);
   });
 
+  it('draws a table from data, shows an SVG and a formula as images, and runs nothing a cell displays', async () => {
+    const hits: string[] = [];
+    const trap = createServer((request, response) => {
+      hits.push(request.url ?? '');
+      response.end();
+    });
+    await new Promise<void>((resolve) => trap.listen(0, '127.0.0.1', resolve));
+    const trapUrl = `http://127.0.0.1:${(trap.address() as AddressInfo).port}`;
+    const code = [
+      'import pandas as pd, matplotlib.pyplot as plt',
+      'from IPython.display import HTML, Markdown, Math, SVG, display',
+      "df = pd.DataFrame({'city': [f'c{i}' for i in range(300)], 'sales': [i * 1.5 for i in range(300)]})",
+      'display(df)',
+      "plt.plot(df.sales[:20]); plt.title('sales'); plt.show()",
+      `display(SVG('<svg xmlns="http://www.w3.org/2000/svg" width="120" height="60"><rect width="60" height="60" fill="red"/><image href="${trapUrl}/svg.png" width="5" height="5"/></svg>'))`,
+      "display(Math(r'\\frac{a}{b}'))",
+      `display(HTML('<img src="${trapUrl}/html.png" onerror="window.pwned=1"><script>window.pwned=2</script>'))`,
+      "display(Markdown('**bold** [click](javascript:window.pwned=3)'))",
+    ].join('\n');
+    fake.script(
+      { kind: 'tool', calls: [{ name: 'python', arguments: JSON.stringify({ code }) }] },
+      { kind: 'text', text: 'Sales by city, drawn.' },
+    );
+    await page.fill('#input', 'sales by city');
+    await page.press('#input', 'Enter');
+    const answer = page.locator('.msg.bot', { hasText: 'Sales by city, drawn.' });
+    await answer.waitFor({ timeout: TURN_MS });
+
+    // The table is built from data: a caption, the header, the first 100 rows, a CSV link.
+    const table = answer.locator('figure.table-display');
+    expect(await table.locator('figcaption').textContent()).toBe(
+      'Table 1 · 300 rows × 2 columns · first 100 rows shown · all of it in table-1.csv',
+    );
+    expect(await table.locator('thead th').allTextContents()).toEqual(['city', 'sales']);
+    expect(await table.locator('tbody tr').count()).toBe(100);
+    expect(await table.locator('tbody tr').nth(2).locator('td').allTextContents()).toEqual([
+      'c2',
+      '3.0',
+    ]);
+    expect(await table.locator('td.num').first().textContent()).toBe('0.0');
+    const csvHref = (await table.locator('figcaption a').getAttribute('href')) ?? '';
+    const csv = (await (await page.request.get(new URL(csvHref, url).href)).body()).toString();
+    expect(csv.trim().split('\n')).toHaveLength(301);
+
+    // The plot, the SVG and the formula are PNG images; the .svg is a download.
+    const images = answer.locator('.images img');
+    await expect.poll(() => images.count()).toBe(3);
+    for (const image of await images.all())
+      await expect.poll(() => decodedWidth(image), { timeout: 30_000 }).toBeGreaterThan(0);
+    expect(await answer.locator('.files a', { hasText: 'figure-2.svg' }).count()).toBe(1);
+
+    // Markdown rendered without its script link; the HTML display nowhere; nothing ran or loaded.
+    expect(await answer.locator('.markdown strong', { hasText: 'bold' }).count()).toBe(1);
+    expect(await answer.locator('a[href^="javascript"]').count()).toBe(0);
+    expect(await answer.locator('script').count()).toBe(0);
+    expect(await page.evaluate('typeof window.pwned')).toBe('undefined');
+    expect(hits).toEqual([]);
+    trap.close();
+
+    await table.scrollIntoViewIfNeeded();
+    await mkdir('test-output', { recursive: true });
+    await answer.screenshot({ path: 'test-output/playground-table.png' });
+  });
+
   it('shows what code prints as text, never as markup', async () => {
     await page.fill('#input', 'run print("<img src=x onerror=window.pwned=1>")');
     await page.press('#input', 'Enter');
@@ -237,7 +303,7 @@ describe.skipIf(unavailable)('the web playground in a browser', () => {
       .toBeGreaterThan(0);
     const current = page.locator('#thread-list button[aria-current="true"]');
     expect(await current.textContent()).toBe('plot revenue by month');
-    expect(await page.locator('.msg.user').count()).toBe(5);
+    expect(await page.locator('.msg.user').count()).toBe(6);
     await answer.locator('.images img').scrollIntoViewIfNeeded();
     await mkdir('test-output', { recursive: true });
     await page.screenshot({ path: 'test-output/playground.png' });
