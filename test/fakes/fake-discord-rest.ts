@@ -118,6 +118,7 @@ export class FakeDiscordRest {
     this.gateway = gateway;
     this.onChange = onChange;
     this.defineRoutes();
+    this.defineCurrentApplication();
   }
 
   async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -284,6 +285,25 @@ export class FakeDiscordRest {
       auth,
       handler,
     });
+  }
+
+  /** GET /applications/@me: the application the bot token belongs to (`sandbot doctor`). */
+  private defineCurrentApplication(): void {
+    const world = this.world;
+    this.on('GET', '/applications/@me', () => ({
+      status: 200,
+      json: {
+        id: world.appId,
+        name: world.bot.username,
+        icon: null,
+        description: '',
+        bot_public: false,
+        bot_require_code_grant: false,
+        verify_key: 'f4ke',
+        flags: 0,
+        bot: world.bot,
+      },
+    }));
   }
 
   private defineRoutes(): void {

@@ -76,6 +76,11 @@ export interface FakeSlack {
     event: Record<string, unknown>,
     options?: DeliverOptions & { readonly eventId?: string },
   ): Promise<{ ack: Ack; body: Record<string, unknown> }>;
+  /**
+   * The bot token's scopes, sent as Slack sends them: `x-oauth-scopes` on every Web API answer
+   * to a call with that token. Default: no header.
+   */
+  grantScopes(scopes: readonly string[]): void;
   /** Called after every recorded change (call, upload, download). */
   onChange(listener: () => void): () => void;
   /** Resolves with the first truthy value of `check`, evaluated after every change. */
@@ -122,6 +127,13 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   }[] = [];
   /** Responses never to be answered; ended when the fake closes. */
   const unanswered = new Set<ServerResponse>();
+  let grantedScopes: readonly string[] | undefined;
+
+  /** Slack names the token's scopes on each answer to it (WebClient reads them). */
+  function scopeHeaders(token: string | undefined): Record<string, string> {
+    if (grantedScopes === undefined || token !== botToken) return {};
+    return { 'x-oauth-scopes': grantedScopes.join(',') };
+  }
 
   function rateLimited(retryAfterS: number): ApiAnswer {
     return {
@@ -179,7 +191,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       unanswered.add(response);
       withheld.splice(hold, 1)[0]?.found(call);
     } else {
-      send(response, answer.status, answer.body, answer.headers);
+      send(response, answer.status, answer.body, { ...answer.headers, ...scopeHeaders(token) });
     }
     changed();
   }
@@ -317,6 +329,9 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       const body = eventCallback(ids, event, deliver.eventId);
       const ack = await socket.deliver('events_api', body, deliver);
       return { ack, body };
+    },
+    grantScopes(scopes) {
+      grantedScopes = [...scopes];
     },
     onChange,
     waitFor,

@@ -11,7 +11,9 @@ import {
   checkPlayground,
   checkRuntime,
 } from '../../src/doctor/checks.ts';
+import { manifestBotScopes } from '../../src/doctor/platforms/slack-scopes.ts';
 import { runDoctor } from '../../src/doctor/run-doctor.ts';
+import { startFakeOpenAI } from '../fakes/fake-openai-server.ts';
 
 const run = promisify(execFile);
 const unreachableDocker = new Docker({ socketPath: '/nonexistent/docker.sock' });
@@ -46,6 +48,46 @@ describe('sandbot doctor', () => {
     expect(results.find((r) => r.name === 'setting HTTP_PORT')).toMatchObject({ status: 'fail' });
     expect(results.find((r) => r.name === 'model')).toMatchObject({ status: 'ok' });
     expect(JSON.stringify(results)).not.toContain('sk-secret');
+  });
+
+  it('does not check Redis, nor claim the embedded mode, after a bad REDIS_URL', async () => {
+    const results = await runDoctor({
+      env: { REDIS_URL: 'not a url' },
+      nodeVersion: 'v24.0.0',
+      docker: unreachableDocker,
+      offline: true,
+    });
+    expect(results.find((r) => r.name === 'setting REDIS_URL')).toMatchObject({ status: 'fail' });
+    expect(results.find((r) => r.name === 'Redis')?.detail).toMatch(/not checked/);
+    expect(results.filter((r) => r.name === 'Redis' || r.name === 'workers')).toHaveLength(1);
+  });
+
+  it('says which model server did not answer in time, and contacts none with offline', async () => {
+    const openai = await startFakeOpenAI();
+    try {
+      openai.script({ kind: 'hang' });
+      const env = { OPENAI_BASE_URL: openai.baseUrl, OPENAI_MODEL: 'fake-model' };
+      const deps = { env, nodeVersion: 'v24.0.0', docker: unreachableDocker, timeoutMs: 500 };
+      const results = await runDoctor(deps);
+      expect(results.find((r) => r.name === 'model tools')).toMatchObject({
+        status: 'fail',
+        detail: expect.stringMatching(/no answer in time/) as unknown,
+      });
+      const before = openai.requests.length;
+      const offline = await runDoctor({ ...deps, offline: true });
+      expect(offline.find((r) => r.name === 'model')?.detail).toMatch(/not contacted/);
+      expect(openai.requests.length).toBe(before);
+    } finally {
+      await openai.close();
+    }
+  });
+
+  it("compares Slack's granted scopes with the manifest's bot scopes", () => {
+    const scopes = manifestBotScopes();
+    expect(scopes).toEqual(
+      expect.arrayContaining(['app_mentions:read', 'chat:write', 'files:write']),
+    );
+    for (const scope of scopes) expect(scope).toMatch(/^[a-z_]+(:[a-z_.]+)?$/);
   });
 
   it('agrees with start about the playground off loopback', () => {
