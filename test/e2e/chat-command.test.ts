@@ -47,6 +47,22 @@ describe.skipIf(services.sandboxImage === undefined)('sandbot chat, the terminal
     expect(chat.stdout).toMatch(/OPENAI_API_KEY/);
   });
 
+  it('shows a displayed DataFrame as an aligned table and writes its CSV to --out', async () => {
+    const code =
+      "run import pandas as pd; display(pd.DataFrame({'city': [f'c{i}' for i in range(300)], 'n': range(300)}))";
+    const out = join(dir, 'table-out');
+    const { stdout } = await run(process.execPath, [BIN, 'chat', '--out', out, '-m', code], {
+      cwd: dir,
+      env: env(),
+    });
+    expect(stdout).toContain(
+      '**Table 1** · 300 rows × 2 columns · first 20 rows shown; all of it in table-1.csv\n```\ncity   n\n----  --\nc0     0\n',
+    );
+    expect(stdout).toContain(`[file] ${join(out, 'table-1.csv')}`);
+    const csv = await readFile(join(out, 'table-1.csv'), 'utf8');
+    expect(csv.trim().split('\n')).toHaveLength(301);
+  });
+
   it('continues a --session across invocations: the files come back in a fresh kernel', async () => {
     const session = ['chat', '--session', 'notes'];
     await run(

@@ -4,6 +4,7 @@ import { basename, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import type { InboundAttachment } from '../../core/inbound-message.ts';
+import { displaysAsText } from '../../render/display-text.ts';
 import type { Reply, ThreadReply } from '../../core/reply.ts';
 import { createLogger } from '../../logging/logger.ts';
 import { buildCore } from '../../runtime/core.ts';
@@ -154,6 +155,9 @@ async function readAttachments(paths: readonly string[]): Promise<InboundAttachm
  * chat platforms show it in their status message), the answer on stdout, files to disk. The
  * final answer on stdout stays whole, so piping it gives exactly the answer.
  */
+/** A table block's size on a terminal: the text table's own row and width bounds decide. */
+const TERMINAL_TABLE_CHARS = 100_000;
+
 function printer(context: CommandContext, outDir: string): ThreadReply {
   /** Whether stderr is in the middle of a streamed answer (its last line not ended). */
   let answering = false;
@@ -176,8 +180,12 @@ function printer(context: CommandContext, outDir: string): ThreadReply {
     async reply(reply: Reply) {
       endAnswer();
       if (reply.text !== '') context.stdout.write(`${reply.text}\n`);
+      // Tables as aligned text with a caption (their CSV goes to disk when cut), Markdown as it
+      // is, JSON and formulas as code: a terminal has no other way to show them.
+      const displays = displaysAsText(reply.displays ?? [], TERMINAL_TABLE_CHARS);
+      for (const block of displays.blocks) context.stdout.write(`${block}\n`);
       for (const notice of reply.notices) context.stdout.write(`! ${notice}\n`);
-      const attachments = [...reply.images, ...reply.files];
+      const attachments = [...reply.images, ...displays.attachments, ...reply.files];
       if (attachments.length > 0) await mkdir(outDir, { recursive: true });
       for (const attachment of attachments) {
         const path = join(outDir, basename(attachment.name));
