@@ -8,6 +8,7 @@ import { benchDiscord } from './discord-bench.ts';
 import { benchQueue } from './queue-bench.ts';
 import { benchRestarts } from './restart-bench.ts';
 import { benchTurns } from './turn-bench.ts';
+import { benchTurnOverhead } from './turn-overhead-bench.ts';
 import { benchTurnFaults } from './turn-fault-bench.ts';
 import { benchSandbox } from './sandbox-bench.ts';
 import { benchSlack } from './slack-bench.ts';
@@ -26,6 +27,7 @@ const benchmarks: Record<string, () => Promise<object>> = {
   turns: () => benchTurns(redisUrl, log),
   'turn-faults': () => benchTurnFaults(image, redisUrl, log),
   slack: () => benchSlack(image, log),
+  'turn-overhead': () => benchTurnOverhead(image, log),
   discord: () => benchDiscord(image, log),
 };
 // `--only queue,slack` runs just those (a quick check of one change); the default runs all.
@@ -56,6 +58,7 @@ if (json) {
     turn_redis_added_p50_ms: 'target < 3',
     turn_sqlite_added_p50_ms: 'target < 3',
     resume_after_kill_s: 'target < 30',
+    bot_share_p50_ms: 'target < 15',
   };
   for (const [name, value] of Object.entries(figures)) {
     const target = targets[name] === undefined ? '' : `   (${targets[name]})`;

@@ -50,7 +50,16 @@ export interface FakeOpenAI {
   rejectImageInputs(on: boolean): void;
   /** How probes are answered. Default: 400, like a text-only server (so vision stays off). */
   answerProbes(reply: Reply): void;
+  /** Told the timing of every request in `requests` once its answer is finished (bench). */
+  onExchange(listener: (exchange: TimedExchange) => void): void;
   close(): Promise<void>;
+}
+
+/** When a request had fully arrived and when its answer was finished (performance.now()). */
+export interface TimedExchange {
+  readonly request: RecordedRequest;
+  readonly arrivedAtMs: number;
+  readonly answeredAtMs: number;
 }
 
 export type Reply = Exclude<ScriptedReply, (request: RecordedRequest) => ScriptedReply>;
@@ -65,6 +74,7 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
   let textOnly = false;
   const probes: RecordedRequest[] = [];
   let probeReply: Reply = { kind: 'status', status: 400 };
+  const exchangeListeners: ((exchange: TimedExchange) => void)[] = [];
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
@@ -88,6 +98,7 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
       return;
     }
     const body = parseBody(await readBody(req));
+    const arrivedAtMs = performance.now();
     if (!body) {
       sendError(res, 400, 'body must be JSON with a string model and a messages array');
       return;
@@ -101,6 +112,7 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
       return;
     }
     requests.push(request);
+    timeExchange(res, request, arrivedAtMs, exchangeListeners);
     if (textOnly && hasImageInput(body.messages)) {
       sendError(res, 400, 'Invalid content type. image_url is only supported by certain models.');
       return;
@@ -226,6 +238,7 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
     answerProbes: (reply) => {
       probeReply = reply;
     },
+    onExchange: (listener) => void exchangeListeners.push(listener),
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
@@ -233,6 +246,20 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
         server.closeAllConnections();
       }),
   };
+}
+
+/** Tells `listeners` when the answer to `request` has been handed to the socket in full. */
+function timeExchange(
+  res: ServerResponse,
+  request: RecordedRequest,
+  arrivedAtMs: number,
+  listeners: readonly ((exchange: TimedExchange) => void)[],
+): void {
+  if (listeners.length === 0) return;
+  res.once('finish', () => {
+    const exchange = { request, arrivedAtMs, answeredAtMs: performance.now() };
+    for (const listener of listeners) listener(exchange);
+  });
 }
 
 function isVisionProbe(body: RecordedRequest['body']): boolean {
