@@ -166,6 +166,32 @@ describe.skipIf(services.sandboxImage === undefined)('rich results', () => {
     expect(rendered).toContain('```json\n{\n  "a"');
   });
 
+  it('a table the sandbox lies about is refused or bounded, never trusted', async () => {
+    const code = [
+      'import json',
+      'pub = get_ipython().display_pub',
+      "MIME = 'application/vnd.sandbot.table+json'",
+      "col = {'name': 'a', 'type': 'int64', 'numeric': True}",
+      "pub.publish({MIME: json.dumps({'columns': [col], 'rows': [['1']] * 101, 'totalRows': 5, 'totalColumns': 1}), 'text/plain': 'too many rows'})",
+      "pub.publish({MIME: '{not json', 'text/plain': 'broken'})",
+      "pub.publish({MIME: json.dumps({'columns': [col], 'rows': [['x' * 5000, 'extra']], 'totalRows': -1, 'totalColumns': 1}), 'text/plain': 'lying'})",
+      "pub.publish({MIME: json.dumps({'columns': [col], 'rows': [['1']], 'totalRows': 1, 'totalColumns': 1, 'csv': 'a\\n1\\n', 'csvRows': 10**9}), 'text/plain': 'csv rows'})",
+    ].join('\n');
+    const result = await runCell('rich:lying', code);
+    expect(result.status).toBe('ok');
+    const [tooMany, broken, lying, csvRows] = result.results;
+    expect(tooMany?.table).toBeUndefined();
+    expect(tooMany?.data['text/plain']).toBe('too many rows');
+    expect(broken?.table).toBeUndefined();
+    expect(lying?.table).toBeUndefined(); // a negative total is not a table
+    expect(csvRows?.table?.totalRows).toBe(1);
+    expect(csvRows?.csvRows).toBe(1);
+    // What was refused keeps its text form and never reaches a surface as a table.
+    const reply = await replyForCells('', [{ code, result }], [], blobs);
+    expect(reply.displays?.map((d) => d.kind)).toEqual(['table']);
+    expect(reply.text).toContain('too many rows');
+  });
+
   it('the exported notebook keeps every mime type a cell produced', async () => {
     const code = [
       'import pandas as pd',
