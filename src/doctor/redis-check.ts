@@ -19,29 +19,46 @@ export async function checkRedis(
   url: string,
   options: { readonly prefix?: string; readonly timeoutMs?: number } = {},
 ): Promise<CheckResult[]> {
+  const timeoutMs = options.timeoutMs ?? 3000;
   const redis = createRedis(url, {
-    connectTimeout: options.timeoutMs ?? 3000,
+    connectTimeout: timeoutMs,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
   });
   // The connect rejects with a bare "Connection is closed."; the error event says why.
   let cause: Error | undefined;
   redis.on('error', (error: Error) => (cause ??= error));
+  // connectTimeout bounds the connect only; a server that accepts and then says nothing
+  // (something else on that port) would hold a command for ever.
+  let timer: NodeJS.Timeout | undefined;
+  const silent = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error('no answer in time')), timeoutMs);
+  });
   try {
-    await redis.connect();
-    const version = ((await redis.info('server')).match(/redis_version:(\S+)/) ?? [])[1] ?? '?';
-    const results = [ok('Redis', `${redactRedisUrl(url)}, version ${version}`)];
-    results.push(await checkPolicy(redis), await checkLatency(redis), await checkMemory(redis));
-    if (options.prefix !== undefined) results.push(await checkWorkers(redis, options.prefix));
-    return results;
+    return await Promise.race([inspect(redis, url, options.prefix), silent]);
   } catch (error) {
     const why = errorMessage(cause ?? error) || 'no answer';
     return [
       fail('Redis', `could not reach ${redactRedisUrl(url)} (${why})`, REDIS_UNREACHABLE_FIX),
     ];
   } finally {
+    clearTimeout(timer);
     redis.disconnect();
   }
+}
+
+/** Every Redis finding, on a client not yet connected. */
+async function inspect(
+  redis: Redis,
+  url: string,
+  prefix: string | undefined,
+): Promise<CheckResult[]> {
+  await redis.connect();
+  const version = ((await redis.info('server')).match(/redis_version:(\S+)/) ?? [])[1] ?? '?';
+  const results = [ok('Redis', `${redactRedisUrl(url)}, version ${version}`)];
+  results.push(await checkPolicy(redis), await checkLatency(redis), await checkMemory(redis));
+  if (prefix !== undefined) results.push(await checkWorkers(redis, prefix));
+  return results;
 }
 
 async function checkPolicy(redis: Redis): Promise<CheckResult> {

@@ -14,6 +14,10 @@ export function rootCause(error: unknown): string {
     if (inner === undefined || inner === null) break;
     current = inner;
   }
+  // A client's own timeout surfaces as an abort, whose message ("This operation was
+  // aborted") would read as if someone had cancelled the check.
+  const name = (current as { name?: unknown } | null)?.name;
+  if (name === 'AbortError' || name === 'TimeoutError') return 'no answer in time';
   const code = (current as { code?: unknown } | null)?.code;
   const message = errorMessage(current);
   return typeof code === 'string' && !message.includes(code) ? `${code}: ${message}` : message;

@@ -1,4 +1,5 @@
 import {
+  ApplicationCommandType,
   DiscordAPIError,
   REST,
   Routes,
@@ -74,14 +75,17 @@ async function checkCommands(
       ? Routes.applicationCommands(appId)
       : Routes.applicationGuildCommands(appId, guildId);
   const registered = ((await rest.get(route)) as APIApplicationCommand[]).map((c) => c.name);
+  // Slash commands are typed by their name with a slash; menu commands by their label.
   const missing = commandDefinitions()
-    .map((c) => c.name)
-    .filter((name) => !registered.includes(name));
+    .filter((c) => !registered.includes(c.name))
+    .map((c) =>
+      c.type === undefined || c.type === ApplicationCommandType.ChatInput ? `/${c.name}` : c.name,
+    );
   const scope = guildId === undefined ? 'globally' : `in server ${guildId}`;
   if (missing.length === 0) return ok('Discord commands', `all registered ${scope}`);
   return warn(
     'Discord commands',
-    `not registered ${scope}: ${missing.map((name) => `/${name}`).join(', ')} (mentions still work)`,
+    `not registered ${scope}: ${missing.join(', ')} (mentions still work)`,
     'run `npm run discord:register`',
   );
 }

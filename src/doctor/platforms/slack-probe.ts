@@ -101,7 +101,11 @@ async function probeSocketMode(app: webApi.WebClient, timeoutMs: number): Promis
   }
 }
 
-/** Opens the Socket Mode WebSocket, waits for `hello`, and closes it again. */
+/**
+ * Opens the Socket Mode WebSocket, waits for `hello`, and closes it again. While a bot runs,
+ * Slack may hand this connection an event in those few milliseconds; unacknowledged, Slack
+ * redelivers it, and the bot dedupes redeliveries.
+ */
 function awaitHello(url: string, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url);
