@@ -1,6 +1,7 @@
 import { cleanContent, type Attachment, type Message } from 'discord.js';
 import type { InboundAttachment, InboundMessage } from '../../src/core/inbound-message.ts';
 import { downloadAttachment } from './attachment-download.ts';
+import { memberGroups } from './member-groups.ts';
 
 /**
  * A Discord message as the core takes it: the bot's mention removed, other mentions made
@@ -17,7 +18,11 @@ export function inboundMessage(
   const text = readableText(message, botId);
   const attachments = inboundAttachments(message, maxAttachmentBytes);
   return {
-    author: { id: message.author.id, name: authorName(message) },
+    author: {
+      id: message.author.id,
+      name: authorName(message),
+      groups: memberGroups(message.member),
+    },
     text: text === '' && attachments.length === 0 ? 'help' : text,
     attachments,
     messageId: message.id,
@@ -40,7 +45,8 @@ export function inboundAttachments(message: Message, maxBytes: number): InboundA
   return message.attachments.map((a) => inboundAttachment(a, maxBytes));
 }
 
-function inboundAttachment(attachment: Attachment, maxBytes: number): InboundAttachment {
+/** A file as the core takes it: fetched only once the core has checked its size. */
+export function inboundAttachment(attachment: Attachment, maxBytes: number): InboundAttachment {
   return {
     name: attachment.name,
     sizeBytes: attachment.size,

@@ -1,17 +1,33 @@
 import { isFirstDelivery } from '../../src/core/delivery-guard.ts';
-import { MessageFlags, type Interaction } from 'discord.js';
+import {
+  MessageFlags,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  type Interaction,
+} from 'discord.js';
 import type { AdapterContext } from '../../src/core/chat-adapter.ts';
+import { parseSessionKey } from '../../src/core/session-key.ts';
+import type { Logger } from '../../src/logging/logger.ts';
+import { answerAnalyze } from './analyze-command.ts';
+import { answerAsk } from './ask-command.ts';
+import { ANALYZE_COMMAND } from './command-definitions.ts';
+import { interactionAuthor, interactionSession } from './interaction-origin.ts';
 import { InteractionReply, type AnsweredInteraction } from './interaction-reply.ts';
+import {
+  answeredConfirmation,
+  notYoursText,
+  resetButton,
+  resetConfirmation,
+} from './reset-confirmation.ts';
 import { codeFromRunModal, runModal, RUN_MODAL_ID } from './run-modal.ts';
-import { channelKey, sessionKeyOf } from './session-keys.ts';
 import { slashRequest } from './slash-commands.ts';
 import { STOP_BUTTON_ID } from './stop-button.ts';
 
 /**
- * Slash commands, the /run modal and the Stop button. Each is acknowledged first (Discord
- * allows 3 seconds): commands and modals with a deferred reply that the answer then fills,
- * the button with a deferred update. In a bot thread the session is the thread; elsewhere
- * it is the channel (or the DM).
+ * `/sandbot` and its subcommands, "Analyze with sandbot", the /run modal, the Stop button
+ * and the reset confirmation's buttons. Each is acknowledged first (Discord allows 3
+ * seconds): commands and modals with a deferred reply that the answer then fills, Stop with
+ * a deferred update, the confirmation's buttons by rewriting the message they sit on.
  */
 export function createInteractionHandler(
   context: AdapterContext,
@@ -20,56 +36,107 @@ export function createInteractionHandler(
     const id = `discord:interaction:${interaction.id}`;
     if (!(await isFirstDelivery(context.deliveries, id, context.logger))) return;
     const logger = context.logger.child({ interaction: interaction.id });
-    let text: string;
-    let mode: 'deferred-reply' | 'follow-up' = 'deferred-reply';
     if (interaction.isChatInputCommand()) {
-      const request = slashRequest(interaction);
-      if (request === undefined) {
-        await interaction.reply({
-          content: `I do not know /${interaction.commandName}; try /help.`,
-          flags: MessageFlags.Ephemeral,
-        });
-        return;
+      await onSlashCommand(interaction, context, logger);
+    } else if (interaction.isMessageContextMenuCommand()) {
+      if (interaction.commandName === ANALYZE_COMMAND) {
+        await answerAnalyze(interaction, context, logger);
       }
-      if (request.kind === 'modal') {
-        await interaction.showModal(runModal());
-        return;
-      }
-      await interaction.deferReply();
-      text = request.text;
     } else if (interaction.isModalSubmit() && interaction.customId === RUN_MODAL_ID) {
       await interaction.deferReply();
-      text = `run\n${codeFromRunModal(interaction)}`;
-    } else if (interaction.isButton() && interaction.customId === STOP_BUTTON_ID) {
-      await interaction.deferUpdate();
-      text = 'stop';
-      mode = 'follow-up';
-    } else {
-      return;
+      await handOver(interaction, `run\n${codeFromRunModal(interaction)}`, context, logger);
+    } else if (interaction.isButton()) {
+      await onButton(interaction, context, logger);
     }
-    await context.conversation.handle(
-      {
-        sessionKey: sessionOf(interaction),
-        author: {
-          id: interaction.user.id,
-          name: interaction.inCachedGuild()
-            ? interaction.member.displayName
-            : interaction.user.displayName,
-        },
-        text,
-        attachments: [],
-        // An interaction's id is a snowflake too: it names the turn and orders it.
-        messageId: interaction.id,
-        order: interaction.id,
-      },
-      new InteractionReply({ interaction, mode, logger }),
-    );
   };
 }
 
-function sessionOf(interaction: AnsweredInteraction): string {
-  if (interaction.channel !== null) return sessionKeyOf(interaction.channel);
-  // Discord always names the channel of these interactions; discord.js may not have it cached.
-  if (interaction.channelId === null) throw new Error('an interaction without a channel');
-  return channelKey(interaction.guildId, interaction.channelId);
+async function onSlashCommand(
+  interaction: ChatInputCommandInteraction,
+  context: AdapterContext,
+  logger: Logger,
+): Promise<void> {
+  const request = slashRequest(interaction);
+  switch (request.kind) {
+    case 'unknown':
+      await interaction.reply({ content: request.reply, flags: MessageFlags.Ephemeral });
+      return;
+    case 'modal':
+      await interaction.showModal(runModal());
+      return;
+    case 'ask':
+      await answerAsk(interaction, request, context, logger);
+      return;
+    case 'confirm-reset': {
+      // Nothing is reset until the person who asked confirms; a refused person hears why now.
+      const decision = admits(interaction, context);
+      if (!decision.allowed) {
+        await interaction.reply({ content: decision.reply, flags: MessageFlags.Ephemeral });
+        return;
+      }
+      await interaction.reply(resetConfirmation(interaction.user.id));
+      return;
+    }
+    case 'text':
+      await interaction.deferReply();
+      await handOver(interaction, request.text, context, logger);
+      return;
+  }
+}
+
+async function onButton(
+  interaction: ButtonInteraction,
+  context: AdapterContext,
+  logger: Logger,
+): Promise<void> {
+  if (interaction.customId === STOP_BUTTON_ID) {
+    await interaction.deferUpdate();
+    // A button press must not overwrite the progress message its button sits on.
+    await handOver(interaction, 'stop', context, logger, 'follow-up');
+    return;
+  }
+  const reset = resetButton(interaction.customId);
+  if (reset === undefined) return;
+  if (interaction.user.id !== reset.askedBy) {
+    await interaction.reply({
+      content: notYoursText(reset.askedBy),
+      flags: MessageFlags.Ephemeral,
+    });
+    return;
+  }
+  // The buttons go at once, so the reset cannot be confirmed twice nor cancelled afterwards.
+  await interaction.update(answeredConfirmation(reset.confirmed));
+  // The answer replaces the confirmation, which now says "Resetting…".
+  if (reset.confirmed) await handOver(interaction, 'reset', context, logger);
+}
+
+/** The interaction as a message for the core, answered through the interaction. */
+async function handOver(
+  interaction: AnsweredInteraction,
+  text: string,
+  context: AdapterContext,
+  logger: Logger,
+  mode: 'deferred-reply' | 'follow-up' = 'deferred-reply',
+): Promise<void> {
+  await context.conversation.handle(
+    {
+      sessionKey: interactionSession(interaction),
+      author: interactionAuthor(interaction),
+      text,
+      attachments: [],
+      // An interaction's id is a snowflake too: it names the turn and orders it.
+      messageId: interaction.id,
+      order: interaction.id,
+    },
+    new InteractionReply({ interaction, mode, logger }),
+  );
+}
+
+/** The allowlists' answer for this person where the command was used (the rate is not
+ *  counted: the confirmed reset is checked again, as every message is). */
+function admits(interaction: ChatInputCommandInteraction, context: AdapterContext) {
+  const author = interactionAuthor(interaction);
+  const key = parseSessionKey(interactionSession(interaction));
+  if (key === undefined) throw new Error('an interaction without a valid session');
+  return context.conversation.admits('discord', key, author.id, author.groups);
 }

@@ -1,6 +1,7 @@
 import type {
   ButtonInteraction,
   ChatInputCommandInteraction,
+  MessageContextMenuCommandInteraction,
   ModalSubmitInteraction,
 } from 'discord.js';
 import type { Progress, Reply, ThreadReply } from '../../src/core/reply.ts';
@@ -16,10 +17,14 @@ import { stopButtonRow } from './stop-button.ts';
 import { interactionUploadLimitBytes } from './upload-limit.ts';
 
 export type AnsweredInteraction =
-  ChatInputCommandInteraction | ModalSubmitInteraction | ButtonInteraction;
+  | ChatInputCommandInteraction
+  | MessageContextMenuCommandInteraction
+  | ModalSubmitInteraction
+  | ButtonInteraction;
 
 export interface InteractionReplyOptions {
-  /** Already deferred (deferReply) or, for a button, acknowledged (deferUpdate). */
+  /** Already deferred (deferReply) or, for a button, acknowledged (deferUpdate, or update
+   *  when the message it sits on has already been rewritten). */
   readonly interaction: AnsweredInteraction;
   /**
    * `deferred-reply`: progress and the first answer message edit the deferred reply, the
@@ -31,7 +36,7 @@ export interface InteractionReplyOptions {
 }
 
 /**
- * How a slash command, a submitted /run modal or a Stop press is answered: through the
+ * How a slash command, a submitted /run modal, a Stop press or a confirmed reset is answered: through the
  * interaction's webhook, which needs no channel permissions and keeps working for 15 minutes.
  * Its address names the interaction but not its token (a secret, and dead after 15 minutes):
  * a reply rebuilt elsewhere answers in the channel, editing the progress message if one was

@@ -1,5 +1,5 @@
 import { isFirstDelivery } from '../../src/core/delivery-guard.ts';
-import type { Client, Message, SendableChannels } from 'discord.js';
+import type { Client, Message } from 'discord.js';
 import type { AdapterContext } from '../../src/core/chat-adapter.ts';
 import type { InboundMessage } from '../../src/core/inbound-message.ts';
 import type { Logger } from '../../src/logging/logger.ts';
@@ -10,7 +10,7 @@ import { inboundMessage, threadName } from './inbound-message.ts';
 import { discordContext } from './thread-context.ts';
 import { sessionKeyOf } from './session-keys.ts';
 import { openThread, type OpenedPlace } from './thread-opener.ts';
-import { DEFAULT_UPLOAD_LIMIT_BYTES, guildUploadLimitBytes } from './upload-limit.ts';
+import { channelUploadLimitBytes } from './upload-limit.ts';
 
 /** What to do with a message: nothing, open a thread for it, or answer where it is. */
 type Route = 'ignore' | 'open-thread' | 'answer-here';
@@ -41,6 +41,7 @@ export function createMessageHandler(
         'discord',
         { channel: message.channelId, workspace: message.guildId },
         message.author.id,
+        own.author.groups,
       );
       if (!decision.allowed) {
         await message.reply(decision.reply).catch((error: unknown) => {
@@ -54,7 +55,7 @@ export function createMessageHandler(
     } else {
       return;
     }
-    const maxFileBytes = uploadLimitOf(place.channel);
+    const maxFileBytes = channelUploadLimitBytes(place.channel);
     const reply = new ChannelReply({
       channel: place.channel,
       maxFileBytes,
@@ -126,8 +127,4 @@ async function joinsThreadLate(
   const channel = message.channel;
   if (!channel.isThread() || channel.ownerId === botId) return false;
   return !(await context.conversation.hasSession(sessionKeyOf(channel)));
-}
-
-function uploadLimitOf(channel: SendableChannels): number {
-  return channel.isDMBased() ? DEFAULT_UPLOAD_LIMIT_BYTES : guildUploadLimitBytes(channel.guild);
 }

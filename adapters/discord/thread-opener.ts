@@ -10,8 +10,8 @@ export interface OpenedPlace {
 }
 
 /**
- * A mention in a channel opens a thread from that message, named after the request; the
- * thread is the session. Where threads cannot be opened (no Create Public Threads
+ * A mention in a channel (or /sandbot ask, or "Analyze with sandbot") opens a thread from that
+ * message, named after the request; the thread is the session. Where threads cannot be opened (no Create Public Threads
  * permission, a channel type without threads) the answer goes to the channel, saying why.
  */
 export async function openThread(
@@ -19,6 +19,9 @@ export async function openThread(
   name: string,
   logger: Logger,
 ): Promise<OpenedPlace> {
+  // "Analyze with sandbot" on a message that already has a thread: the answer goes there.
+  const existing = message.thread;
+  if (existing !== null && existing.isSendable()) return { channel: existing };
   try {
     return { channel: await message.startThread({ name }) };
   } catch (error) {

@@ -1,4 +1,9 @@
-import { GuildPremiumTier, type BaseInteraction, type Guild } from 'discord.js';
+import {
+  GuildPremiumTier,
+  type BaseInteraction,
+  type Guild,
+  type SendableChannels,
+} from 'discord.js';
 
 const MIB = 1024 * 1024;
 
@@ -28,4 +33,9 @@ export function interactionUploadLimitBytes(interaction: BaseInteraction): numbe
   return reported !== undefined && Number.isInteger(reported) && reported > 0
     ? reported
     : guildUploadLimitBytes(interaction.guild);
+}
+
+/** Where a channel reply posts: a DM takes the default, a server channel its server's limit. */
+export function channelUploadLimitBytes(channel: SendableChannels): number {
+  return channel.isDMBased() ? DEFAULT_UPLOAD_LIMIT_BYTES : guildUploadLimitBytes(channel.guild);
 }

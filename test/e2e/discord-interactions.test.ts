@@ -29,7 +29,7 @@ function originalMatching(discord: FakeDiscord, interactionId: string, pattern: 
 }
 
 describe.skipIf(services.sandboxImage === undefined)(
-  'Discord: slash commands, the /run modal and Stop',
+  'Discord: /sandbot subcommands, the run modal and Stop',
   () => {
     let bot: DiscordHarness;
     let discord: FakeDiscord;
@@ -45,9 +45,14 @@ describe.skipIf(services.sandboxImage === undefined)(
       await bot.close();
     });
 
-    it('/run opens a code box; the submitted code runs and fills the deferred reply', async () => {
+    it('/sandbot run opens a code box; the submitted code runs and fills the deferred reply', async () => {
       const channel = discord.createTextChannel('slash');
-      const opened = discord.slashCommand({ channelId: channel, user: ana, name: 'run' });
+      const opened = discord.slashCommand({
+        channelId: channel,
+        user: ana,
+        name: 'sandbot',
+        subcommand: 'run',
+      });
       const modal = await callbackOf(discord, opened);
       expect(modal.type).toBe(InteractionResponseType.Modal);
       expect(modal.data).toMatchObject({ custom_id: 'sandbot:run' });
@@ -65,11 +70,12 @@ describe.skipIf(services.sandboxImage === undefined)(
       expect(reply.content).toContain('```\n42\n```');
       expect(reply.content).toContain('def double(x):\n    return 2 * x');
       expect(reply.components).toEqual([]);
-      // The session is the channel: a later /run there sees `double`.
+      // The session is the channel: a later /sandbot run there sees `double`.
       const again = discord.slashCommand({
         channelId: channel,
         user: ana,
-        name: 'run',
+        name: 'sandbot',
+        subcommand: 'run',
         options: { code: 'print(double(50))' },
       });
       const doubled = await originalMatching(discord, again, /^```\n100\n```/);
@@ -98,7 +104,12 @@ describe.skipIf(services.sandboxImage === undefined)(
         '```python\nopen("/mnt/data/table.csv", "w").write("a,b\\n1,2\\n"); counter = 7\n```',
       );
 
-      const status = discord.slashCommand({ channelId: thread, user: ana, name: 'status' });
+      const status = discord.slashCommand({
+        channelId: thread,
+        user: ana,
+        name: 'sandbot',
+        subcommand: 'status',
+      });
       const state = await originalMatching(discord, status, /1 cell\(s\) run in this thread/);
       expect(state.content).toMatch(
         /^Kernel running; 1 cell\(s\) run in it, memory \d+ MB\.\n1 cell\(s\) run in this thread; 1 file\(s\)\.\nModel: fake-model\.$/,
@@ -107,7 +118,8 @@ describe.skipIf(services.sandboxImage === undefined)(
       const files = discord.slashCommand({
         channelId: thread,
         user: ana,
-        name: 'files',
+        name: 'sandbot',
+        subcommand: 'files',
         options: { name: 'table.csv' },
       });
       const sent = await discord.waitFor('table.csv sent back', () => {
@@ -117,7 +129,12 @@ describe.skipIf(services.sandboxImage === undefined)(
       expect(sent.attachments[0]?.filename).toBe('table.csv');
       expect(sent.attachments[0]?.content.toString()).toBe('a,b\n1,2\n');
 
-      const exported = discord.slashCommand({ channelId: thread, user: ana, name: 'export' });
+      const exported = discord.slashCommand({
+        channelId: thread,
+        user: ana,
+        name: 'sandbot',
+        subcommand: 'export',
+      });
       const notebook = await originalMatching(discord, exported, /cell\(s\) of this thread/);
       const ipynb = notebook.attachments.find((a) => a.filename === 'thread.ipynb');
       expect(JSON.parse(ipynb?.content.toString() ?? '{}')).toMatchObject({ nbformat: 4 });
@@ -125,22 +142,47 @@ describe.skipIf(services.sandboxImage === undefined)(
       const run = discord.slashCommand({
         channelId: thread,
         user: ana,
-        name: 'run',
+        name: 'sandbot',
+        subcommand: 'run',
         options: { code: 'print(counter * 6)' },
       });
       const ran = await originalMatching(discord, run, /^```\n42\n```/);
       expect(ran.content).toBe('```\n42\n```\n\n```python\nprint(counter * 6)\n```');
 
-      const reset = discord.slashCommand({ channelId: thread, user: ana, name: 'reset' });
-      const fresh = await originalMatching(discord, reset, /Fresh start/);
+      // Reset asks first (the notebook is the whole thread's); the answer replaces the question.
+      const reset = discord.slashCommand({
+        channelId: thread,
+        user: ana,
+        name: 'sandbot',
+        subcommand: 'reset',
+      });
+      const asked = await originalMatching(discord, reset, /Reset\?$/);
+      discord.clickButton({
+        channelId: thread,
+        messageId: asked.id,
+        customId: `sandbot:reset:confirm:${ana.id}`,
+        user: ana,
+      });
+      const fresh = await discord.waitFor('the confirmation to become the reset', () =>
+        discord.messages(thread).find((m) => m.id === asked.id && /Fresh start/.test(m.content)),
+      );
       expect(fresh.content).toBe(
         'Fresh start: new kernel, no variables, empty /mnt/data, and I forgot this thread.',
       );
 
-      const help = discord.slashCommand({ channelId: thread, user: ana, name: 'help' });
+      const help = discord.slashCommand({
+        channelId: thread,
+        user: ana,
+        name: 'sandbot',
+        subcommand: 'help',
+      });
       const helped = await originalMatching(discord, help, /Commands:/);
       expect(helped.content).toBe(HELP_TEXT);
-      for (const id of [status, files, exported, run, reset, help]) {
+      expect(fresh.components).toEqual([]);
+      expect(discord.interaction(reset)?.callbacks.map((c) => c.type)).toEqual([
+        InteractionResponseType.ChannelMessageWithSource,
+      ]);
+      for (const id of [status, files, exported, run, help]) {
         expect(discord.interaction(id)?.callbacks.map((c) => c.type)).toEqual([
           InteractionResponseType.DeferredChannelMessageWithSource,
         ]);
@@ -181,9 +223,14 @@ describe.skipIf(services.sandboxImage === undefined)(
       expect(answer.content).not.toContain('tick 599');
     });
 
-    it('/stop with nothing running says so, in a DM too', async () => {
+    it('/sandbot stop with nothing running says so, in a DM too', async () => {
       const dm = discord.openDm(ana);
-      const stop = discord.slashCommand({ channelId: dm, user: ana, name: 'stop' });
+      const stop = discord.slashCommand({
+        channelId: dm,
+        user: ana,
+        name: 'sandbot',
+        subcommand: 'stop',
+      });
       const reply = await originalMatching(discord, stop, /Nothing is running\./);
       expect(reply.content).toBe('Nothing is running.');
       expect(discord.interaction(stop)?.callbacks.map((c) => c.type)).toEqual([

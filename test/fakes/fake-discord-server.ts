@@ -116,13 +116,30 @@ export interface FakeDiscord {
     /** The id of a message in the same channel this one replies to. */
     replyTo?: string;
   }): FakeMessage;
-  /** A person runs a slash command; options are string options. Returns the interaction id. */
+  /**
+   * A person runs a slash command; options are string options, `attachments` attachment
+   * options (the files go to the CDN and come in `resolved.attachments`), both under
+   * `subcommand` when one is given. Returns the interaction id.
+   */
   slashCommand(options: {
     channelId: string;
     user: APIUser;
     name: string;
+    subcommand?: string;
     options?: Readonly<Record<string, string>>;
+    attachments?: Readonly<Record<string, FakeAttachment>>;
   }): string;
+  /** A person runs a message command (Apps → `name`) on a message. Returns the interaction id. */
+  messageCommand(options: {
+    channelId: string;
+    messageId: string;
+    user: APIUser;
+    name: string;
+  }): string;
+  /** A role in the guild (announced with GUILD_ROLE_CREATE); returns its id. */
+  createRole(name: string): string;
+  /** Gives a member a role: their next messages and interactions carry it in `member.roles`. */
+  giveRole(user: APIUser, roleId: string): void;
   /** A person submits the modal that interaction `openedBy` answered with (callback type 9). */
   submitModal(options: {
     openedBy: string;
@@ -194,6 +211,10 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     return channel;
   };
   const guildOf = (channel: APIChannel) => world.guildIdOf(channel);
+  const registeredCommand = (name: string) =>
+    [...world.commands.global, ...(world.commands.guilds.get(world.guild.id) ?? [])].find(
+      (c) => (c as { name?: unknown }).name === name,
+    ) as { id?: string } | undefined;
 
   function dispatchInteraction(
     type: InteractionType,
@@ -232,7 +253,10 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
             guild_id: guildId,
             guild: { id: guildId, locale: 'en-US', features: [] },
             guild_locale: 'en-US',
-            member: { ...memberJson(user, []), permissions: memberPermissions() },
+            member: {
+              ...memberJson(user, world.rolesOf(user.id)),
+              permissions: memberPermissions(),
+            },
             context: 0,
             authorizing_integration_owners: { '0': guildId },
           }),
@@ -340,31 +364,80 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       return view(stored);
     },
 
-    slashCommand({ channelId, user, name, options = {} }) {
-      const registered = [
-        ...world.commands.global,
-        ...(world.commands.guilds.get(world.guild.id) ?? []),
-      ].find((c) => (c as { name?: unknown }).name === name) as { id?: string } | undefined;
-      const entries = Object.entries(options);
+    slashCommand({ channelId, user, name, subcommand, options = {}, attachments = {} }) {
+      const channel = guildChannel(channelId);
+      const registered = registeredCommand(name);
+      const resolved: Record<string, object> = {};
+      const values: object[] = Object.entries(options).map(([optionName, value]) => ({
+        name: optionName,
+        type: ApplicationCommandOptionType.String,
+        value,
+      }));
+      for (const [optionName, file] of Object.entries(attachments)) {
+        const attachment = world.uploadForInteraction(channel.id, {
+          field: `files[${Object.keys(resolved).length}]`,
+          index: Object.keys(resolved).length,
+          filename: file.filename,
+          contentType: file.contentType ?? 'application/octet-stream',
+          content: file.content,
+        });
+        resolved[attachment.id] = attachment;
+        values.push({
+          name: optionName,
+          type: ApplicationCommandOptionType.Attachment,
+          value: attachment.id,
+        });
+      }
+      const given =
+        subcommand === undefined
+          ? values
+          : [
+              {
+                name: subcommand,
+                type: ApplicationCommandOptionType.Subcommand,
+                ...(values.length === 0 ? {} : { options: values }),
+              },
+            ];
+      return dispatchInteraction(InteractionType.ApplicationCommand, channel, user, {
+        id: registered?.id ?? world.ids.next(),
+        name,
+        type: ApplicationCommandType.ChatInput,
+        ...(given.length === 0 ? {} : { options: given }),
+        ...(Object.keys(resolved).length === 0 ? {} : { resolved: { attachments: resolved } }),
+      });
+    },
+
+    messageCommand({ channelId, messageId, user, name }) {
+      const target = world.findMessage(channelId, messageId);
+      if (target === undefined) throw new Error(`no message ${messageId} in ${channelId}`);
       return dispatchInteraction(
         InteractionType.ApplicationCommand,
         guildChannel(channelId),
         user,
         {
-          id: registered?.id ?? world.ids.next(),
+          id: registeredCommand(name)?.id ?? world.ids.next(),
           name,
-          type: ApplicationCommandType.ChatInput,
-          ...(entries.length === 0
-            ? {}
-            : {
-                options: entries.map(([optionName, value]) => ({
-                  name: optionName,
-                  type: ApplicationCommandOptionType.String,
-                  value,
-                })),
-              }),
+          type: ApplicationCommandType.Message,
+          target_id: messageId,
+          resolved: { messages: { [messageId]: target.json } },
         },
       );
+    },
+
+    createRole(name) {
+      const created = world.createRole(name) as { id: string };
+      gateway.dispatch('GUILD_ROLE_CREATE', (intents) =>
+        (intents & GatewayIntentBits.Guilds) === 0
+          ? undefined
+          : { guild_id: world.guild.id, role: created },
+      );
+      return created.id;
+    },
+
+    giveRole(user, roleId) {
+      // GUILD_MEMBER_UPDATE needs the privileged GuildMembers intent, which sandbot does not
+      // ask for: the roles reach the bot with the member's next message or interaction.
+      world.memberRoles.set(user.id, [...world.rolesOf(user.id), roleId]);
     },
 
     submitModal({ openedBy, user, values }) {

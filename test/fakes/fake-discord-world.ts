@@ -93,6 +93,10 @@ export class FakeDiscordWorld {
   /** Paths fetched from the CDN, in order (to tell whether a file was downloaded). */
   readonly cdnFetches: string[] = [];
   readonly commands = { global: [] as object[], guilds: new Map<string, object[]>() };
+  /** Roles people were given in the guild (beyond @everyone), as role objects. */
+  readonly roles: object[] = [];
+  /** Each member's role ids, by user id: sent with their messages and interactions. */
+  readonly memberRoles = new Map<string, string[]>();
   /** http://127.0.0.1:PORT, known once the server listens. */
   origin = '';
   /** Message writes so far (the last version's `seq`). */
@@ -280,6 +284,7 @@ export class FakeDiscordWorld {
             managed: true,
             tags: { bot_id: this.bot.id },
           },
+          ...this.roles,
         ],
         emojis: [],
         stickers: [],
@@ -343,9 +348,32 @@ export class FakeDiscordWorld {
         ? {}
         : {
             guild_id: guildId,
-            member: memberJson(undefined, json.author.id === this.bot.id ? [this.botRoleId] : []),
+            member: memberJson(
+              undefined,
+              json.author.id === this.bot.id ? [this.botRoleId] : this.rolesOf(json.author.id),
+            ),
           }),
     };
+  }
+
+  /** A guild role (no permissions of its own), as GUILD_ROLE_CREATE and GUILD_CREATE carry it. */
+  createRole(name: string): object {
+    const created = role(this.ids.next(), name, 0n, this.roles.length + 2);
+    this.roles.push(created);
+    return created;
+  }
+
+  /** The role ids a member has in the guild (@everyone implied, as Discord sends them). */
+  rolesOf(userId: string): string[] {
+    return this.memberRoles.get(userId) ?? [];
+  }
+
+  /**
+   * A file a person attached to a command option: Discord stores it on the CDN as an
+   * ephemeral attachment and sends it in the interaction's `resolved.attachments`.
+   */
+  uploadForInteraction(channelId: string, file: UploadedFile): APIAttachment {
+    return { ...this.storeAttachment(channelId, file, new Map()), ephemeral: true };
   }
 
   private storeAttachment(

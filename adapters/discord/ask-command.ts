@@ -1,0 +1,80 @@
+import { ChannelType, MessageFlags, type ChatInputCommandInteraction } from 'discord.js';
+import type { AdapterContext } from '../../src/core/chat-adapter.ts';
+import type { InboundMessage } from '../../src/core/inbound-message.ts';
+import type { Logger } from '../../src/logging/logger.ts';
+import { MAX_MESSAGE_CHARS } from './limits.ts';
+import { inboundAttachment, threadName } from './inbound-message.ts';
+import { interactionAuthor, interactionSession } from './interaction-origin.ts';
+import { InteractionReply } from './interaction-reply.ts';
+import type { SlashRequest } from './slash-commands.ts';
+import { openThreadTurn } from './thread-turn.ts';
+
+type AskRequest = Extract<SlashRequest, { kind: 'ask' }>;
+
+/**
+ * `/sandbot ask`: the prompt (and its file, which lands in /mnt/data) as a turn. In a server
+ * channel the reply quotes the question and a thread opens on it, as a mention opens one; in
+ * a thread or a DM the answer fills the reply there, in that place's session. Someone the
+ * allowlists refuse hears so privately, before any thread opens.
+ */
+export async function answerAsk(
+  interaction: ChatInputCommandInteraction,
+  request: AskRequest,
+  context: AdapterContext,
+  logger: Logger,
+): Promise<void> {
+  const maxBytes = context.config.agent.maxAttachmentBytes;
+  const attachments = request.file === undefined ? [] : [inboundAttachment(request.file, maxBytes)];
+  const inbound: Omit<InboundMessage, 'sessionKey'> = {
+    author: interactionAuthor(interaction),
+    text: request.prompt === '' && attachments.length === 0 ? 'help' : request.prompt,
+    attachments,
+    // An interaction's id is a snowflake too: it names the turn and orders it.
+    messageId: interaction.id,
+    order: interaction.id,
+  };
+  const channel = interaction.channel;
+  if (
+    !interaction.inCachedGuild() ||
+    channel === null ||
+    (channel.type !== ChannelType.GuildText && channel.type !== ChannelType.GuildAnnouncement)
+  ) {
+    await interaction.deferReply();
+    await context.conversation.handle(
+      { ...inbound, sessionKey: interactionSession(interaction) },
+      new InteractionReply({ interaction, mode: 'deferred-reply', logger }),
+    );
+    return;
+  }
+  const decision = context.conversation.admits(
+    'discord',
+    { channel: channel.id, workspace: interaction.guildId },
+    inbound.author.id,
+    inbound.author.groups,
+  );
+  if (!decision.allowed) {
+    await interaction.reply({ content: decision.reply, flags: MessageFlags.Ephemeral });
+    return;
+  }
+  await interaction.deferReply();
+  const starter = await interaction.editReply({ content: askedText(request) });
+  const turn = await openThreadTurn({
+    starter,
+    name: threadName(inbound),
+    inbound,
+    interactionId: interaction.id,
+    applicationId: interaction.applicationId,
+    context,
+    logger,
+  });
+  await turn.answer();
+}
+
+/** The question quoted where the thread opens, with the file's name, within one message. */
+function askedText(request: AskRequest): string {
+  const file = request.file === undefined ? '' : `\n📎 ${request.file.name}`;
+  const quoted = request.prompt === '' ? '' : request.prompt.replace(/^/gm, '> ');
+  const room = MAX_MESSAGE_CHARS - file.length - 1;
+  const shown = quoted.length <= room ? quoted : `${quoted.slice(0, room - 1)}…`;
+  return `${shown}${file}`.trim() || '📎';
+}
