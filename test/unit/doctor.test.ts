@@ -143,16 +143,24 @@ describe('sandbot doctor', () => {
     expect(result.status).toBe('ok');
   });
 
-  it('exits non-zero from the real command when something required is missing', async () => {
-    const failure = await run(process.execPath, ['bin/sandbot.js', 'doctor'], {
-      env: { ...process.env, DOCKER_HOST: 'unix:///nonexistent/docker.sock', REDIS_URL: '' },
-    }).catch((error: unknown) => error as { code: number; stdout: string });
-    expect(failure).toMatchObject({ code: 1 });
-    expect((failure as { stdout: string }).stdout).toMatch(/\[FAIL\] Docker engine/);
-  });
+  it(
+    'exits non-zero from the real command when something required is missing',
+    PROCESS_GUARD,
+    async () => {
+      const failure = await run(process.execPath, ['bin/sandbot.js', 'doctor'], {
+        env: { ...process.env, DOCKER_HOST: 'unix:///nonexistent/docker.sock', REDIS_URL: '' },
+      }).catch((error: unknown) => error as { code: number; stdout: string });
+      expect(failure).toMatchObject({ code: 1 });
+      expect((failure as { stdout: string }).stdout).toMatch(/\[FAIL\] Docker engine/);
+    },
+  );
 });
 
-describe('the sandbot command', () => {
+/** Each test starts the real command (Node, type stripping, the CLI's imports): on a busy
+ *  machine that alone can pass the unit default of 5 s, so a hang guard fit for processes. */
+const PROCESS_GUARD = { timeout: 30_000 };
+
+describe('the sandbot command', PROCESS_GUARD, () => {
   it('prints usage and exits 2 without a command', async () => {
     const failure = await run(process.execPath, ['bin/sandbot.js']).catch(
       (error: unknown) => error as { code: number; stdout: string },

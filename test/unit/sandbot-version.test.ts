@@ -27,7 +27,10 @@ const SYSTEM_PATH = (process.env.PATH ?? '/usr/bin:/bin')
   .filter((entry) => !entry.includes('node_modules'))
   .join(delimiter);
 
-describe('sandbot --version', () => {
+/** These start real processes (npx, two Nodes): a hang guard for a busy machine, not a timing. */
+const PROCESS_GUARD = { timeout: 30_000 };
+
+describe('sandbot --version', PROCESS_GUARD, () => {
   it("prints package.json's version", async () => {
     const { stdout } = await run(process.execPath, ['bin/sandbot.js', '--version']);
     expect(stdout).toBe(`sandbot ${VERSION}\n`);
@@ -42,25 +45,29 @@ describe('sandbot --version', () => {
   });
 });
 
-describe.skipIf(OLD_NODE === undefined)('bin/sandbot.js on a Node without type stripping', () => {
-  it("re-runs itself with the project's Node", async () => {
-    const { stdout } = await run(OLD_NODE ?? '', ['bin/sandbot.js', '--version']);
-    expect(stdout).toBe(`sandbot ${VERSION}\n`);
-  });
+describe.skipIf(OLD_NODE === undefined)(
+  'bin/sandbot.js on a Node without type stripping',
+  PROCESS_GUARD,
+  () => {
+    it("re-runs itself with the project's Node", async () => {
+      const { stdout } = await run(OLD_NODE ?? '', ['bin/sandbot.js', '--version']);
+      expect(stdout).toBe(`sandbot ${VERSION}\n`);
+    });
 
-  it('says in one line what to do when the project has no Node of its own', async () => {
-    const lonely = await mkdtemp(join(tmpdir(), 'sandbot-shim-'));
-    try {
-      await cp('bin/sandbot.js', join(lonely, 'bin/sandbot.js'));
-      const failure = await run(OLD_NODE ?? '', [join(lonely, 'bin/sandbot.js'), '--version'], {
-        cwd: lonely,
-      }).catch((error: unknown) => error as { code: number; stdout: string; stderr: string });
-      expect(failure).toMatchObject({ code: 69, stdout: '' });
-      const lines = (failure as { stderr: string }).stderr.trimEnd().split('\n');
-      expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(/needs Node\.js 22\.18 or newer .*npm install.*npx sandbot/);
-    } finally {
-      await rm(lonely, { recursive: true, force: true });
-    }
-  });
-});
+    it('says in one line what to do when the project has no Node of its own', async () => {
+      const lonely = await mkdtemp(join(tmpdir(), 'sandbot-shim-'));
+      try {
+        await cp('bin/sandbot.js', join(lonely, 'bin/sandbot.js'));
+        const failure = await run(OLD_NODE ?? '', [join(lonely, 'bin/sandbot.js'), '--version'], {
+          cwd: lonely,
+        }).catch((error: unknown) => error as { code: number; stdout: string; stderr: string });
+        expect(failure).toMatchObject({ code: 69, stdout: '' });
+        const lines = (failure as { stderr: string }).stderr.trimEnd().split('\n');
+        expect(lines).toHaveLength(1);
+        expect(lines[0]).toMatch(/needs Node\.js 22\.18 or newer .*npm install.*npx sandbot/);
+      } finally {
+        await rm(lonely, { recursive: true, force: true });
+      }
+    });
+  },
+);
