@@ -8,6 +8,14 @@ import { COMMANDS } from '../../src/conversation/parse-message.ts';
 import { startFakeDiscord, type FakeDiscord } from '../fakes/fake-discord-server.ts';
 
 const run = promisify(execFile);
+
+interface RegisteredOption {
+  name: string;
+  type: number;
+  required?: boolean;
+  options?: RegisteredOption[];
+}
+type RegisteredCommand = { name: string; type?: number; options?: RegisteredOption[] };
 const SCRIPT = join(process.cwd(), 'adapters/discord/register-commands.ts');
 
 /** `npm run discord:register`, run as a person would, in a directory without a .env. */
@@ -43,21 +51,29 @@ describe('npm run discord:register', () => {
     DISCORD_API_URL: discord.apiUrl,
   });
 
-  it('registers every core command in the development server', async () => {
+  it('registers /sandbot with every core command as a subcommand, and the message command, in the development server', async () => {
     const result = await register({ ...settings(), DISCORD_GUILD_ID: discord.guildId }, cwd);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(
-      new RegExp(`^Registered 7 commands \\(/run, .*\\) in server ${discord.guildId}`),
+      new RegExp(
+        `^Registered /sandbot \\(ask, run, .*\\) and the message command "Analyze with sandbot" in server ${discord.guildId}`,
+      ),
     );
-    const registered = discord.commands.guild(discord.guildId) as {
-      name: string;
-      options?: { name: string; type: number; required?: boolean }[];
-    }[];
-    expect(registered.map((c) => c.name).sort()).toEqual([...COMMANDS].sort());
-    const runCommand = registered.find((c) => c.name === 'run');
-    expect(runCommand?.options).toEqual([
+    expect(result.stdout).toContain('No old commands to remove.');
+    const registered = discord.commands.guild(discord.guildId) as RegisteredCommand[];
+    expect(registered.map((c) => c.name).sort()).toEqual(['Analyze with sandbot', 'sandbot']);
+    expect(registered.find((c) => c.name === 'Analyze with sandbot')?.type).toBe(3);
+    const sandbot = registered.find((c) => c.name === 'sandbot');
+    const subcommands = sandbot?.options ?? [];
+    expect(subcommands.every((o) => o.type === 1)).toBe(true);
+    expect(subcommands.map((o) => o.name).sort()).toEqual(['ask', ...COMMANDS].sort());
+    expect(subcommands.find((o) => o.name === 'run')?.options).toEqual([
       expect.objectContaining({ name: 'code', type: 3, required: false }),
+    ]);
+    expect(subcommands.find((o) => o.name === 'ask')?.options).toEqual([
+      expect.objectContaining({ name: 'prompt', type: 3, required: true }),
+      expect.objectContaining({ name: 'file', type: 11, required: false }),
     ]);
     const put = discord.requests.find(
       (r) => r.route === 'PUT /applications/:app/guilds/:guild/commands',
@@ -66,11 +82,36 @@ describe('npm run discord:register', () => {
     expect(discord.commands.global).toEqual([]);
   });
 
+  it('replaces the old top-level commands it registered before, and says which went', async () => {
+    // What earlier versions registered: one top-level command per core command.
+    const old = await fetch(
+      `${discord.apiUrl}/v10/applications/${discord.appId}/guilds/${discord.guildId}/commands`,
+      {
+        method: 'PUT',
+        headers: { authorization: `Bot ${discord.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(COMMANDS.map((name) => ({ name, description: name, type: 1 }))),
+      },
+    );
+    expect(old.status).toBe(200);
+    const result = await register({ ...settings(), DISCORD_GUILD_ID: discord.guildId }, cwd);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(
+      `Removed the old commands ${COMMANDS.map((name) => `/${name}`).join(', ')}: use /sandbot instead.`,
+    );
+    const names = (discord.commands.guild(discord.guildId) as RegisteredCommand[]).map(
+      (c) => c.name,
+    );
+    expect(names.sort()).toEqual(['Analyze with sandbot', 'sandbot']);
+  });
+
   it('registers globally without DISCORD_GUILD_ID', async () => {
     const result = await register(settings(), cwd);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('globally');
-    expect((discord.commands.global as { name: string }[]).map((c) => c.name)).toContain('export');
+    const sandbot = (discord.commands.global as RegisteredCommand[]).find(
+      (c) => c.name === 'sandbot',
+    );
+    expect(sandbot?.options?.map((o) => o.name)).toContain('export');
   });
 
   it('says what is missing, and fails, without a token or application id', async () => {

@@ -721,7 +721,11 @@ export class FakeDiscordRest {
       throw new ApiError(400, 50035, 'Invalid Form Body: expected an array of commands');
     }
     const saved = (list as Record<string, unknown>[]).map((c) => {
-      if (typeof c.name !== 'string' || !/^[-_\p{L}\p{N}]{1,32}$/u.test(c.name)) {
+      // Slash command names are one lowercase word; user and message commands (types 2 and 3,
+      // shown in the Apps menu) may have capitals and spaces.
+      const menu = c.type === 2 || c.type === 3;
+      const validName = menu ? /^[-_ \p{L}\p{N}]{1,32}$/u : /^[-_\p{Ll}\p{Lo}\p{N}]{1,32}$/u;
+      if (typeof c.name !== 'string' || !validName.test(c.name)) {
         throw invalidForm('name', 'APPLICATION_COMMAND_INVALID_NAME', 'Command name is invalid');
       }
       return {
