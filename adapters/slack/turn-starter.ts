@@ -16,7 +16,7 @@ import { RecentThreads } from './recent-threads.ts';
 import { requestOrder } from './request-order.ts';
 import type { BotIdentity, MessageRoute } from './message-rules.ts';
 import type { SlackFileDownloader } from './slack-files.ts';
-import type { SlackMessage } from './slack-message.ts';
+import type { SlackFile, SlackMessage } from './slack-message.ts';
 import type { SlackPlace } from './slack-place.ts';
 import { threadSessionKey } from './slack-session.ts';
 import { earlierInThread } from './thread-context.ts';
@@ -55,6 +55,8 @@ export interface DirectTurn {
   readonly place: SlackPlace;
   readonly author: { readonly id: string; readonly name: string };
   readonly text: string;
+  /** Files the turn starts with (a message shortcut on a message that has some). */
+  readonly files?: readonly SlackFile[];
   readonly reply: Partial<Pick<SlackThreadReplyOptions, 'heading' | 'onNotInChannel'>>;
 }
 
@@ -168,7 +170,7 @@ export class TurnStarter {
         sessionKey: turn.sessionKey,
         author: turn.author,
         text: turn.text,
-        attachments: [],
+        attachments: this.options.files.attachments(turn.files ?? []),
         messageId: turn.deliveryId,
         order: requestOrder(),
       },
