@@ -92,7 +92,12 @@ describe.skipIf(services.sandboxImage === undefined)('npm start in a fresh check
       events.close();
     }
     // The same server tells a monitor it is healthy and what it has done.
-    expect((await fetch(`${url}healthz`)).status).toBe(200);
+    const health = await fetch(`${url}healthz`);
+    expect(health.status).toBe(200);
+    const { version } = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    expect(health.headers.get('x-sandbot-version')).toBe(version);
     const metrics = await (await fetch(`${url}metrics`)).text();
     expect(metrics).toContain(
       'sandbot_messages_total{platform="web",kind="code",outcome="answered"} 1',

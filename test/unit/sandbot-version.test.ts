@@ -43,6 +43,15 @@ describe('sandbot --version', PROCESS_GUARD, () => {
     expect(stdout).toBe(`sandbot ${VERSION}\n`);
     expect(stderr).not.toMatch(/EBADENGINE|EBADDEVENGINES/);
   });
+
+  it('prints no engine warning through npm scripts from a shell on the system Node', async () => {
+    // `npm start` and `npm test` go through the same `npm run`; --help ends start at once.
+    const { stdout, stderr } = await run('npm', ['start', '--', '--help'], {
+      env: { ...process.env, PATH: SYSTEM_PATH },
+    });
+    expect(stdout).toMatch(/Usage: sandbot start/);
+    expect(stderr).not.toMatch(/EBADENGINE|EBADDEVENGINES/);
+  });
 });
 
 describe.skipIf(OLD_NODE === undefined)(
