@@ -26,9 +26,10 @@ export async function probeModel(
     listed = [];
     for await (const model of client.models.list()) listed.push(model.id);
   } catch (error) {
-    // Some compatible servers (Azure deployments, a few proxies) serve no model list; the
-    // tool request below still says whether the model answers.
-    if (!(error instanceof APIError && error.status === 404)) {
+    // Some compatible servers (Azure deployments, a few proxies) serve no model list, and a
+    // restricted OpenAI key may not read it (403); the tool request below still says whether
+    // the model answers.
+    if (!(error instanceof APIError && (error.status === 404 || error.status === 403))) {
       return [fail('model', `${where}: ${describe(error)}`, endpointFix(error))];
     }
     listed = undefined;
@@ -45,7 +46,7 @@ export async function probeModel(
   }
   const found =
     listed === undefined
-      ? `${openai.model} at ${where} (it serves no model list)`
+      ? `${openai.model} at ${where} (the model list could not be read)`
       : `${openai.model} at ${where}`;
   return [ok('model', found), await probeTools(client, openai.model, timeoutMs)];
 }
