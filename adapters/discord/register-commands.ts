@@ -65,7 +65,7 @@ export async function registerCommands(
       const stale = legacyNames(global);
       if (stale.length > 0) {
         stdout.write(
-          `Old global commands remain (${stale.join(', ')}): run this without DISCORD_GUILD_ID to replace them.\n`,
+          `Old global commands remain (${stale.map((name) => `/${name}`).join(', ')}): \`npm run discord:register\` without DISCORD_GUILD_ID replaces them.\n`,
         );
       }
     }
