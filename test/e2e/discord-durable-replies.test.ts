@@ -192,7 +192,12 @@ describe.skipIf(services.sandboxImage === undefined)(
 
     it("a slash command's address names the interaction but not its token; rebuilt, it answers in the channel", async () => {
       const channel = discord.createTextChannel('commands');
-      const interactionId = discord.slashCommand({ channelId: channel, user: ana, name: 'help' });
+      const interactionId = discord.slashCommand({
+        channelId: channel,
+        user: ana,
+        name: 'sandbot',
+        subcommand: 'help',
+      });
       const { message, thread } = await handedFor(interactionId);
       expect(message.order).toBe(interactionId);
       expect(thread.address).toEqual({
