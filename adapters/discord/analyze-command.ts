@@ -32,7 +32,8 @@ export async function answerAnalyze(
   const maxBytes = context.config.agent.maxAttachmentBytes;
   const own = {
     author: authorName(target),
-    text: readableText(target, botId),
+    // Mentions are made readable through the channel, which an uncached DM lacks.
+    text: interaction.channel === null ? target.content.trim() : readableText(target, botId),
     attachments: inboundAttachments(target, maxBytes),
   };
   const earlier = boundEarlierMessages([own]);

@@ -151,6 +151,53 @@ describe.skipIf(services.sandboxImage === undefined)(
       expect(first).toContain('/mnt/data/sales.csv');
     });
 
+    it('answers /sandbot ask in a DM, and "Analyze with sandbot" in a thread, where they were used', async () => {
+      const dm = discord.openDm(ana);
+      bot.openai.script(python('print(open("/mnt/data/sales.csv").read().count("\\n"))'), {
+        kind: 'text',
+        text: 'It has 3 lines.',
+      });
+      const asked = discord.slashCommand({
+        channelId: dm,
+        user: ana,
+        name: 'sandbot',
+        subcommand: 'ask',
+        options: { prompt: 'how many lines?' },
+        attachments: { file: csv('a\n1\n2\n') },
+      });
+      const answer = await replyTo(discord, asked, /It has 3 lines/);
+      expect(answer.channelId).toBe(dm);
+      expect(sentToModel(bot, -1)).toContain('3');
+      expect(sentToModel(bot, -2)).toContain('/mnt/data/sales.csv');
+
+      // A thread bo opened, where the bot has no session: the answer comes in the thread.
+      const channel = discord.createTextChannel('their-thread');
+      const starter = discord.postMessage({ channelId: channel, author: bo, content: 'numbers' });
+      const thread = discord.startThread({
+        channelId: channel,
+        messageId: starter.id,
+        owner: bo,
+        name: 'numbers',
+      });
+      const posted = discord.postMessage({
+        channelId: thread,
+        author: bo,
+        content: 'these ones',
+        attachments: [csv('month,amount\n1,5\n')],
+      });
+      bot.openai.script({ kind: 'text', text: 'One month, amount 5.' });
+      const analyzed = discord.messageCommand({
+        channelId: thread,
+        messageId: posted.id,
+        user: ana,
+        name: 'Analyze with sandbot',
+      });
+      const there = await replyTo(discord, analyzed, /One month, amount 5/);
+      expect(there.channelId).toBe(thread);
+      expect(sentToModel(bot, -1)).toContain('In reply to:\\n[bo] these ones');
+      expect(sentToModel(bot, -1)).toContain('/mnt/data/sales.csv');
+    });
+
     it('reset does nothing until the person who asked confirms; Cancel keeps the notebook', async () => {
       const channel = discord.createTextChannel('reset');
       const posted = discord.postMessage({
