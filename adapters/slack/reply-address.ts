@@ -31,6 +31,8 @@ export interface SlackReplyAddress extends ReplyAddress {
   readonly heading?: string;
   /** True: the status message shows with the first progress, without STATUS_DELAY_MS. */
   readonly statusAtOnce: boolean;
+  /** Who asked: a streamed answer's recipient (Slack wants one outside DMs). */
+  readonly recipient?: string;
 }
 
 const ACK_KINDS: readonly string[] = ['reaction', 'assistant', 'none'];
@@ -39,11 +41,13 @@ const ACK_KINDS: readonly string[] = ['reaction', 'assistant', 'none'];
 export function readSlackAddress(address: ReplyAddress): SlackReplyAddress | undefined {
   const { surface, team, channel, threadTs, sessionKey, ack, ackTs, heading, statusAtOnce } =
     address;
+  const { recipient } = address;
   if (surface !== 'slack' || !isText(team) || !isText(channel) || !isText(sessionKey)) {
     return undefined;
   }
   if (typeof ack !== 'string' || !ACK_KINDS.includes(ack)) return undefined;
   if (!optionalText(threadTs) || !optionalText(ackTs) || !optionalText(heading)) return undefined;
+  if (!optionalText(recipient)) return undefined;
   if (ack !== 'none' && ackTs === undefined) return undefined;
   if (typeof statusAtOnce !== 'boolean') return undefined;
   // The Stop button must name a session of this very channel (stop-button.ts checks it too).
@@ -58,6 +62,7 @@ export function readSlackAddress(address: ReplyAddress): SlackReplyAddress | und
     ...(threadTs === undefined ? {} : { threadTs }),
     ...(ackTs === undefined ? {} : { ackTs }),
     ...(heading === undefined ? {} : { heading }),
+    ...(recipient === undefined ? {} : { recipient }),
   };
 }
 

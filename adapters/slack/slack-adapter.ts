@@ -14,9 +14,18 @@ import { SlackFileDownloader } from './slack-files.ts';
 import { SOCKET_MODE_RETRY, STATUS_DELAY_MS, WEB_API_RETRY } from './slack-limits.ts';
 import { registerSlashCommand } from './slash-command.ts';
 import { registerStopButton } from './stop-button.ts';
+import { registerFeedbackButtons } from './feedback-buttons.ts';
+import { StreamSupport } from './stream-support.ts';
 import { replyFromAddress } from './slack-thread-reply.ts';
 import { TurnStarter } from './turn-starter.ts';
 import { UserNames } from './user-names.ts';
+import { registerAnalyzeMessageShortcut } from './analyze-message-shortcut.ts';
+import { registerHomeTab } from './home-tab.ts';
+import { homeLimits } from './home-view.ts';
+import { registerNewAnalysisShortcut } from './new-analysis-shortcut.ts';
+import { registerThreadRecorder } from './thread-recorder.ts';
+import { UserThreads } from './user-threads.ts';
+import { registerWorkspaceRevocation } from './workspace-revocation.ts';
 
 export interface SlackAdapterOptions {
   /** How long a turn runs before its status message appears. Default STATUS_DELAY_MS. */
@@ -39,6 +48,8 @@ export class SlackAdapter implements ChatAdapter {
   private readonly edits: EditBudget;
   private readonly files: SlackFileDownloader;
   private readonly statusDelayMs: number;
+  /** Which workspaces take streamed answers (SLACK_STREAMING=auto), learned as they answer. */
+  private readonly streams: StreamSupport | undefined;
   private open = false;
   private turns: TurnStarter | undefined;
 
@@ -100,6 +111,7 @@ export class SlackAdapter implements ChatAdapter {
     });
     this.edits = new EditBudget(limiters === undefined ? {} : { limiters });
     this.statusDelayMs = options.statusDelayMs ?? STATUS_DELAY_MS;
+    this.streams = config.slack.streaming === 'auto' ? new StreamSupport(true) : undefined;
     this.register();
   }
 
@@ -146,6 +158,7 @@ export class SlackAdapter implements ChatAdapter {
       edits: this.edits,
       logger: this.logger.child({ session: slack.sessionKey }),
       statusDelayMs: this.statusDelayMs,
+      ...(this.streams === undefined ? {} : { streams: this.streams }),
     });
   }
 
@@ -164,8 +177,16 @@ export class SlackAdapter implements ChatAdapter {
       statusDelayMs: this.statusDelayMs,
       edits: this.edits,
       logger: this.logger,
+      ...(this.streams === undefined ? {} : { streams: this.streams }),
     }));
     const allowBotMessages = config.allowBotMessages;
+    // Before any other middleware: a stopped workspace's requests go no further.
+    registerWorkspaceRevocation(this.app, this.logger);
+    const threads = new UserThreads();
+    registerThreadRecorder(this.app, { threads, allowBotMessages });
+    registerHomeTab(this.app, { threads, limits: homeLimits(config), logger: this.logger });
+    registerNewAnalysisShortcut(this.app, { turns, threads, deliveries, logger: this.logger });
+    registerAnalyzeMessageShortcut(this.app, { turns, threads, logger: this.logger });
     // The assistant pane first: it takes the messages of its threads before anyone else.
     this.app.assistant(
       createAssistantPane({ turns, deliveries, allowBotMessages, logger: this.logger }),
@@ -173,5 +194,6 @@ export class SlackAdapter implements ChatAdapter {
     registerMessageEvents(this.app, { turns, allowBotMessages, logger: this.logger });
     registerSlashCommand(this.app, turns, this.logger);
     registerStopButton(this.app, turns, this.logger);
+    registerFeedbackButtons(this.app, this.context.metrics, this.logger);
   }
 }

@@ -30,6 +30,9 @@ export const STATUS_MAX_CHARS = 2400;
 /** chat.update is Tier 3 (about 50 a minute) and Slack asks for about one edit a second. */
 export const STATUS_INTERVAL_MS = 1000;
 
+/** chat.appendStream is Tier 4 (100+ a minute): a streamed answer grows about twice a second. */
+export const STREAM_INTERVAL_MS = 500;
+
 /**
  * The status message appears only when a turn is still running after this long: the
  * reaction (or the assistant status) already shows within a second that work started, and

@@ -11,12 +11,16 @@ import {
   SLACK_RENDER_LIMITS,
   STATUS_INTERVAL_MS,
   STATUS_MAX_CHARS,
+  STREAM_INTERVAL_MS,
   WORKING_REACTION,
 } from './slack-limits.ts';
 import type { SlackPlace } from './slack-place.ts';
 import type { EditBudget } from './edit-budget.ts';
 import { StatusMessage } from './status-message.ts';
 import { SLACK_TABLE_LIMITS } from './table-blocks.ts';
+import { SlackAnswerStream } from './answer-stream.ts';
+import { feedbackBlocks } from './feedback-buttons.ts';
+import type { StreamSupport } from './stream-support.ts';
 
 /** How the bot shows at once that it took a message (see AcknowledgementKind). */
 export type Acknowledgement =
@@ -46,6 +50,14 @@ export interface SlackThreadReplyOptions {
    * the first runner posted, if any, is taken over.
    */
   readonly rebuilt?: ReplyResume;
+  /**
+   * The answer streams with Slack's streaming message API where `support` says the workspace
+   * offers it (threads only); `recipientUserId` is who asked (Slack wants it outside DMs).
+   */
+  readonly streaming?: {
+    readonly support: StreamSupport;
+    readonly recipientUserId: string | undefined;
+  };
 }
 
 /**
@@ -62,6 +74,8 @@ export class SlackThreadReply implements ThreadReply {
   private readonly progressListeners: ((messageId: string) => void)[] = [];
   /** Whether there is a reaction to remove; a rebuilt reply cannot know, so it tries. */
   private reacted: Promise<boolean>;
+  /** The answer as a streaming message, while the workspace takes it. */
+  private readonly stream: SlackAnswerStream | undefined;
 
   constructor(options: SlackThreadReplyOptions) {
     this.options = options;
@@ -92,6 +106,7 @@ export class SlackThreadReply implements ThreadReply {
     });
     // The taken-over message still says what the dead runner was doing: say it resumed.
     if (note !== undefined) this.live.update({ type: 'thinking' });
+    this.stream = answerStream(options, (text) => this.live.update({ type: 'answering', text }));
   }
 
   onProgressMessage(listener: (messageId: string) => void): void {
@@ -112,6 +127,15 @@ export class SlackThreadReply implements ThreadReply {
   }
 
   progress(update: Progress): void {
+    if (this.stream?.live === true) {
+      if (update.type === 'running') this.stream.cellStarted(update.code);
+      if (update.type === 'answering') {
+        // The text streams in its own message; the status only says it is being written.
+        this.stream.append(update.text);
+        this.live.update({ type: 'answering', text: '' });
+        return;
+      }
+    }
     this.live.update(update);
   }
 
@@ -130,11 +154,15 @@ export class SlackThreadReply implements ThreadReply {
   private async post(reply: Reply, key: AnswerKey | undefined): Promise<void> {
     const { client, place, logger } = this.options;
     this.status.cancelPending();
+    // A streamed answer's text is already in the thread: the rest (code, tables, files,
+    // notices) follows it; when the stream could not carry it, the answer is posted whole.
+    const streamed = (await this.stream?.stop(reply.text, feedbackBlocks())) === true;
     await this.live.close();
     try {
-      const messages = renderReply(reply, SLACK_RENDER_LIMITS, {
-        nativeTables: SLACK_TABLE_LIMITS,
-      });
+      const rest = streamed ? { ...reply, text: '' } : reply;
+      const messages = nothingBut(rest)
+        ? []
+        : renderReply(rest, SLACK_RENDER_LIMITS, { nativeTables: SLACK_TABLE_LIMITS });
       const once =
         key === undefined
           ? undefined
@@ -196,6 +224,45 @@ export class SlackThreadReply implements ThreadReply {
   }
 }
 
+/** The answer's stream, when this reply may stream (a thread, a workspace that offers it). */
+function answerStream(
+  options: SlackThreadReplyOptions,
+  showInStatus: (text: string) => void,
+): SlackAnswerStream | undefined {
+  const { streaming, place, team, client, logger } = options;
+  const threadTs = place.threadTs;
+  if (streaming === undefined || threadTs === undefined || !streaming.support.offered(team)) {
+    return undefined;
+  }
+  const { recipientUserId } = streaming;
+  const stream: SlackAnswerStream = new SlackAnswerStream({
+    client,
+    place: { channel: place.channel, threadTs },
+    recipient:
+      recipientUserId === undefined ? undefined : { userId: recipientUserId, teamId: team },
+    intervalMs: STREAM_INTERVAL_MS,
+    logger,
+    onFailed: (code) => {
+      streaming.support.failed(team, code);
+      // The status message takes over, from what was written so far.
+      showInStatus(stream.answerText);
+    },
+  });
+  return stream;
+}
+
+/** A reply with nothing left to post once its text has streamed. */
+function nothingBut(reply: Reply): boolean {
+  return (
+    reply.text.trim() === '' &&
+    reply.code.length === 0 &&
+    reply.images.length === 0 &&
+    reply.files.length === 0 &&
+    reply.notices.length === 0 &&
+    (reply.displays ?? []).length === 0
+  );
+}
+
 function addressOf(options: SlackThreadReplyOptions): SlackReplyAddress {
   const { team, place, sessionKey, acknowledgement: ack, heading } = options;
   return {
@@ -208,6 +275,9 @@ function addressOf(options: SlackThreadReplyOptions): SlackReplyAddress {
     ...(ack.kind === 'none' ? {} : { ackTs: ack.ts }),
     ...(heading === undefined ? {} : { heading }),
     statusAtOnce: options.statusDelayMs === 0,
+    ...(options.streaming?.recipientUserId === undefined
+      ? {}
+      : { recipient: options.streaming.recipientUserId }),
   };
 }
 
@@ -217,6 +287,7 @@ export function replyFromAddress(
   resume: ReplyResume,
   local: Pick<SlackThreadReplyOptions, 'client' | 'edits' | 'logger'> & {
     readonly statusDelayMs: number;
+    readonly streams?: StreamSupport;
   },
 ): SlackThreadReply {
   return new SlackThreadReply({
@@ -230,6 +301,9 @@ export function replyFromAddress(
         : { kind: address.ack, ts: address.ackTs },
     statusDelayMs: address.statusAtOnce ? 0 : local.statusDelayMs,
     ...(address.heading === undefined ? {} : { heading: address.heading }),
+    ...(local.streams === undefined || address.ack === 'none'
+      ? {}
+      : { streaming: { support: local.streams, recipientUserId: address.recipient } }),
     rebuilt: resume,
   });
 }

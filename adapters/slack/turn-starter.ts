@@ -20,6 +20,7 @@ import type { SlackFile, SlackMessage } from './slack-message.ts';
 import type { SlackPlace } from './slack-place.ts';
 import { threadSessionKey } from './slack-session.ts';
 import { earlierInThread } from './thread-context.ts';
+import type { StreamSupport } from './stream-support.ts';
 import { SlackThreadReply, type SlackThreadReplyOptions } from './slack-thread-reply.ts';
 import type { UserNames } from './user-names.ts';
 
@@ -32,6 +33,8 @@ export interface TurnStarterOptions {
   /** chat.update budget of the workspace, shared by all status messages. */
   readonly edits: EditBudget;
   readonly logger: Logger;
+  /** Where answers may stream (SLACK_STREAMING); absent: never. */
+  readonly streams?: StreamSupport;
 }
 
 /** A message the rules said to answer, with what Slack told about where it came from. */
@@ -106,6 +109,9 @@ export class TurnStarter {
       statusDelayMs: this.options.statusDelayMs,
       edits: this.options.edits,
       logger: this.options.logger,
+      ...(this.options.streams === undefined
+        ? {}
+        : { streaming: { support: this.options.streams, recipientUserId: message.user } }),
     });
     thread.acknowledge();
     const author = message.user ?? message.botId ?? 'unknown';

@@ -112,6 +112,7 @@ function toConfig(s: RawSettings): Config {
       appToken: s.SLACK_APP_TOKEN,
       signingSecret: s.SLACK_SIGNING_SECRET,
       apiUrl: s.SLACK_API_URL,
+      streaming: s.SLACK_STREAMING,
     },
     discord: {
       token: s.DISCORD_TOKEN,

@@ -189,6 +189,11 @@ export const SETTINGS = {
     secret: true,
   },
   SLACK_API_URL: { schema: httpUrl, expected: 'an http(s) URL ending in /api/' },
+  SLACK_STREAMING: {
+    schema: z.enum(['auto', 'off']).default('auto'),
+    expected:
+      "auto (stream answers with Slack's chat.startStream where the workspace offers it, else edit the status message) or off",
+  },
   DISCORD_TOKEN: {
     schema: z.string().regex(/^[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{16,}$/),
     expected: 'a Discord bot token (three dot-separated parts, from the Bot page)',

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { DeliveryGuard } from './delivery-guard.ts';
@@ -74,6 +75,8 @@ export interface AdapterContext {
   /** Limiters for a platform's own rates (Slack's edits per workspace), shared by every bot
    *  process when REDIS_URL is set. Unset: each adapter counts in its own memory. */
   readonly limiters?: RateLimiterFactory;
+  /** The bot's /metrics registry, for an adapter's own counters (Slack's feedback buttons). */
+  readonly metrics?: Registry;
 }
 
 export type AdapterFactory = (context: AdapterContext) => ChatAdapter;

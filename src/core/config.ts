@@ -54,6 +54,8 @@ export interface Config {
     readonly appToken: string | undefined;
     readonly signingSecret: string | undefined;
     readonly apiUrl: string | undefined;
+    /** `auto`: answers stream with chat.startStream/appendStream/stopStream where offered. */
+    readonly streaming: 'auto' | 'off';
   };
   readonly discord: {
     readonly token: string | undefined;

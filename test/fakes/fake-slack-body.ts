@@ -12,7 +12,15 @@ export async function readBody(request: IncomingMessage): Promise<Buffer> {
 }
 
 /** Form fields Slack documents as JSON-encoded strings. */
-const JSON_FIELDS = new Set(['blocks', 'attachments', 'files', 'prompts', 'metadata', 'file_ids']);
+const JSON_FIELDS = new Set([
+  'blocks',
+  'attachments',
+  'files',
+  'prompts',
+  'metadata',
+  'file_ids',
+  'chunks',
+]);
 
 export type Args = Record<string, unknown>;
 

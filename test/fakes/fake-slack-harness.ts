@@ -21,6 +21,8 @@ export interface SlackBot {
   readonly core: Core;
   readonly http: HttpServer;
   readonly adapter: ChatAdapter;
+  /** The /metrics registry the adapter counts in (feedback buttons). */
+  readonly metrics: Registry;
   /** http://127.0.0.1:PORT/slack/events (HTTP mode's request URL). */
   readonly eventsUrl: string;
   /** Live (not deleted) messages of a thread, or of a channel's top level. */
@@ -63,11 +65,12 @@ export async function startSlackBot(options: SlackBotOptions): Promise<SlackBot>
   const config = parsed.config;
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const core = await buildCore(config, logger, { embeddedWorkerId: options.embeddedWorkerId });
+  const metrics = new Registry();
   const http = new HttpServer({
     host: config.http.host,
     port: config.http.port,
     logger,
-    metrics: new Registry(),
+    metrics,
     healthy: () => true,
   });
   let adapter: ChatAdapter | undefined;
@@ -79,6 +82,7 @@ export async function startSlackBot(options: SlackBotOptions): Promise<SlackBot>
       deliveries: core.deliveries,
       http,
       logger,
+      metrics,
     });
     await adapter.start();
   } catch (error) {
@@ -99,6 +103,7 @@ export async function startSlackBot(options: SlackBotOptions): Promise<SlackBot>
     core,
     http,
     adapter: started,
+    metrics,
     eventsUrl: `${http.url}/slack/events`,
     messagesIn,
     waitForMessage: (channel, threadTs, match, timeoutMs) =>

@@ -5,6 +5,7 @@
  * error: "<code>" }` for a call Slack would refuse.
  */
 import { blocksProblem } from './fake-slack-blocks.ts';
+import { FakeSlackStreams } from './fake-slack-streams.ts';
 import type { Args } from './fake-slack-body.ts';
 import { fileObject } from './fake-slack-payloads.ts';
 
@@ -91,6 +92,12 @@ export class FakeWorkspace {
   readonly ephemerals: { channel: string; user: string; text: string }[] = [];
   /** People users.info knows: id to display name. */
   readonly users = new Map<string, string>();
+  /** The streaming message API (off unless a test turns it on: see fake-slack-streams.ts). */
+  readonly streams = new FakeSlackStreams((fields) => {
+    const message = { ...fields, ts: this.nextTs() };
+    this.messages.push(message);
+    return message;
+  });
   private readonly ids: FakeSlackIds;
   private readonly baseUrl: () => string;
   private tsCounter = 0;
@@ -181,6 +188,10 @@ export class FakeWorkspace {
       }
       case 'chat.postMessage':
         return this.postMessage(args);
+      case 'chat.startStream':
+      case 'chat.appendStream':
+      case 'chat.stopStream':
+        return { status: 200, body: this.streams.call(method, args) };
       case 'conversations.replies':
       case 'conversations.history':
         return this.listMessages(method === 'conversations.replies', args);

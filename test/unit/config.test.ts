@@ -85,6 +85,7 @@ describe('configuration', () => {
     SLACK_APP_TOKEN: 'xoxb-wrong-kind',
     SLACK_SIGNING_SECRET: 'short',
     SLACK_API_URL: 'ftp://example',
+    SLACK_STREAMING: 'always',
     DISCORD_TOKEN: 'not-a-token',
     DISCORD_APP_ID: 'abc',
     DISCORD_API_URL: 'nope',

@@ -106,6 +106,7 @@ unreachable at start; 78 when a setting is invalid.`,
       deliveries: core.deliveries,
       http,
       logger,
+      metrics,
       ...(core.limiters === undefined ? {} : { limiters: core.limiters }),
     };
     try {
