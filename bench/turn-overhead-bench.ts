@@ -20,6 +20,7 @@ import { MemoryBlobStore } from '../src/blobs/memory-blob-store.ts';
 import { buildCellResult } from '../src/core/cell-result-builder.ts';
 import type { SandboxSettings } from '../src/core/config.ts';
 import { createDockerClient } from '../src/sandbox/docker-client.ts';
+import { LABEL } from '../src/sandbox/labels.ts';
 import { SandboxManager, removeContainers } from '../src/sandbox/sandbox-manager.ts';
 import { startFakeOpenAI, type TimedExchange } from '../test/fakes/fake-openai-server.ts';
 import { appMention } from '../test/fakes/fake-slack-payloads.ts';
@@ -30,6 +31,19 @@ import { percentile, round, timeMs } from './stats.ts';
 const THREADS = 6;
 /** Measured turns per thread, after one warm-up turn that opens the thread's session. */
 const TURNS_PER_THREAD = 6;
+/** SANDBOX_POOL_SIZE's default: the warm kernels the bot keeps besides the threads' own. */
+const DEFAULT_POOL_SIZE = 2;
+/**
+ * After the warm-up the pool refills: its new kernels import the data stack (CPU-bound, about
+ * a second each on this host). Turns measured meanwhile would time the refill, not the bot.
+ */
+const SETTLE_MS = 5000;
+/**
+ * A pause after each turn's answer and after each anchor cell: the bot finishes a turn after
+ * posting (reaction, session saved), and neither the anchor nor the next turn should share
+ * the CPU with that tail. People do not write again within a tenth of a second either.
+ */
+const PAUSE_MS = 100;
 const CHANNEL = 'C0OVERHEAD';
 const BIN = join(import.meta.dirname, '..', 'bin', 'sandbot.js');
 
@@ -63,6 +77,9 @@ interface TurnSample {
 const monotonicOriginNs = process.hrtime.bigint() - BigInt(Math.round(performance.now() * 1e6));
 const fromMonotonicNs = (ns: bigint): number => Number(ns - monotonicOriginNs) / 1e6;
 
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const person = (thread: number) => `U0OVER${thread}`;
+
 /** The cell the model asks for: it reads the clock first and last, and prints both. */
 function cellCode(turn: number): string {
   return [
@@ -79,6 +96,10 @@ export async function benchTurnOverhead(
 ): Promise<TurnOverheadFigures> {
   log('turn overhead: `sandbot start` (default settings) on the fake Slack and an instant model');
   const slack = await startFakeSlack();
+  // Real people exist: users.info answers once per person and the name is remembered.
+  for (let thread = 0; thread < THREADS; thread += 1) {
+    slack.workspace.users.set(person(thread), `person ${thread}`);
+  }
   const model = await startFakeOpenAI();
   const exchanges: TimedExchange[] = [];
   model.onExchange((exchange) => exchanges.push(exchange));
@@ -107,10 +128,13 @@ export async function benchTurnOverhead(
       for (let thread = 0; thread < THREADS; thread += 1) {
         turn += 1;
         const sample = await oneTurn(thread, turn);
+        await pause(PAUSE_MS);
         raw.push(await rawCell());
+        await pause(PAUSE_MS);
         // Round 0 opens each thread's session (and warms both processes): not counted.
         if (round_ > 0) samples.push(sample);
       }
+      if (round_ === 0) await settle(docker, workerId);
     }
     const p50 = (pick: (s: TurnSample) => number) => percentile(samples.map(pick), 50);
     const p95 = (pick: (s: TurnSample) => number) => percentile(samples.map(pick), 95);
@@ -152,7 +176,7 @@ export async function benchTurnOverhead(
       roots[thread] ??= ts;
       const event = appMention(slack.ids, {
         channel: CHANNEL,
-        user: `U0OVER${thread}`,
+        user: person(thread),
         text: `<@${slack.ids.botUserId}> turn ${n}`,
         ts,
         ...(root === ts ? {} : { threadTs: root }),
@@ -183,12 +207,25 @@ export async function benchTurnOverhead(
   } finally {
     await manager.close();
     await stopBot(bot);
-    await removeContainers(docker, { 'sandbot.worker': workerId });
-    await removeContainers(docker, { 'sandbot.worker': anchorWorker });
+    await removeContainers(docker, { [LABEL.worker]: workerId });
+    await removeContainers(docker, { [LABEL.worker]: anchorWorker });
     await model.close();
     await slack.close();
     await rm(cwd, { recursive: true, force: true });
   }
+}
+
+/** Waits until the bot holds the threads' kernels and a full pool again, and a while more. */
+async function settle(docker: ReturnType<typeof createDockerClient>, workerId: string) {
+  const until = Date.now() + 120_000;
+  for (;;) {
+    const running = await docker.listContainers({
+      filters: { label: [`${LABEL.worker}=${workerId}`] },
+    });
+    if (running.length >= THREADS + DEFAULT_POOL_SIZE || Date.now() > until) break;
+    await pause(200);
+  }
+  await pause(SETTLE_MS);
 }
 
 /** The cell's first and last clock readings, from the tool result the model was sent. */
