@@ -117,7 +117,7 @@ describe('configuration', () => {
       const env: Record<string, string> = { [name]: value };
       // Slack settings come in pairs; give the partner so only the bad one is reported.
       if (name.startsWith('SLACK_') && name !== 'SLACK_BOT_TOKEN') env.SLACK_BOT_TOKEN = 'xoxb-1-2';
-      if (name === 'SLACK_API_URL') env.SLACK_APP_TOKEN = 'xapp-1-2';
+      if (name === 'SLACK_API_URL' || name === 'SLACK_STREAMING') env.SLACK_APP_TOKEN = 'xapp-1-2';
       if (name === 'SLACK_BOT_TOKEN') env.SLACK_APP_TOKEN = 'xapp-1-2';
       const lines = problemsOf(env);
       expect(lines).toHaveLength(1);
