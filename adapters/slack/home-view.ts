@@ -36,7 +36,10 @@ const INTRO =
 
 /** The commands list of the help text, so the tab and `help` never disagree. */
 function commandsText(): string {
-  const commands = HELP_TEXT.split('\nCommands:\n')[1] ?? HELP_TEXT;
+  const commands = (HELP_TEXT.split('\nCommands:\n')[1] ?? HELP_TEXT).replace(
+    '`help`: this message',
+    '`help`: this list',
+  );
   return `*Commands*, in a thread with me or as \`/sandbot <command>\`:\n${markdownToMrkdwn(commands)}`;
 }
 
@@ -58,7 +61,7 @@ function limitsText(limits: HomeLimits): string {
     `• Up to ${limits.maxAttachments} attached files per message, ${formatBytes(limits.maxAttachmentBytes)} each`,
     `• ${rate[0]?.toUpperCase() ?? ''}${rate.slice(1)}`,
     `• ${limits.memoryMb} MB of memory per thread's sandbox`,
-    `• A thread's sandbox is put to sleep after ${duration(limits.sessionIdleMs)} idle (its variables are saved)`,
+    `• A thread's sandbox is stopped after ${duration(limits.sessionIdleMs)} without use`,
   ].join('\n');
 }
 

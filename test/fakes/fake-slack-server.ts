@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { bearerToken, parseArgs, readBody, uploadedBytes, type Args } from './fake-slack-body.ts';
 import { eventCallback } from './fake-slack-payloads.ts';
 import { FakeSocketMode, type Ack, type DeliverOptions } from './fake-slack-socket-mode.ts';
+import { FakeSlackSurfaces } from './fake-slack-surfaces.ts';
 import {
   FakeWorkspace,
   refuse,
@@ -55,6 +56,8 @@ export interface FakeSlack {
   readonly calls: RecordedCall[];
   /** Messages, reactions, hosted files, uploads. */
   readonly workspace: FakeWorkspace;
+  /** Home tabs published, modals opened, DMs opened, permalinks (fake-slack-surfaces.ts). */
+  readonly surfaces: FakeSlackSurfaces;
   readonly socket: FakeSocketMode;
   /** Bodies POSTed to response_url addresses. */
   readonly responses: unknown[];
@@ -111,6 +114,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   const signingSecret = randomUUID().replace(/-/g, '');
   let host = '';
   const workspace = new FakeWorkspace(ids, () => `http://${host}/`);
+  const surfaces = new FakeSlackSurfaces(ids, () => workspace.messages);
   const socket = new FakeSocketMode(ids.appId, options.spreadEvents ?? false);
   const calls: RecordedCall[] = [];
   const responses: unknown[] = [];
@@ -173,7 +177,9 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         takeFailure(method) ??
         (method === 'apps.connections.open'
           ? { status: 200, body: { ok: true, url: socket.openUrl(host) } }
-          : workspace.call(method, args));
+          : surfaces.handles(method)
+            ? surfaces.call(method, args)
+            : workspace.call(method, args));
     }
     const error = typeof answer.body.error === 'string' ? answer.body.error : undefined;
     const call: RecordedCall = {
@@ -312,6 +318,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     signingSecret,
     calls,
     workspace,
+    surfaces,
     socket,
     responses,
     responseUrl: () => `http://${host}/response/${randomUUID()}`,
