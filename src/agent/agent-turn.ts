@@ -4,7 +4,12 @@ import type {
   ChatCompletionMessageFunctionToolCall,
 } from 'openai/resources/chat/completions';
 import { cellImages, type CellResult } from '../core/cell-result.ts';
-import { describeModelError, type OpenAI } from './model-client.ts';
+import {
+  describeModelError,
+  requestParameters,
+  type ModelRequestSettings,
+  type OpenAI,
+} from './model-client.ts';
 import { PYTHON_TOOL, parsePythonArguments } from './python-tool.ts';
 import { summarizeCell } from './tool-result.ts';
 import { VisionTurn, type VisionOptions } from './vision-turn.ts';
@@ -41,6 +46,10 @@ export interface AgentTurnOptions {
   readonly onProgress?: (progress: AgentProgress) => Promise<void>;
   /** Images for a model that sees them (MODEL_VISION). Absent: text only, as for `off`. */
   readonly vision?: VisionOptions;
+  /** The standing instructions (src/agent/system-prompt.ts). Default: the built-in prompt. */
+  readonly systemPrompt?: string;
+  /** MODEL_TEMPERATURE and MODEL_MAX_TOKENS; what is unset is not sent. */
+  readonly request?: ModelRequestSettings;
 }
 
 /** A turn's steps so far: its messages (from its user message on) and the cells they ran. */
@@ -214,12 +223,12 @@ async function askModel(
     return await streamReply(
       options,
       await vision.request(messages),
-      vision.systemPrompt(),
+      vision.systemPrompt(options.systemPrompt),
       signal,
     );
   } catch (error) {
     if (isAborted(signal) || !vision.refusedImages(error)) throw error;
-    return streamReply(options, messages, vision.systemPrompt(), signal);
+    return streamReply(options, messages, vision.systemPrompt(options.systemPrompt), signal);
   }
 }
 
@@ -236,6 +245,7 @@ async function streamReply(
       messages: [{ role: 'system', content: systemPrompt }, ...messages],
       tools: [PYTHON_TOOL],
       stream: true,
+      ...requestParameters(options.request),
     },
     { signal },
   );

@@ -26,6 +26,50 @@ export function createModelClient(
   });
 }
 
+/** MODEL_TEMPERATURE and MODEL_MAX_TOKENS; an unset one is not sent (the server's default). */
+export interface ModelRequestSettings {
+  readonly temperature?: number;
+  readonly maxTokens?: number;
+  /** Which request field carries `maxTokens`: see `maxTokensFieldFor`. */
+  readonly maxTokensField?: MaxTokensField;
+}
+
+export type MaxTokensField = 'max_tokens' | 'max_completion_tokens';
+
+/** Hosts of OpenAI's own API and of Azure OpenAI (docs/models.md). */
+const OPENAI_HOSTS = /(^|\.)(api\.openai\.com|openai\.azure\.com|cognitiveservices\.azure\.com)$/;
+
+/**
+ * OpenAI deprecated `max_tokens` and its reasoning models (o-series, gpt-5) refuse it, asking
+ * for `max_completion_tokens`; Ollama and LM Studio know only `max_tokens`, which vLLM and
+ * other local servers accept too. So: the new field for OpenAI and Azure, the old one elsewhere.
+ */
+export function maxTokensFieldFor(baseUrl: string | undefined): MaxTokensField {
+  if (baseUrl === undefined) return 'max_completion_tokens';
+  let host: string;
+  try {
+    host = new URL(baseUrl).hostname.toLowerCase();
+  } catch {
+    return 'max_tokens';
+  }
+  return OPENAI_HOSTS.test(host) ? 'max_completion_tokens' : 'max_tokens';
+}
+
+/** The request fields for `settings`: only those set. */
+export function requestParameters(settings: ModelRequestSettings | undefined): {
+  temperature?: number;
+  max_tokens?: number;
+  max_completion_tokens?: number;
+} {
+  if (settings === undefined) return {};
+  return {
+    ...(settings.temperature === undefined ? {} : { temperature: settings.temperature }),
+    ...(settings.maxTokens === undefined
+      ? {}
+      : { [settings.maxTokensField ?? 'max_tokens']: settings.maxTokens }),
+  };
+}
+
 /** The one place model errors become words a chat user can act on. */
 export function describeModelError(error: unknown): string {
   if (error instanceof APIUserAbortError) return 'The request to the model was cancelled.';

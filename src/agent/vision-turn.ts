@@ -73,8 +73,9 @@ export class VisionTurn {
     return this.#sees;
   }
 
-  systemPrompt(): string {
-    return this.#sees ? `${SYSTEM_PROMPT}\n\n${VISION_PROMPT}` : SYSTEM_PROMPT;
+  /** `base` (default: the built-in prompt), with what a seeing model should do. */
+  systemPrompt(base: string = SYSTEM_PROMPT): string {
+    return this.#sees ? `${base}\n\n${VISION_PROMPT}` : base;
   }
 
   /** Marks the turn's user message as carrying the attached images. */
