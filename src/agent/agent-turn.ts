@@ -68,6 +68,15 @@ export interface AgentTurnResult {
   readonly stop: TurnStop;
   /** For every stop but `answered`: what to tell the user. */
   readonly notice?: string;
+  /** What this run of the turn asked of the model (a resumed run counts its own calls). */
+  readonly usage: ModelUsage;
+}
+
+/** Tokens as the API reported them in each streamed reply's final chunk, and the calls made. */
+export interface ModelUsage {
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  readonly modelCalls: number;
 }
 
 /**
@@ -88,6 +97,7 @@ export async function runAgentTurn(options: AgentTurnOptions): Promise<AgentTurn
   const cells: CellRun[] = [...(options.resume?.cells ?? [])];
   const recordProgress = () => options.onProgress?.({ messages: [...added], cells: [...cells] });
   let text = '';
+  const usage = { promptTokens: 0, completionTokens: 0, modelCalls: 0 };
 
   const stopped = (stop: TurnStop, notice: string): AgentTurnResult => ({
     text,
@@ -95,6 +105,7 @@ export async function runAgentTurn(options: AgentTurnOptions): Promise<AgentTurn
     cells,
     stop,
     notice,
+    usage,
   });
   const whyAborted = (): AgentTurnResult =>
     deadline.aborted
@@ -108,15 +119,18 @@ export async function runAgentTurn(options: AgentTurnOptions): Promise<AgentTurn
   const begun = lastStep(added);
   if (begun !== undefined) {
     text = begun.text;
-    if (begun.calls.length === 0) return { text, messages: added, cells, stop: 'answered' };
+    if (begun.calls.length === 0) return { text, messages: added, cells, stop: 'answered', usage };
     await runToolCalls(options, begun.pending, signal, { added, cells, recordProgress, vision });
   }
   const stepsTaken = added.filter((m) => m.role === 'assistant').length;
   for (let step = stepsTaken; step < maxSteps; step += 1) {
     if (signal.aborted) return whyAborted();
-    let reply: { content: string; toolCalls: ChatCompletionMessageFunctionToolCall[] };
+    let reply: StreamedReply;
     try {
-      reply = await askModel(options, [...options.history, ...added], signal, vision);
+      reply = await countUsage(
+        usage,
+        askModel(options, [...options.history, ...added], signal, vision),
+      );
     } catch (error) {
       // Read again: the await above may have seen the signal fire.
       if (isAborted(signal)) return whyAborted();
@@ -130,7 +144,8 @@ export async function runAgentTurn(options: AgentTurnOptions): Promise<AgentTurn
     };
     added.push(assistant);
     await recordProgress();
-    if (reply.toolCalls.length === 0) return { text, messages: added, cells, stop: 'answered' };
+    if (reply.toolCalls.length === 0)
+      return { text, messages: added, cells, stop: 'answered', usage };
     await runToolCalls(options, reply.toolCalls, signal, { added, cells, recordProgress, vision });
   }
   return stopped(
@@ -218,7 +233,7 @@ async function askModel(
   messages: readonly ChatCompletionMessageParam[],
   signal: AbortSignal,
   vision: VisionTurn,
-): ReturnType<typeof streamReply> {
+): Promise<StreamedReply> {
   try {
     return await streamReply(
       options,
@@ -232,26 +247,54 @@ async function askModel(
   }
 }
 
+interface StreamedReply {
+  readonly content: string;
+  readonly toolCalls: ChatCompletionMessageFunctionToolCall[];
+  /** Absent when the endpoint sent no usage (some local servers ignore `stream_options`). */
+  readonly usage?: { readonly promptTokens: number; readonly completionTokens: number };
+}
+
+/** Adds a reply's tokens to the turn's; a call that failed counts as a call only. */
+async function countUsage(
+  usage: { promptTokens: number; completionTokens: number; modelCalls: number },
+  call: Promise<StreamedReply>,
+): Promise<StreamedReply> {
+  usage.modelCalls += 1;
+  const reply = await call;
+  usage.promptTokens += reply.usage?.promptTokens ?? 0;
+  usage.completionTokens += reply.usage?.completionTokens ?? 0;
+  return reply;
+}
+
 /** One streamed model call, reassembled into text and complete tool calls. */
 async function streamReply(
   options: AgentTurnOptions,
   messages: readonly ChatCompletionMessageParam[],
   systemPrompt: string,
   signal: AbortSignal,
-): Promise<{ content: string; toolCalls: ChatCompletionMessageFunctionToolCall[] }> {
+): Promise<StreamedReply> {
   const stream = await options.client.chat.completions.create(
     {
       model: options.model,
       messages: [{ role: 'system', content: systemPrompt }, ...messages],
       tools: [PYTHON_TOOL],
       stream: true,
+      // The last chunk then carries the call's token counts (src/metering/).
+      stream_options: { include_usage: true },
       ...requestParameters(options.request),
     },
     { signal },
   );
   let content = '';
   const calls: { id: string; name: string; arguments: string }[] = [];
+  let usage: StreamedReply['usage'];
   for await (const chunk of stream) {
+    if (chunk.usage != null) {
+      usage = {
+        promptTokens: chunk.usage.prompt_tokens,
+        completionTokens: chunk.usage.completion_tokens,
+      };
+    }
     const delta = chunk.choices[0]?.delta;
     if (delta === undefined) continue;
     if (typeof delta.content === 'string' && delta.content !== '') {
@@ -272,5 +315,5 @@ async function streamReply(
       type: 'function' as const,
       function: { name: c.name, arguments: c.arguments },
     }));
-  return { content, toolCalls };
+  return { content, toolCalls, ...(usage === undefined ? {} : { usage }) };
 }
