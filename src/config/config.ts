@@ -100,6 +100,10 @@ function toConfig(s: RawSettings): Config {
       maxAttachmentBytes: s.MAX_ATTACHMENT_MB * 1024 * 1024,
       maxAttachments: s.MAX_ATTACHMENTS,
       vision: s.MODEL_VISION,
+      contextTokens: s.MODEL_CONTEXT_TOKENS,
+      ...(s.MODEL_TEMPERATURE === undefined ? {} : { temperature: s.MODEL_TEMPERATURE }),
+      ...(s.MODEL_MAX_TOKENS === undefined ? {} : { maxTokens: s.MODEL_MAX_TOKENS }),
+      ...(s.SYSTEM_PROMPT_FILE === undefined ? {} : { systemPromptExtra: s.SYSTEM_PROMPT_FILE }),
     },
     policy: {
       allowedUsers: splitList(s.ALLOWED_USERS),

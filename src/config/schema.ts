@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { readPromptFile, PROMPT_FILE_MAX_BYTES } from './prompt-file.ts';
 
 /**
  * Every setting sandbot reads, with what it expects. `expected` is the whole message a user
@@ -27,6 +28,29 @@ export const SETTINGS = {
     schema: z.enum(['auto', 'on', 'off']).default('auto'),
     expected:
       'auto (known vision models, else one small probe per model), on (send images), or off (text only)',
+  },
+  SYSTEM_PROMPT_FILE: {
+    // Read once, here: a file that cannot be used stops start-up like any bad setting.
+    schema: z.string().transform((path, context) => {
+      const text = readPromptFile(path);
+      if (text === undefined) context.addIssue({ code: 'custom', message: 'unreadable' });
+      return text ?? '';
+    }),
+    expected: `a readable UTF-8 text file of at most ${PROMPT_FILE_MAX_BYTES / 1024} KB, whose text is appended to the built-in system prompt`,
+  },
+  MODEL_TEMPERATURE: {
+    schema: z.coerce.number().min(0).max(2),
+    expected: "a number from 0 to 2, or unset for the server's default",
+  },
+  MODEL_MAX_TOKENS: {
+    schema: wholeNumber(16, 1_000_000),
+    expected:
+      "a whole number of tokens from 16 to 1000000 for one model reply, or unset for the server's default",
+  },
+  MODEL_CONTEXT_TOKENS: {
+    schema: wholeNumber(2048, 10_000_000).default(128_000),
+    expected:
+      "a whole number of tokens from 2048 to 10000000: the model's context window (the thread is trimmed to fit)",
   },
   REDIS_URL: {
     schema: z.url({ protocol: /^rediss?$/ }),

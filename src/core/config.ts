@@ -35,6 +35,14 @@ export interface Config {
      * (MODEL_VISION). Undefined: off, as for a text-only model.
      */
     readonly vision?: VisionMode;
+    /** MODEL_TEMPERATURE; undefined: not sent (the server's default). */
+    readonly temperature?: number;
+    /** MODEL_MAX_TOKENS, for one model reply; undefined: not sent. */
+    readonly maxTokens?: number;
+    /** MODEL_CONTEXT_TOKENS: the thread is trimmed to fit an estimate of it. Undefined: 128,000. */
+    readonly contextTokens?: number;
+    /** The text of SYSTEM_PROMPT_FILE, read once at start: appended to the built-in prompt. */
+    readonly systemPromptExtra?: string;
   };
   readonly policy: {
     /** `platform:id` entries; undefined means everyone. */

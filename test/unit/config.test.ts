@@ -110,6 +110,10 @@ describe('configuration', () => {
     WORKER_CONCURRENCY: '0',
     METRICS_PORT: '99999',
     BOT_ROLE: 'gateway',
+    SYSTEM_PROMPT_FILE: '/nonexistent/sandbot-prompt.txt',
+    MODEL_TEMPERATURE: '2.5',
+    MODEL_MAX_TOKENS: 'lots',
+    MODEL_CONTEXT_TOKENS: 'huge',
   };
 
   for (const [name, value] of Object.entries(BAD_VALUES)) {
