@@ -15,6 +15,7 @@ import { SOCKET_MODE_RETRY, STATUS_DELAY_MS, WEB_API_RETRY } from './slack-limit
 import { registerSlashCommand } from './slash-command.ts';
 import { registerStopButton } from './stop-button.ts';
 import { registerFeedbackButtons } from './feedback-buttons.ts';
+import { registerAgentView } from './agent-view.ts';
 import { StreamSupport } from './stream-support.ts';
 import { replyFromAddress } from './slack-thread-reply.ts';
 import { TurnStarter } from './turn-starter.ts';
@@ -195,5 +196,6 @@ export class SlackAdapter implements ChatAdapter {
     registerSlashCommand(this.app, turns, this.logger);
     registerStopButton(this.app, turns, this.logger);
     registerFeedbackButtons(this.app, this.context.metrics, this.logger);
+    registerAgentView(this.app, this.logger);
   }
 }

@@ -19,6 +19,7 @@ import type { EditBudget } from './edit-budget.ts';
 import { StatusMessage } from './status-message.ts';
 import { SLACK_TABLE_LIMITS } from './table-blocks.ts';
 import { SlackAnswerStream } from './answer-stream.ts';
+import { ThreadStatus } from './thread-status.ts';
 import { feedbackBlocks } from './feedback-buttons.ts';
 import type { StreamSupport } from './stream-support.ts';
 
@@ -76,6 +77,8 @@ export class SlackThreadReply implements ThreadReply {
   private reacted: Promise<boolean>;
   /** The answer as a streaming message, while the workspace takes it. */
   private readonly stream: SlackAnswerStream | undefined;
+  /** Slack's status line under the thread (threads only). */
+  private readonly threadStatus: ThreadStatus | undefined;
 
   constructor(options: SlackThreadReplyOptions) {
     this.options = options;
@@ -107,6 +110,15 @@ export class SlackThreadReply implements ThreadReply {
     // The taken-over message still says what the dead runner was doing: say it resumed.
     if (note !== undefined) this.live.update({ type: 'thinking' });
     this.stream = answerStream(options, (text) => this.live.update({ type: 'answering', text }));
+    const threadTs = options.place.threadTs;
+    this.threadStatus =
+      threadTs === undefined
+        ? undefined
+        : new ThreadStatus(
+            options.client,
+            { channel: options.place.channel, threadTs },
+            options.logger,
+          );
   }
 
   onProgressMessage(listener: (messageId: string) => void): void {
@@ -127,6 +139,7 @@ export class SlackThreadReply implements ThreadReply {
   }
 
   progress(update: Progress): void {
+    this.threadStatus?.show(update);
     if (this.stream?.live === true) {
       if (update.type === 'running') this.stream.cellStarted(update.code);
       if (update.type === 'answering') {
@@ -154,6 +167,7 @@ export class SlackThreadReply implements ThreadReply {
   private async post(reply: Reply, key: AnswerKey | undefined): Promise<void> {
     const { client, place, logger } = this.options;
     this.status.cancelPending();
+    this.threadStatus?.close();
     // A streamed answer's text is already in the thread: the rest (code, tables, files,
     // notices) follows it; when the stream could not carry it, the answer is posted whole.
     const streamed = (await this.stream?.stop(reply.text, feedbackBlocks())) === true;

@@ -183,7 +183,9 @@ describe.skipIf(services.sandboxImage === undefined)('Slack over Socket Mode', (
     await bot.slack.sendEvent(messageEvent(bot.slack.ids, question));
     const answer = await bot.waitForMessage(pane.channel, pane.threadTs, /^```\n1024\n```/);
     expect(answer.text).toBe('```\n1024\n```\n\n```\nprint(2 ** 10)\n```');
-    const status = bot.slack.calls.find((c) => c.method === 'assistant.threads.setStatus');
+    const status = bot.slack.calls.find(
+      (c) => c.method === 'assistant.threads.setStatus' && c.args.thread_ts === pane.threadTs,
+    );
     expect(status?.args).toMatchObject({
       channel_id: pane.channel,
       thread_ts: pane.threadTs,

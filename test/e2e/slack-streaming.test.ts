@@ -97,6 +97,12 @@ describe.skipIf(services.sandboxImage === undefined)('Slack: answers that stream
     expect(stream.message.text).toBe(ANSWER);
     expect(JSON.stringify(stream.message.blocks)).toContain('"type":"feedback_buttons"');
 
+    // Slack's status line under the thread followed the turn: code, then writing.
+    const statuses = bot.slack.calls
+      .filter((c) => c.method === 'assistant.threads.setStatus' && c.args.thread_ts === ts)
+      .map((c) => c.args.status);
+    expect(statuses).toEqual(expect.arrayContaining(['is running code…', 'is writing…']));
+
     // The code that ran follows the stream; the answer's text is not posted a second time.
     const code = await bot.waitForMessage(channel, ts, /print\(6 \* 7\)/);
     expect(code.ts > stream.message.ts).toBe(true);
