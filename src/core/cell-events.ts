@@ -71,6 +71,25 @@ export interface FileRefEvent {
   readonly blob: BlobRef;
 }
 
+/**
+ * What a cell cost the machine, as the worker read it from the container's cgroup (never from
+ * anything the sandbox says): CPU time spent during the cell, and the container's memory peak.
+ */
+export interface CellUsage {
+  readonly cpuSeconds: number;
+  /** The container's peak memory so far (cgroup v1: since it started; src/sandbox/cgroup-usage.ts). */
+  readonly memoryPeakBytes?: number;
+}
+
+/** A `usage` as it came off the queue (JSON from Redis), kept only when it is well-formed. */
+export function parseCellUsage(value: unknown): CellUsage | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { cpuSeconds, memoryPeakBytes } = value as Record<string, unknown>;
+  const count = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n) && n >= 0;
+  if (!count(cpuSeconds)) return undefined;
+  return count(memoryPeakBytes) ? { cpuSeconds, memoryPeakBytes } : { cpuSeconds };
+}
+
 export interface DoneEvent {
   readonly type: 'done';
   readonly status: CellStatus;
@@ -78,6 +97,8 @@ export interface DoneEvent {
   /** True when the kernel this cell ran in (or will next run in) is a fresh one. */
   readonly kernelRestarted: boolean;
   readonly executionCount: number | undefined;
+  /** Absent when the worker could not read the container's figures. */
+  readonly usage?: CellUsage;
 }
 
 export interface JobDone {
@@ -87,6 +108,8 @@ export interface JobDone {
   readonly kernelRestarted: boolean;
   /** For `failed` and `lost`: what went wrong, in words a user can act on. */
   readonly message?: string;
+  /** The cell's figures (DoneEvent.usage), passed on by the worker. */
+  readonly usage?: CellUsage;
 }
 
 export interface StartedEvent {

@@ -1,7 +1,7 @@
 import type { BlobRef } from './blob-store.ts';
 import { isSandbotError } from './errors.ts';
 import { mimeFromName } from './mime.ts';
-import type { CellEvent, JobEvent, MimeBundle } from './cell-events.ts';
+import { parseCellUsage, type CellEvent, type JobEvent, type MimeBundle } from './cell-events.ts';
 import type { CellError, CellFile, CellResult, RichResult } from './cell-result.ts';
 import { parseTable, TABLE_MIME } from './table-data.ts';
 
@@ -90,6 +90,8 @@ export class CellResultBuilder {
           : undefined;
     const executionCount =
       done !== undefined && 'executionCount' in done ? done.executionCount : undefined;
+    // Checked: the figures cross the queue as JSON.
+    const usage = parseCellUsage(done?.usage);
     return {
       status: done?.status ?? 'lost',
       ...(message === undefined ? {} : { message }),
@@ -102,6 +104,7 @@ export class CellResultBuilder {
       durationMs: done?.durationMs ?? 0,
       kernelRestarted: done?.kernelRestarted ?? false,
       ...(executionCount === undefined ? {} : { executionCount }),
+      ...(usage === undefined ? {} : { usage }),
     };
   }
 

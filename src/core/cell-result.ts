@@ -1,5 +1,5 @@
 import type { BlobRef } from './blob-store.ts';
-import type { JobStatus, MimeBundle } from './cell-events.ts';
+import type { CellUsage, JobStatus, MimeBundle } from './cell-events.ts';
 import type { TableData } from './table-data.ts';
 
 /**
@@ -53,6 +53,8 @@ export interface CellResult {
   /** True when the kernel the next cell runs in is a fresh one. */
   readonly kernelRestarted: boolean;
   readonly executionCount?: number;
+  /** CPU and memory as the worker measured them; absent when it could not. */
+  readonly usage?: CellUsage;
 }
 
 /** The images of a cell, in the order they were shown. */

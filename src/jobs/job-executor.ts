@@ -107,6 +107,7 @@ export class JobExecutor {
         status: ended.status,
         durationMs: ended.durationMs,
         kernelRestarted: ended.kernelRestarted || takeover,
+        ...(ended.usage === undefined ? {} : { usage: ended.usage }),
       });
     } catch (error) {
       log.warn({ err: error }, 'job failed');

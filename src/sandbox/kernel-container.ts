@@ -5,6 +5,7 @@ import type { Logger } from '../logging/logger.ts';
 import { SandbotError } from '../core/errors.ts';
 import { containerSpec, DATA_DIR, volumeSpec, type SandboxLimits } from './container-spec.ts';
 import { attach, removeQuietly } from './container-lifecycle.ts';
+import { CgroupUsage, type ContainerCounters } from './cgroup-usage.ts';
 import { sessionMemoryBytes } from './container-memory.ts';
 import { isNotFound, translateDockerError, type Docker } from './docker-client.ts';
 import {
@@ -42,6 +43,9 @@ export interface ExitInfo {
 
 type FrameListener = (frame: RunnerFrame) => void;
 
+/** Every container of this worker is read the same way (see CgroupUsage). */
+const cgroups = new CgroupUsage();
+
 /** How long a file's copy-out may go without a frame before it is given up. */
 const FILE_STALL_MS = 15_000;
 /** How long an upload may wait for the runner's answer once its bytes are sent. */
@@ -58,6 +62,8 @@ export class KernelContainer {
   private readonly log: Logger;
   readonly createdAt = Date.now();
   pythonVersion = '';
+  /** The image's Python distributions as the runner listed them at start (bounded names). */
+  packages: readonly string[] | undefined;
 
   private readonly options: KernelContainerOptions;
   readonly container: Container;
@@ -158,6 +164,7 @@ export class KernelContainer {
       const onReady = (frame: RunnerFrame) => {
         if (frame.type !== 'ready') return;
         this.pythonVersion = frame.pythonVersion;
+        this.packages = frame.packages;
         cleanup();
         resolve();
       };
@@ -363,5 +370,10 @@ export class KernelContainer {
    */
   async memoryBytes(): Promise<number> {
     return sessionMemoryBytes(await this.container.stats({ stream: false }));
+  }
+
+  /** The container's CPU and memory counters from its cgroup; undefined once it is gone. */
+  counters(): Promise<ContainerCounters | undefined> {
+    return cgroups.read(this.container);
   }
 }

@@ -3,10 +3,11 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logging/logger.ts';
 import { AsyncQueue } from '../core/async-queue.ts';
 import { Serializer } from '../core/keyed-serializer.ts';
-import type { CellEvent } from '../core/cell-events.ts';
+import type { CellEvent, CellUsage } from '../core/cell-events.ts';
 import { RESTART_NOTICE, STOPPED_BEFORE_START_NOTICE } from './cell-notices.ts';
 import { runCellInKernel, type CellEnding } from './cell-run.ts';
 import type { UploadFile } from './file-transfer.ts';
+import type { ContainerCounters } from './cgroup-usage.ts';
 import type { KernelContainer } from './kernel-container.ts';
 
 export interface SandboxLimits {
@@ -164,13 +165,14 @@ export class Sandbox {
     const freshAfterLoss = this.stateLost;
     this.stateLost = false;
     if (freshAfterLoss) queue.push({ type: 'notice', text: RESTART_NOTICE });
-    const done = (ending: CellEnding): void => {
+    const done = (ending: CellEnding, usage?: CellUsage): void => {
       queue.push({
         type: 'done',
         status: ending.status,
         durationMs: Math.round(performance.now() - startedAt),
         kernelRestarted: ending.kernelLost || freshAfterLoss,
         executionCount: ending.executionCount,
+        ...(usage === undefined ? {} : { usage }),
       });
       queue.end();
     };
@@ -181,6 +183,8 @@ export class Sandbox {
       done({ status: 'interrupted', executionCount: undefined, kernelLost: false });
       return;
     }
+    // Read by the worker from the container's cgroup, before and after: the cell's CPU time.
+    const before = await kernel.counters();
     const ending = await runCellInKernel({
       kernel,
       code,
@@ -193,6 +197,19 @@ export class Sandbox {
     });
     if (ending.kernelLost) this.stateLost = true;
     this.cellsRun += 1;
-    done(ending);
+    // A container that died took its cgroup along: that cell has no figures.
+    done(ending, ending.kernelLost ? undefined : cellUsage(before, await kernel.counters()));
   }
+}
+
+/** The cell's share of the container's counters. */
+function cellUsage(
+  before: ContainerCounters | undefined,
+  after: ContainerCounters | undefined,
+): CellUsage | undefined {
+  if (before === undefined || after === undefined) return undefined;
+  const cpuSeconds = Math.max(0, after.cpuNs - before.cpuNs) / 1e9;
+  return after.memoryPeakBytes === undefined
+    ? { cpuSeconds }
+    : { cpuSeconds, memoryPeakBytes: after.memoryPeakBytes };
 }
