@@ -50,6 +50,8 @@ export interface FakeOpenAI {
   rejectImageInputs(on: boolean): void;
   /** How probes are answered. Default: 400, like a text-only server (so vision stays off). */
   answerProbes(reply: Reply): void;
+  /** The token counts sent in each answer that carried usage (probes excepted), in order. */
+  readonly reportedUsage: { prompt_tokens: number; completion_tokens: number }[];
   /** Told the timing of every request in `requests` once its answer is finished (bench). */
   onExchange(listener: (exchange: TimedExchange) => void): void;
   close(): Promise<void>;
@@ -75,6 +77,7 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
   const probes: RecordedRequest[] = [];
   let probeReply: Reply = { kind: 'status', status: 400 };
   const exchangeListeners: ((exchange: TimedExchange) => void)[] = [];
+  const reportedUsage: FakeOpenAI['reportedUsage'] = [];
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
@@ -208,6 +211,7 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
     // With stream_options.include_usage OpenAI ends with a choice-less chunk carrying usage.
     const options = request.body['stream_options'] as { include_usage?: boolean } | undefined;
     if (options?.include_usage === true) {
+      if (!isVisionProbe(request.body)) reportedUsage.push(usage);
       chunks.push({ id, object: 'chat.completion.chunk', created, model, choices: [], usage });
     }
 
@@ -235,6 +239,7 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
       textOnly = on;
     },
     probes,
+    reportedUsage,
     answerProbes: (reply) => {
       probeReply = reply;
     },
