@@ -17,6 +17,7 @@ import { registerStopButton } from './stop-button.ts';
 import { registerFeedbackButtons } from './feedback-buttons.ts';
 import { registerAgentView } from './agent-view.ts';
 import { StreamSupport } from './stream-support.ts';
+import { SlackUserGroups } from './user-groups.ts';
 import { replyFromAddress } from './slack-thread-reply.ts';
 import { TurnStarter } from './turn-starter.ts';
 import { UserNames } from './user-names.ts';
@@ -170,6 +171,7 @@ export class SlackAdapter implements ChatAdapter {
 
   private register(): void {
     const { config, conversation, deliveries } = this.context;
+    const groups = SlackUserGroups.fromAllowedUsers(config.policy.allowedUsers, this.logger);
     const turns = (this.turns = new TurnStarter({
       conversation,
       deliveries,
@@ -179,6 +181,7 @@ export class SlackAdapter implements ChatAdapter {
       edits: this.edits,
       logger: this.logger,
       ...(this.streams === undefined ? {} : { streams: this.streams }),
+      ...(groups === undefined ? {} : { groups }),
     }));
     const allowBotMessages = config.allowBotMessages;
     // Before any other middleware: a stopped workspace's requests go no further.

@@ -21,6 +21,7 @@ import type { SlackPlace } from './slack-place.ts';
 import { threadSessionKey } from './slack-session.ts';
 import { earlierInThread } from './thread-context.ts';
 import type { StreamSupport } from './stream-support.ts';
+import type { SlackUserGroups } from './user-groups.ts';
 import { SlackThreadReply, type SlackThreadReplyOptions } from './slack-thread-reply.ts';
 import type { UserNames } from './user-names.ts';
 
@@ -35,6 +36,8 @@ export interface TurnStarterOptions {
   readonly logger: Logger;
   /** Where answers may stream (SLACK_STREAMING); absent: never. */
   readonly streams?: StreamSupport;
+  /** Slack user groups ALLOWED_USERS names, looked up per author; absent: none named. */
+  readonly groups?: SlackUserGroups;
 }
 
 /** A message the rules said to answer, with what Slack told about where it came from. */
@@ -131,6 +134,7 @@ export class TurnStarter {
         order: message.ts,
       },
       thread,
+      turn.client,
     );
   }
 
@@ -181,17 +185,35 @@ export class TurnStarter {
         order: requestOrder(),
       },
       thread,
+      turn.client,
     );
   }
 
-  private handle(message: InboundMessage, thread: SlackThreadReply): void {
-    const handled = this.options.conversation
-      .handle(message, thread)
+  private handle(
+    message: InboundMessage,
+    thread: SlackThreadReply,
+    client: webApi.WebClient,
+  ): void {
+    const handled = this.withGroups(message, client)
+      .then((withGroups) => this.options.conversation.handle(withGroups, thread))
       .catch((error: unknown) => {
         this.options.logger.error({ err: error, session: message.sessionKey }, 'Slack turn failed');
       })
       .finally(() => this.handing.delete(handled));
     this.handing.add(handled);
+  }
+
+  /** The message with the author's listed Slack groups, for the core's access check. */
+  private async withGroups(
+    message: InboundMessage,
+    client: webApi.WebClient,
+  ): Promise<InboundMessage> {
+    const groups = this.options.groups;
+    if (groups === undefined) return message;
+    return {
+      ...message,
+      author: { ...message.author, groups: await groups.of(client, message.author.id) },
+    };
   }
 
   /**

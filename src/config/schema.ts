@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { USAGE_SETTINGS } from './usage-settings.ts';
 import { readPromptFile, PROMPT_FILE_MAX_BYTES } from './prompt-file.ts';
 
 /**
@@ -176,14 +177,15 @@ export const SETTINGS = {
     expected: 'a whole number of files per message, from 1 to 100',
   },
   ALLOWED_USERS: {
-    // A person (platform:user-id) or a Discord role (discord:role:<id>).
+    // A person (platform:user-id), a Discord role (discord:role:<id>) or a Slack user group
+    // (slack:group:<id>).
     schema: z
       .string()
       .regex(
-        /^(?:discord:role:\d{17,20}|[a-z]+:[A-Za-z0-9._@-]+)(?:,\s*(?:discord:role:\d{17,20}|[a-z]+:[A-Za-z0-9._@-]+))*$/,
+        /^(?:discord:role:\d{17,20}|slack:group:S[A-Z0-9]+|[a-z]+:[A-Za-z0-9._@-]+)(?:,\s*(?:discord:role:\d{17,20}|slack:group:S[A-Z0-9]+|[a-z]+:[A-Za-z0-9._@-]+))*$/,
       ),
     expected:
-      'a comma-separated list of platform:user-id (e.g. slack:U012AB,discord:1234) and discord:role:<role-id> entries, or unset for everyone',
+      'a comma-separated list of platform:user-id (e.g. slack:U012AB,discord:1234), discord:role:<role-id> and slack:group:<usergroup-id> entries, or unset for everyone',
   },
   ALLOWED_CHANNELS: {
     schema: z.string().regex(/^[a-z]+:[A-Za-z0-9._@-]+(,\s*[a-z]+:[A-Za-z0-9._@-]+)*$/),
@@ -255,6 +257,7 @@ export const SETTINGS = {
     schema: z.enum(['auto', 'json', 'pretty']).default('auto'),
     expected: 'one of auto (pretty on a terminal, JSON otherwise), json, pretty',
   },
+  ...USAGE_SETTINGS,
 } as const satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof SETTINGS;

@@ -92,6 +92,8 @@ export class FakeWorkspace {
   readonly ephemerals: { channel: string; user: string; text: string }[] = [];
   /** People users.info knows: id to display name. */
   readonly users = new Map<string, string>();
+  /** User groups usergroups.users.list knows: group id to member ids. */
+  readonly userGroups = new Map<string, string[]>();
   /** The streaming message API (off unless a test turns it on: see fake-slack-streams.ts). */
   readonly streams = new FakeSlackStreams((fields) => {
     const message = { ...fields, ts: this.nextTs() };
@@ -171,6 +173,11 @@ export class FakeWorkspace {
           bot_id: this.ids.botId,
           is_enterprise_install: false,
         });
+      case 'usergroups.users.list': {
+        // Slack: the group's member ids; an unknown group is `no_such_subteam`.
+        const members = this.userGroups.get(str(args.usergroup) ?? '');
+        return members === undefined ? refuse('no_such_subteam') : ok({ users: members });
+      }
       case 'users.info': {
         const id = str(args.user) ?? '';
         const name = this.users.get(id);
