@@ -1,4 +1,5 @@
 import type { Config } from '../core/config.ts';
+import { usageConfig } from './usage-settings.ts';
 import { SETTINGS, SETTING_NAMES, type RawSettings, type SettingName } from './schema.ts';
 
 /** One bad setting: its name and what was expected. The value is never included. */
@@ -128,6 +129,7 @@ function toConfig(s: RawSettings): Config {
     allowBotMessages: s.ALLOW_BOT_MESSAGES === 'true',
     playground: { mode: s.PLAYGROUND, token: s.PLAYGROUND_TOKEN },
     log: { level: s.LOG_LEVEL, format: s.LOG_FORMAT },
+    usage: usageConfig(s),
   };
 }
 

@@ -1,3 +1,5 @@
+import type { UsageSettings } from './usage-settings.ts';
+
 /*
  * The typed settings every layer shares. src/config/ parses the environment into them (its
  * toConfig is checked against these types, so the schema's choices cannot drift from them).
@@ -80,6 +82,8 @@ export interface Config {
     /** Required (by `sandbot start`) when HTTP_HOST is not loopback. */
     readonly token: string | undefined;
   };
+  /** Meters, prices, the audit trail (src/metering/, src/audit/). */
+  readonly usage: UsageSettings;
   readonly log: {
     readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
     readonly format: 'auto' | 'json' | 'pretty';

@@ -114,6 +114,11 @@ describe('configuration', () => {
     MODEL_TEMPERATURE: '2.5',
     MODEL_MAX_TOKENS: 'lots',
     MODEL_CONTEXT_TOKENS: 'huge',
+    MODEL_PRICES: 'gpt-4o-mini=cheap',
+    PRICE_CURRENCY: 'dollars',
+    USAGE_TIME_ZONE: 'Mars/Olympus_Mons',
+    AUDIT_LOG: 'audit\nlog',
+    AUDIT_LOG_MAX_MB: '0',
   };
 
   for (const [name, value] of Object.entries(BAD_VALUES)) {
