@@ -118,7 +118,7 @@ describe('configuration', () => {
     PRICE_CURRENCY: 'dollars',
     USAGE_TIME_ZONE: 'Mars/Olympus_Mons',
     AUDIT_LOG: 'audit\nlog',
-    AUDIT_LOG_MAX_MB: '0',
+    AUDIT_LOG_MAX_MB: 'huge',
   };
 
   for (const [name, value] of Object.entries(BAD_VALUES)) {
