@@ -207,7 +207,8 @@ export async function benchTurnOverhead(
   } finally {
     await manager.close();
     await stopBot(bot);
-    await removeContainers(docker, { [LABEL.worker]: workerId });
+    // `sandbot start` runs its embedded worker as bot-WORKER_ID.
+    await removeContainers(docker, { [LABEL.worker]: `bot-${workerId}` });
     await removeContainers(docker, { [LABEL.worker]: anchorWorker });
     await model.close();
     await slack.close();
@@ -220,7 +221,7 @@ async function settle(docker: ReturnType<typeof createDockerClient>, workerId: s
   const until = Date.now() + 120_000;
   for (;;) {
     const running = await docker.listContainers({
-      filters: { label: [`${LABEL.worker}=${workerId}`] },
+      filters: { label: [`${LABEL.worker}=bot-${workerId}`] },
     });
     if (running.length >= THREADS + DEFAULT_POOL_SIZE || Date.now() > until) break;
     await pause(200);
