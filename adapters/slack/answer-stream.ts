@@ -2,6 +2,7 @@ import type { types, webApi } from '@slack/bolt';
 import type { Logger } from '../../src/logging/logger.ts';
 import { slackErrorCode } from './slack-errors.ts';
 import type { SlackPlace } from './slack-place.ts';
+import { StreamMarkdown } from './stream-markdown.ts';
 
 /**
  * A turn's answer as one streaming message (chat.startStream, appendStream, stopStream): each
@@ -39,6 +40,8 @@ export class SlackAnswerStream {
   /** All of the model's text so far, sent or not. */
   private text = '';
   private cells = 0;
+  /** Makes the model's text safe for Slack as it streams (no mentions, web links only). */
+  private readonly markdown = new StreamMarkdown();
   private timer: NodeJS.Timeout | undefined;
   private lastSendAt = -Infinity;
   /** One call at a time, in order. */
@@ -61,6 +64,7 @@ export class SlackAnswerStream {
   /** A cell starts: the previous one's task is done, this one's is running. */
   cellStarted(code: string): void {
     if (!this.live) return;
+    this.queueText(this.markdown.flush());
     this.finishCell();
     this.cells += 1;
     // Text before a cell is not the answer: the answer is what comes after the last cell.
@@ -80,10 +84,15 @@ export class SlackAnswerStream {
     if (!this.live || delta === '') return;
     this.finishCell();
     this.text += delta;
-    const last = this.pending.at(-1);
-    if (last?.type === 'markdown_text') last.text += delta;
-    else this.pending.push({ type: 'markdown_text', text: delta });
+    this.queueText(this.markdown.push(delta));
     this.schedule();
+  }
+
+  private queueText(text: string): void {
+    if (text === '') return;
+    const last = this.pending.at(-1);
+    if (last?.type === 'markdown_text') last.text += text;
+    else this.pending.push({ type: 'markdown_text', text });
   }
 
   /**
@@ -98,6 +107,7 @@ export class SlackAnswerStream {
     await this.sending;
     const whole = !this.failed && this.ts !== undefined && this.text.trim() === finalText.trim();
     if (whole && this.ts !== undefined) {
+      this.queueText(this.markdown.flush());
       this.finishCell();
       try {
         await this.options.client.chat.stopStream({
