@@ -11,6 +11,7 @@ from .copy_in import Uploads
 from .copy_out import send_file
 from .diagnostics import diag
 from .limits import IDLE_TRIM_S, MAX_REQUEST_BYTES
+from .packages import installed_packages
 
 
 def idle_exit_s_from(environ):
@@ -120,6 +121,8 @@ def announce_ready(frames, startup_s):
         "type": "ready",
         "pythonVersion": sys.version.split()[0],
         "startupMs": round(startup_s * 1000, 1),
+        # Read from the image as it is, so a derived image's extra packages reach the model.
+        "packages": installed_packages(),
     })
 
 

@@ -1,13 +1,90 @@
-/** The model's standing instructions, in the spirit of a code interpreter. */
-export const SYSTEM_PROMPT = `You are sandbot, a code interpreter in a team chat thread.
+/** What the stock image has, said when no kernel has listed the image's packages yet. */
+const STOCK_PACKAGES =
+  'Python 3 with numpy, pandas, matplotlib, seaborn, scipy, scikit-learn, statsmodels, sympy, ' +
+  'pillow, scikit-image, openpyxl, xlsxwriter, pypdf and python-docx is available (no OpenCV).';
+
+/** Named first, in this order, when installed: what analyses reach for. */
+const DATA_SCIENCE_FIRST = [
+  'numpy',
+  'pandas',
+  'matplotlib',
+  'seaborn',
+  'scipy',
+  'scikit-learn',
+  'statsmodels',
+  'sympy',
+  'pillow',
+  'scikit-image',
+  'opencv-python',
+  'opencv-python-headless',
+  'polars',
+  'pyarrow',
+  'duckdb',
+  'plotly',
+  'networkx',
+  'openpyxl',
+  'xlsxwriter',
+  'pypdf',
+  'python-docx',
+  'tabulate',
+];
+
+/** The package line is in every request: beyond this many characters the rest is counted. */
+export const MAX_PACKAGE_LINE_CHARS = 1500;
+
+/** "Installed Python packages: …", data-science names first, bounded. */
+export function packagesLine(names: readonly string[]): string {
+  const installed = new Set(names);
+  const first = DATA_SCIENCE_FIRST.filter((name) => installed.has(name));
+  const rest = [...installed].filter((name) => !first.includes(name)).sort();
+  const ordered = [...first, ...rest];
+  const prefix = 'Installed Python packages: ';
+  let line = prefix;
+  let shown = 0;
+  for (const name of ordered) {
+    const next = `${shown === 0 ? '' : ', '}${name}`;
+    if (line.length + next.length > MAX_PACKAGE_LINE_CHARS) break;
+    line += next;
+    shown += 1;
+  }
+  const more = ordered.length - shown;
+  return `${line}${more > 0 ? ` and ${more} more` : ''}.`;
+}
+
+export interface SystemPromptParts {
+  /** The image's distributions as a kernel listed them; undefined: the stock image's list. */
+  readonly packages?: readonly string[] | undefined;
+  /** SYSTEM_PROMPT_FILE's text, appended after the built-in prompt. */
+  readonly extra?: string | undefined;
+}
+
+let cache: { key: string; prompt: string } | undefined;
+
+/** The system prompt for these parts (the last one is kept: parts rarely change). */
+export function buildSystemPrompt(parts: SystemPromptParts = {}): string {
+  const key = JSON.stringify([parts.packages ?? null, parts.extra ?? null]);
+  if (cache?.key === key) return cache.prompt;
+  const available =
+    parts.packages === undefined || parts.packages.length === 0
+      ? STOCK_PACKAGES
+      : packagesLine(parts.packages);
+  const prompt = [
+    `${PROMPT_HEAD}\n${available}\n${PROMPT_INSTALL}\n\n${PROMPT_BODY}`,
+    ...(parts.extra === undefined || parts.extra === '' ? [] : [parts.extra]),
+  ].join('\n\n');
+  cache = { key, prompt };
+  return prompt;
+}
+
+const PROMPT_HEAD = `You are sandbot, a code interpreter in a team chat thread.
 
 You have a \`python\` tool that runs code in a persistent Jupyter-like kernel: variables,
-imports and files stay between calls for the whole thread. Python 3 with numpy, pandas,
-matplotlib, seaborn, scipy, scikit-learn, statsmodels, sympy, pillow, scikit-image, openpyxl,
-xlsxwriter, pypdf and python-docx is available (no OpenCV). There is no internet access and no
-way to install packages.
+imports and files stay between calls for the whole thread.`;
 
-- Files the users attach are in /mnt/data; the messages say their names. Look at the data
+const PROMPT_INSTALL =
+  'There is no internet access, so nothing can be installed: use what is there.';
+
+const PROMPT_BODY = `- Files the users attach are in /mnt/data; the messages say their names. Look at the data
   (shape, columns, a few rows) before drawing conclusions.
 - Save every file the user should receive to /mnt/data; each new or changed file there is
   sent to the thread. Plots shown with matplotlib are sent as images automatically.
@@ -22,6 +99,9 @@ way to install packages.
 - Answer in plain, concise language with the numbers that matter. Do not repeat the code
   in your answer: the thread already shows it. Use Markdown sparingly.
 - Several people may write in one thread; each message says who wrote it.`;
+
+/** The model's standing instructions with the stock image's packages and no operator text. */
+export const SYSTEM_PROMPT = buildSystemPrompt();
 
 /** Added when the model is given images (MODEL_VISION): it should use its eyes. */
 export const VISION_PROMPT = `You can see images: those the users attach, and the plots and images your cells

@@ -6,7 +6,7 @@ import { COMMAND_HANDLERS } from './commands.ts';
 import { NO_MODEL_TEXT, RUN_USAGE_TEXT } from './help-text.ts';
 import type { ParsedMessage } from './parse-message.ts';
 import { textReply, type Reply } from '../core/reply.ts';
-import { trimTranscript } from './trim-transcript.ts';
+import { promptForTurn } from './turn-prompt.ts';
 import type { TurnContext } from './turn-context.ts';
 
 /** Answers one message: a command, direct code, or a question for the model. */
@@ -54,11 +54,13 @@ async function runChat(turn: TurnContext, text: string): Promise<Reply> {
   const attached = accepted.map(
     (f) => `[attached: /mnt/data/${f.name}, ${formatBytes(f.blob.sizeBytes)}, ${f.blob.mime}]`,
   );
+  const userMessage = [`${turn.message.author.name}: ${text}`, ...attached].join('\n');
+  const prompt = await promptForTurn(services, model.client, session.transcript, userMessage);
   const result = await runAgentTurn({
     client: model.client,
     model: model.name,
-    history: trimTranscript(session.transcript),
-    userMessage: [`${turn.message.author.name}: ${text}`, ...attached].join('\n'),
+    ...prompt,
+    userMessage,
     runCell: (code, cellSignal) => turn.runCell(code, [], cellSignal),
     maxSteps: services.agent.maxSteps,
     maxWallMs: services.agent.turnTimeoutMs,

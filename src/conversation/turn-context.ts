@@ -4,6 +4,7 @@ import type { BlobRef, BlobStore } from '../core/blob-store.ts';
 import type { Config } from '../core/config.ts';
 import type { CellResult } from '../core/cell-result.ts';
 import type { JobQueue } from '../core/job.ts';
+import type { SandboxPackages } from '../core/sandbox-packages.ts';
 import {
   emptySession,
   type SessionFile,
@@ -25,6 +26,8 @@ export interface TurnServices {
   /** Undefined: no model configured; code still runs. */
   readonly model: { readonly client: OpenAI; readonly name: string } | undefined;
   readonly agent: Config['agent'];
+  /** The sandbox image's Python packages, for the model's prompt. Absent: the stock list. */
+  readonly packages?: SandboxPackages;
 }
 
 /** One message being answered: what commands, direct code and the agent turn all receive. */

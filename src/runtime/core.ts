@@ -22,6 +22,7 @@ import { createRedis } from '../redis/connection.ts';
 import { probeRedis } from '../redis/probe-redis.ts';
 import { RedisHealth } from '../redis/redis-health.ts';
 import { RedisRunningTurns } from '../redis/redis-running-turns.ts';
+import { RedisSandboxPackages } from '../redis/redis-sandbox-packages.ts';
 import { redisRateLimiters } from '../redis/redis-sliding-window-limiter.ts';
 import { createDockerClient, translateDockerError } from '../sandbox/docker-client.ts';
 import { SandboxManager } from '../sandbox/sandbox-manager.ts';
@@ -153,6 +154,11 @@ async function buildRedisCore(
       blobs,
       sessions,
       runningTurns,
+      packages: new RedisSandboxPackages(redis, {
+        prefix: config.redisPrefix,
+        image: config.sandbox.image,
+        logger,
+      }),
       ...durableTurns(turns, config, logger, options),
     }),
     jobs,
@@ -211,6 +217,7 @@ async function buildEmbeddedCore(
       blobs,
       sessions,
       runningTurns: new MemoryRunningTurns(),
+      packages: { list: () => Promise.resolve(manager.packages) },
       ...durableTurns(turns, config, logger, options),
     }),
     jobs,

@@ -62,6 +62,8 @@ export class KernelContainer {
   private readonly log: Logger;
   readonly createdAt = Date.now();
   pythonVersion = '';
+  /** The image's Python distributions as the runner listed them at start (bounded names). */
+  packages: readonly string[] | undefined;
 
   private readonly options: KernelContainerOptions;
   readonly container: Container;
@@ -162,6 +164,7 @@ export class KernelContainer {
       const onReady = (frame: RunnerFrame) => {
         if (frame.type !== 'ready') return;
         this.pythonVersion = frame.pythonVersion;
+        this.packages = frame.packages;
         cleanup();
         resolve();
       };

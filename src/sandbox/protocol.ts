@@ -6,10 +6,25 @@ import { z } from 'zod';
  */
 const mimeBundle = z.record(z.string(), z.string());
 
+/** Distribution names are PEP 503-normalised by the runner; anything else is not a name. */
+const PACKAGE_NAME = /^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$/;
+export const MAX_PACKAGES = 2000;
+
+/**
+ * The image's distributions (newer runners). Bounded in count and length; a list that breaks
+ * the rules is dropped (`catch`), never a reason to refuse the kernel.
+ */
+const packages = z
+  .array(z.string().regex(PACKAGE_NAME))
+  .max(MAX_PACKAGES)
+  .optional()
+  .catch(undefined);
+
 const ready = z.object({
   type: z.literal('ready'),
   pythonVersion: z.string().max(64),
   startupMs: z.number(),
+  packages,
 });
 const stream = z.object({
   type: z.literal('stream'),

@@ -21,6 +21,9 @@ export interface SandboxManagerOptions {
   /** Extra labels on everything created (tests use one per run to clean up). */
   readonly labels?: Labels;
   readonly interruptGraceMs?: number;
+  /** Told the image's Python distributions when a kernel first lists them, and whenever the
+   *  list changes (a new image): the worker publishes them for the model's prompt. */
+  readonly onPackages?: (names: readonly string[]) => void;
 }
 
 /**
@@ -33,6 +36,7 @@ export class SandboxManager {
   private reaper: NodeJS.Timeout | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private readonly labels: Labels;
+  #packages: readonly string[] | undefined;
 
   private readonly options: SandboxManagerOptions;
 
@@ -49,7 +53,22 @@ export class SandboxManager {
     });
   }
 
-  private createKernel(labels: Labels = {}): Promise<KernelContainer> {
+  /** The image's Python distributions, as the newest kernel listed them; undefined before. */
+  get packages(): readonly string[] | undefined {
+    return this.#packages;
+  }
+
+  private async createKernel(labels: Labels = {}): Promise<KernelContainer> {
+    const kernel = await this.startKernel(labels);
+    const names = kernel.packages;
+    if (names !== undefined && names.join(',') !== this.#packages?.join(',')) {
+      this.#packages = names;
+      this.options.onPackages?.(names);
+    }
+    return kernel;
+  }
+
+  private startKernel(labels: Labels): Promise<KernelContainer> {
     const { settings } = this.options;
     return KernelContainer.create({
       docker: this.options.docker,

@@ -12,6 +12,7 @@ import type { RedisHealth } from '../../redis/redis-health.ts';
 import type { Docker } from '../../sandbox/docker-client.ts';
 import { LABEL } from '../../sandbox/labels.ts';
 import { SandboxManager } from '../../sandbox/sandbox-manager.ts';
+import { RedisSandboxPackages } from '../../redis/redis-sandbox-packages.ts';
 import { SANDBOT_VERSION } from '../version.ts';
 
 /** How often a worker looks for containers of workers that died without cleaning up. */
@@ -41,7 +42,14 @@ export interface RunningWorker {
 export async function startWorkerProcess(services: WorkerServices): Promise<RunningWorker> {
   const { config, redis, health, docker } = services;
   const log = services.logger.child({ worker: config.worker.id });
+  // What the kernels report of the image reaches the bots' model prompt through Redis.
+  const packages = new RedisSandboxPackages(redis, {
+    prefix: config.redisPrefix,
+    image: config.sandbox.image,
+    logger: log,
+  });
   const manager = new SandboxManager({
+    onPackages: (names) => void packages.publish(names),
     docker,
     settings: config.sandbox,
     workerId: config.worker.id,
