@@ -6,6 +6,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 image="${SANDBOX_IMAGE:-sandbot-sandbox:latest}"
+# The image's version label is sandbot's (package.json), read without Node.
+version="$(sed -n 's/^  "version": "\([^"]*\)",$/\1/p' "$here/../package.json" | head -n 1)"
 
 fail() {
   echo "sandbox:build: $*" >&2
@@ -24,10 +26,10 @@ log="$(mktemp "${TMPDIR:-/tmp}/sandbot-build.XXXXXX")"
 trap 'rm -f "$log"' EXIT
 started=$SECONDS
 # --force-rm: a failed step leaves no stopped container behind.
-if ! docker build --force-rm -t "$image" "$here" >"$log" 2>&1; then
+if ! docker build --force-rm --build-arg "SANDBOT_VERSION=${version:-unknown}" -t "$image" "$here" >"$log" 2>&1; then
   echo "sandbox:build: docker build failed; the end of its output:" >&2
   tail -n 40 "$log" >&2
   fail "building $image failed (full command: docker build -t $image $here)"
 fi
 size="$(docker image inspect --format '{{.Size}}' "$image" | awk '{printf "%.0f MB", $1/1e6}')"
-echo "[sandbox:build] $image ready ($size, $((SECONDS - started)) s)"
+echo "[sandbox:build] $image ${version:-unknown} ready ($size, $((SECONDS - started)) s)"
