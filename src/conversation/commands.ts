@@ -7,6 +7,7 @@ import type { CommandName } from './parse-message.ts';
 import { textReply, type Reply } from '../core/reply.ts';
 import { runJob } from './run-job.ts';
 import type { TurnContext } from './turn-context.ts';
+import { usageLine } from './usage-text.ts';
 
 /** One command of every surface, answering one message. */
 export type CommandHandler = (turn: TurnContext, argument: string) => Promise<Reply>;
@@ -55,8 +56,28 @@ async function status(turn: TurnContext): Promise<Reply> {
     services.model === undefined
       ? 'No model configured: only direct code runs.'
       : `Model: ${services.model.name}.`,
+    ...(await usageLines(turn)),
   ];
   return textReply(lines.join('\n'), turn.refusals);
+}
+
+/** The thread's usage so far, and today's for the asker and the channel (src/metering/). */
+async function usageLines(turn: TurnContext): Promise<string[]> {
+  const usage = turn.services.usage;
+  const meters = usage?.meters;
+  if (usage === undefined || meters === undefined) return [];
+  const { scopes, day } = turn.meter;
+  const [thread, user, channel] = await Promise.all([
+    meters.read({ scope: scopes.thread, period: 'total' }),
+    meters.read({ scope: scopes.user, period: day }),
+    meters.read({ scope: scopes.channel, period: day }),
+  ]);
+  const { currency, timeZone } = usage.settings;
+  return [
+    usageLine('This thread', thread, currency),
+    usageLine(`You today (${day}, ${timeZone})`, user, currency),
+    usageLine('This channel today', channel, currency),
+  ];
 }
 
 async function files(turn: TurnContext, name: string): Promise<Reply> {

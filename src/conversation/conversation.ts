@@ -11,7 +11,7 @@ import type { RunningTurns, TurnRegistration } from '../core/running-turns.ts';
 import { parseMessage, type ParsedMessage } from './parse-message.ts';
 import { textReply, type ThreadReply } from '../core/reply.ts';
 import { runTurn } from './run-turn.ts';
-import { openTurn, type TurnServices } from './turn-context.ts';
+import { openTurn, type TurnContext, type TurnServices } from './turn-context.ts';
 import { TurnQueue } from './turn-queue.ts';
 import { DurableTurns, type DurableTurnInfo, type DurableTurnsOptions } from './durable-turns.ts';
 
@@ -122,6 +122,16 @@ export class Conversation implements ConversationPort {
     await this.turn(key, message, parseMessage(message.text), thread, info);
   }
 
+  /** After the reply: the turn's usage into /metrics and the shared meters, not awaited. */
+  private storeUsage(context: TurnContext): void {
+    const { totals } = context.meter;
+    const platform = parseSessionKey(context.message.sessionKey)?.platform ?? 'unknown';
+    this.options.metrics?.usage(platform, totals, this.options.usage?.settings.currency ?? 'USD');
+    context.meter.store().catch((error: unknown) => {
+      this.options.logger.warn({ err: error }, 'could not store the usage of a turn');
+    });
+  }
+
   /** Not queued: it must reach the turn that is running now. */
   private async stop(key: SessionKey, message: InboundMessage, thread: ThreadReply) {
     this.options.metrics?.message(key.platform, 'stop', 'stop');
@@ -150,6 +160,7 @@ export class Conversation implements ConversationPort {
       await thread.reply(await runTurn(context, parsed));
       metrics?.message(key.platform, kind, 'answered');
       metrics?.turn(key.platform, kind, (performance.now() - startedAt) / 1000);
+      this.storeUsage(context);
     } catch (error) {
       // A durable turn cut off by this process's shutdown is resumed elsewhere, and one taken
       // over by another runner is answered there: neither is apologised for here.

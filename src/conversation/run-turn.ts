@@ -49,6 +49,7 @@ async function runChat(turn: TurnContext, text: string): Promise<Reply> {
     return textReply(NO_MODEL_TEXT, turn.refusals);
   }
   thread.progress({ type: 'thinking' });
+  turn.meter.source = 'model';
   const resume = turn.agentSteps?.resume;
   turn.skipCells(resume?.cells.length ?? 0);
   const attached = accepted.map(
@@ -77,6 +78,7 @@ async function runChat(turn: TurnContext, text: string): Promise<Reply> {
       ? {}
       : { onProgress: (progress) => turn.agentSteps?.record(progress) ?? Promise.resolve() }),
   });
+  turn.meter.model(result.usage);
   const notices = [...turn.refusals, ...(result.notice === undefined ? [] : [result.notice])];
   const reply = await replyForCells(result.text, result.cells, notices, services.blobs);
   await turn.save({

@@ -17,6 +17,8 @@ import type { ThreadReply } from '../core/reply.ts';
 import { decodeAgentSteps, encodeAgentSteps } from './agent-steps.ts';
 import type { DurableTurnInfo } from './durable-turns.ts';
 import { runJob } from './run-job.ts';
+import { TurnMeter, type UsageServices } from './turn-meter.ts';
+import { parseSessionKey } from '../core/session-key.ts';
 
 /** What a turn works with, the same for every turn of every thread. */
 export interface TurnServices {
@@ -26,6 +28,8 @@ export interface TurnServices {
   /** Undefined: no model configured; code still runs. */
   readonly model: { readonly client: OpenAI; readonly name: string } | undefined;
   readonly agent: Config['agent'];
+  /** Meters, prices and the audit trail; absent: nothing is metered or audited. */
+  readonly usage?: UsageServices;
   /** The sandbox image's Python packages, for the model's prompt. Absent: the stock list. */
   readonly packages?: SandboxPackages;
 }
@@ -56,6 +60,8 @@ export interface TurnContext {
   };
   /** Cells an earlier run of this turn ran: the next cells' job ids follow theirs. */
   skipCells(count: number): void;
+  /** This turn's usage; every cell run through `runCell` is counted and audited. */
+  readonly meter: TurnMeter;
 }
 
 /** What a durable turn gives the turn that answers it (see DurableTurnInfo). */
@@ -80,7 +86,18 @@ export async function openTurn(
     services.blobs,
   );
   const files = [...session.files, ...accepted];
+  const key = parseSessionKey(message.sessionKey);
+  if (key === undefined) throw new Error(`malformed session key: ${message.sessionKey}`);
+  const meter = new TurnMeter({
+    key,
+    userId: message.author.id,
+    services: services.usage,
+    blobs: services.blobs,
+    modelName: services.model?.name,
+  });
+  meter.attachments(accepted.map((f) => f.blob));
   return {
+    meter,
     services,
     message,
     thread,
@@ -102,8 +119,8 @@ export async function openTurn(
     },
     save: (changes = {}) =>
       services.sessions.save({ ...session, files, ...changes, updatedAt: Date.now() }),
-    runCell: (code, uploads, cellSignal = signal) =>
-      runJob(
+    runCell: async (code, uploads, cellSignal = signal) => {
+      const result = await runJob(
         services,
         {
           sessionId: message.sessionKey,
@@ -116,6 +133,9 @@ export async function openTurn(
           if (event.type === 'stdout' || event.type === 'stderr')
             thread.progress({ type: 'output', text: event.text });
         },
-      ),
+      );
+      meter.cell(code, uploads, result);
+      return result;
+    },
   };
 }

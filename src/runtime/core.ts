@@ -30,11 +30,15 @@ import { RedisSessionStore } from '../sessions/redis-session-store.ts';
 import { SqliteSessionStore } from '../sessions/sqlite-session-store.ts';
 import { RedisTurnStore } from '../conversation/redis-turn-store.ts';
 import { SqliteTurnStore } from '../conversation/sqlite-turn-store.ts';
+import { openAuditLog } from '../audit/audit-log.ts';
+import { RedisMeterStore } from '../metering/redis-meter-store.ts';
+import { SqliteMeterStore } from '../metering/sqlite-meter-store.ts';
 import { SqliteSessionFiles } from '../jobs/sqlite-session-files.ts';
 import type { ChatAdapter } from '../core/chat-adapter.ts';
 import type { TurnStore } from '../core/turn-store.ts';
 import { openDatabase, type DatabaseSync } from '../sqlite/open-database.ts';
 import type { SessionStore } from '../core/session-store.ts';
+import type { UsageServices } from '../conversation/turn-meter.ts';
 
 export interface Core {
   readonly conversation: Conversation;
@@ -89,7 +93,9 @@ function durableTurns(
 }
 
 /** What the conversation needs whatever the transport. */
-type ConversationBase = Omit<ConversationOptions, 'jobs' | 'blobs' | 'sessions'>;
+type ConversationBase = Omit<ConversationOptions, 'jobs' | 'blobs' | 'sessions' | 'usage'> & {
+  readonly usage: UsageServices;
+};
 
 /**
  * The conversation core as every surface uses it. With REDIS_URL: queue, blobs and sessions
@@ -106,6 +112,7 @@ export async function buildCore(
     agent: config.agent,
     logger,
     model: model === undefined ? undefined : { client: model, name: config.openai.model },
+    usage: usageServices(config, logger),
     ...(options.metrics === undefined ? {} : { metrics: new ConversationMetrics(options.metrics) }),
   };
   return config.redisUrl === undefined
@@ -149,6 +156,7 @@ async function buildRedisCore(
   return {
     conversation: new Conversation({
       ...base,
+      usage: { ...base.usage, meters: new RedisMeterStore(redis, config.redisPrefix) },
       policy,
       jobs,
       blobs,
@@ -213,6 +221,7 @@ async function buildEmbeddedCore(
   return {
     conversation: new Conversation({
       ...base,
+      usage: { ...base.usage, meters: new SqliteMeterStore(db) },
       jobs,
       blobs,
       sessions,
@@ -233,6 +242,12 @@ async function buildEmbeddedCore(
       db.close();
     },
   };
+}
+
+/** Prices and the audit log (AUDIT_LOG: one file per process); each core adds its meter store. */
+function usageServices(config: Config, logger: Logger): UsageServices {
+  const audit = openAuditLog(config.usage, `${config.worker.id}-${process.pid}`, logger);
+  return { settings: config.usage, ...(audit === undefined ? {} : { audit }) };
 }
 
 /** Jobs run in this process. A kernel ends with its process; the next one (`chat --session`,
