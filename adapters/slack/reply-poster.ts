@@ -1,4 +1,4 @@
-import type { webApi } from '@slack/bolt';
+import type { types, webApi } from '@slack/bolt';
 import type { AnswerKey, ReplyAttachment } from '../../src/core/reply.ts';
 import type { Logger } from '../../src/logging/logger.ts';
 import type { RenderedMessage } from '../../src/render/render-reply.ts';
@@ -6,6 +6,7 @@ import { answerMetadata, type PartName } from './answer-parts.ts';
 import { escapeMrkdwn, markdownToMrkdwn } from './mrkdwn.ts';
 import { slackErrorCode } from './slack-errors.ts';
 import { tableBlock } from './table-blocks.ts';
+import { safeMarkdown } from './stream-markdown.ts';
 import { placeArgs, type SlackPlace } from './slack-place.ts';
 
 /**
@@ -26,22 +27,23 @@ export async function postRendered(
   let pendingHeading = heading;
   for (const [k, message] of messages.entries()) {
     const body = message.text === '' ? '' : markdownToMrkdwn(message.text);
-    const text = [pendingHeading, body].filter((part) => part !== undefined && part !== '');
+    const headingHere = pendingHeading;
     pendingHeading = undefined;
+    const text = [headingHere, body].filter((part) => part !== undefined && part !== '');
     if (text.length > 0 && once?.posted.has(`text:${k}`) !== true) {
       const mrkdwn = text.join('\n');
       await client.chat.postMessage({
         ...placeArgs(place),
+        // The notification text (and what clients without blocks show); the blocks below
+        // are what people see: Markdown as Slack renders it, or a table under its caption.
         text: mrkdwn,
-        // A table message: its caption (also the notification text), then the table block.
-        ...(message.table === undefined
-          ? {}
-          : {
-              blocks: [
+        blocks:
+          message.table === undefined
+            ? markdownBlocks(headingHere, message.text)
+            : [
                 { type: 'section', text: { type: 'mrkdwn', text: mrkdwn } },
                 tableBlock(message.table),
               ],
-            }),
         // A plot's link or a URL in the output should not grow a preview card.
         unfurl_links: false,
         unfurl_media: false,
@@ -52,6 +54,19 @@ export async function postRendered(
       await upload(client, place, message.attachments, logger);
     }
   }
+}
+
+/**
+ * A text message as Slack's `markdown` block (model Markdown rendered by Slack itself, made
+ * safe as streamed text is: no mention can form, only web and mail links), after the
+ * heading's own mrkdwn section (which names the asker on purpose).
+ */
+function markdownBlocks(heading: string | undefined, markdown: string): types.KnownBlock[] {
+  const blocks: types.KnownBlock[] = [];
+  if (heading !== undefined)
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: heading } });
+  if (markdown.trim() !== '') blocks.push({ type: 'markdown', text: safeMarkdown(markdown) });
+  return blocks;
 }
 
 async function upload(

@@ -46,6 +46,11 @@ function openLinkAt(text: string): number {
   return at;
 }
 
+/** Whole Markdown made safe for Slack by the same rule (a posted answer's markdown block). */
+export function safeMarkdown(text: string): string {
+  return safe(text);
+}
+
 function safe(text: string): string {
   return text
     .replace(new RegExp(LINK.source, 'g'), (link, label: string, target: string) =>

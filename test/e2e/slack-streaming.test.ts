@@ -156,6 +156,10 @@ describe.skipIf(services.sandboxImage === undefined)('Slack: answers that stream
     const answer = await bot.waitForMessage(channel, ts, /^The answer is forty-two/);
     expect(answer.text).toBe(`${ANSWER}\n\n\`\`\`\n${CODE}\n\`\`\``);
     expect(answer.ts > status.ts).toBe(true);
+    // What people see is the Markdown itself, rendered by Slack in a markdown block.
+    expect(answer.blocks).toEqual([
+      { type: 'markdown', text: `${ANSWER}\n\n\`\`\`python\n${CODE}\n\`\`\`` },
+    ]);
     const starts = () =>
       bot.slack.calls.filter((c) => c.method === 'chat.startStream').length - startsBefore;
     expect(starts()).toBe(1);

@@ -8,12 +8,20 @@
 export function blocksProblem(blocks: readonly unknown[]): string | undefined {
   if (blocks.length > 50) return 'invalid_blocks';
   let tables = 0;
+  let markdownChars = 0;
   for (const block of blocks) {
     if (!isObject(block) || typeof block.type !== 'string') return 'invalid_blocks';
     if (block.type === 'section' && isObject(block.text)) {
       const text = block.text.text;
       if (typeof text !== 'string' || text.length === 0 || text.length > 3000)
         return 'invalid_blocks';
+    }
+    // A markdown block: Markdown text, 12,000 characters across a message's markdown blocks.
+    if (block.type === 'markdown') {
+      const text = block.text;
+      if (typeof text !== 'string' || text.length === 0) return 'invalid_blocks';
+      markdownChars += text.length;
+      if (markdownChars > 12_000) return 'invalid_blocks';
     }
     if (block.type === 'table') {
       tables += 1;
