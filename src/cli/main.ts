@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { readEnvironment } from '../config/environment.ts';
 import { errorMessage, isSandbotError } from '../core/errors.ts';
 import { UsageError, type Command, type CommandContext } from './command.ts';
+import { auditCommand } from './commands/audit.ts';
 import { chatCommand } from './commands/chat.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { execCommand } from './commands/exec.ts';
@@ -22,6 +23,7 @@ const COMMANDS: readonly Command[] = [
   workerCommand,
   chatCommand,
   gcCommand,
+  auditCommand,
 ];
 
 function usage(): string {
