@@ -46,8 +46,14 @@ describe.skipIf(!services.docker)('Slack: ALLOWED_USERS by user group', () => {
       'Sorry, I can only work for people on my allowlist. Ask an admin to add you to ALLOWED_USERS.',
     );
     expect(await ask('C0G4', 'U0CY')).toMatch(/run/i);
+    expect(await ask('C0G5', 'U0ANA')).toMatch(/run/i);
     // Membership is cached: one lookup for the three people who were checked against it.
     const lookups = bot.slack.calls.filter((c) => c.method === 'usergroups.users.list');
     expect(lookups.map((c) => c.args.usergroup)).toEqual(['S0DATA']);
+    // The fake knows nobody's name: a failed users.info is not asked again for each message.
+    const names = bot.slack.calls.filter(
+      (c) => c.method === 'users.info' && c.args.user === 'U0ANA',
+    );
+    expect(names).toHaveLength(1);
   });
 });
