@@ -46,7 +46,8 @@ export class RedisSandboxPackages implements SandboxPackages {
       this.#logger.debug({ err: error }, 'could not read the sandbox package list');
       return this.#cached?.names;
     }
-    this.#cached = { atMs: nowMs, names };
+    // "None yet" is not cached: the first worker's list is used as soon as it is there.
+    if (names !== undefined) this.#cached = { atMs: nowMs, names };
     return names;
   }
 }

@@ -226,7 +226,8 @@ async function buildEmbeddedCore(
       blobs,
       sessions,
       runningTurns: new MemoryRunningTurns(),
-      packages: { list: () => Promise.resolve(manager.packages) },
+      // At most a kernel's start-up: the first turn after start waits for the pool's first.
+      packages: { list: () => manager.packagesSoon(60_000) },
       ...durableTurns(turns, config, logger, options),
     }),
     jobs,

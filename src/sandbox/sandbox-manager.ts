@@ -37,6 +37,9 @@ export class SandboxManager {
   private sweeper: NodeJS.Timeout | undefined;
   private readonly labels: Labels;
   #packages: readonly string[] | undefined;
+  /** Kernels being started now, and who waits for the first one's package list. */
+  #starting = 0;
+  #packageWaiters: (() => void)[] = [];
 
   private readonly options: SandboxManagerOptions;
 
@@ -58,14 +61,36 @@ export class SandboxManager {
     return this.#packages;
   }
 
+  /**
+   * The package list, waiting up to `timeoutMs` for a kernel that is starting now (the warm
+   * pool's first, right after start-up) rather than answering "unknown" a moment too early.
+   */
+  async packagesSoon(timeoutMs: number): Promise<readonly string[] | undefined> {
+    if (this.#packages !== undefined || this.#starting === 0) return this.#packages;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.#packageWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    return this.#packages;
+  }
+
   private async createKernel(labels: Labels = {}): Promise<KernelContainer> {
-    const kernel = await this.startKernel(labels);
-    const names = kernel.packages;
-    if (names !== undefined && names.join(',') !== this.#packages?.join(',')) {
-      this.#packages = names;
-      this.options.onPackages?.(names);
+    this.#starting += 1;
+    try {
+      const kernel = await this.startKernel(labels);
+      const names = kernel.packages;
+      if (names !== undefined && names.join(',') !== this.#packages?.join(',')) {
+        this.#packages = names;
+        this.options.onPackages?.(names);
+      }
+      return kernel;
+    } finally {
+      this.#starting -= 1;
+      for (const wake of this.#packageWaiters.splice(0)) wake();
     }
-    return kernel;
   }
 
   private startKernel(labels: Labels): Promise<KernelContainer> {
