@@ -4,6 +4,7 @@
  * machines are noisy and absolute numbers alone mislead. Benchmarks are never tests: nothing here fails
  * on a slow figure; the targets are printed for a person to judge.
  */
+import { benchAnswerStream } from './answer-stream-bench.ts';
 import { benchDiscord } from './discord-bench.ts';
 import { benchQueue } from './queue-bench.ts';
 import { benchRestarts } from './restart-bench.ts';
@@ -29,6 +30,7 @@ const benchmarks: Record<string, () => Promise<object>> = {
   slack: () => benchSlack(image, log),
   'turn-overhead': () => benchTurnOverhead(image, log),
   discord: () => benchDiscord(image, log),
+  'answer-stream': () => benchAnswerStream(image, log),
 };
 // `--only queue,slack` runs just those (a quick check of one change); the default runs all.
 const onlyIndex = process.argv.indexOf('--only');
@@ -59,6 +61,7 @@ if (json) {
     turn_sqlite_added_p50_ms: 'target < 3',
     resume_after_kill_s: 'target < 30',
     bot_share_p50_ms: 'target < 15',
+    first_answer_token_visible_p50_ms: 'target < the edit interval',
   };
   for (const [name, value] of Object.entries(figures)) {
     const target = targets[name] === undefined ? '' : `   (${targets[name]})`;
