@@ -37,7 +37,8 @@ export interface ModelRequestSettings {
 export type MaxTokensField = 'max_tokens' | 'max_completion_tokens';
 
 /** Hosts of OpenAI's own API and of Azure OpenAI (docs/models.md). */
-const OPENAI_HOSTS = /(^|\.)(api\.openai\.com|openai\.azure\.com|cognitiveservices\.azure\.com)$/;
+const OPENAI_HOSTS =
+  /(^|\.)(api\.openai\.com|openai\.azure\.com|cognitiveservices\.azure\.com|services\.ai\.azure\.com)$/;
 
 /**
  * OpenAI deprecated `max_tokens` and its reasoning models (o-series, gpt-5) refuse it, asking

@@ -69,6 +69,10 @@ describe('model settings', () => {
     expect(maxTokensFieldFor('https://my-team.openai.azure.com/openai/v1')).toBe(
       'max_completion_tokens',
     );
+    expect(maxTokensFieldFor('https://x.services.ai.azure.com/openai/v1')).toBe(
+      'max_completion_tokens',
+    );
+    expect(maxTokensFieldFor('https://api.openai.com.example.net/v1')).toBe('max_tokens');
     expect(maxTokensFieldFor('http://localhost:11434/v1')).toBe('max_tokens');
     expect(maxTokensFieldFor('http://vllm:8000/v1')).toBe('max_tokens');
   });
