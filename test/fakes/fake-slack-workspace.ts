@@ -217,9 +217,15 @@ export class FakeWorkspace {
       case 'reactions.remove':
         return this.react(method === 'reactions.add', args);
       case 'assistant.threads.setStatus':
-      case 'assistant.threads.setSuggestedPrompts':
       case 'assistant.threads.setTitle':
         if (str(args.channel_id) === undefined || str(args.thread_ts) === undefined) {
+          return refuse('invalid_arguments');
+        }
+        return ok();
+      case 'assistant.threads.setSuggestedPrompts':
+        // thread_ts is optional: without it (the agent view's way) the prompts go with the
+        // channel's latest message.
+        if (str(args.channel_id) === undefined || !Array.isArray(args.prompts)) {
           return refuse('invalid_arguments');
         }
         return ok();

@@ -1,0 +1,53 @@
+/**
+ * The agent view (features.agent_view): opening the bot's DM sets the suggested prompts for it,
+ * without naming a thread (Slack ignores a thread there); `app_context_changed` is taken
+ * without a reply. The real Bolt app over Socket Mode against the fake Slack.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { SUGGESTED_PROMPTS } from '../../adapters/slack/assistant-pane.ts';
+import { startSlackBot, type SlackBot } from '../fakes/fake-slack-harness.ts';
+import { appHomeOpened } from '../fakes/fake-slack-interactions.ts';
+
+const services = inject('services');
+
+describe.skipIf(!services.docker)('Slack: the agent view', () => {
+  let bot: SlackBot;
+
+  beforeAll(async () => {
+    bot = await startSlackBot({
+      transport: 'socket',
+      embeddedWorkerId: `e2e-slack-agent-view-${process.pid}`,
+    });
+  });
+
+  afterAll(async () => {
+    await bot.close();
+  });
+
+  it('sets the suggested prompts when someone opens the DM', async () => {
+    await bot.slack.sendEvent(
+      appHomeOpened(bot.slack.ids, { user: 'U0ANA', channel: 'D0ANA', tab: 'messages' }),
+    );
+    const prompts = await bot.slack.waitFor(
+      () => bot.slack.calls.find((c) => c.method === 'assistant.threads.setSuggestedPrompts'),
+      'the suggested prompts',
+    );
+    expect(prompts.ok).toBe(true);
+    expect(prompts.args.channel_id).toBe('D0ANA');
+    expect(prompts.args.thread_ts).toBeUndefined();
+    expect(prompts.args.prompts).toEqual(SUGGESTED_PROMPTS);
+    // The Home tab is not what was opened.
+    expect(bot.slack.calls.some((c) => c.method === 'views.publish')).toBe(false);
+  });
+
+  it('takes app_context_changed without posting anything', async () => {
+    const before = bot.slack.calls.length;
+    await bot.slack.sendEvent({
+      type: 'app_context_changed',
+      user: 'U0ANA',
+      context: { channel_id: 'C0DATA' },
+      event_ts: (Date.now() / 1000).toFixed(6),
+    });
+    expect(bot.slack.calls.slice(before).map((c) => c.method)).toEqual([]);
+  });
+});
