@@ -19,6 +19,7 @@ import type { SlackFileDownloader } from './slack-files.ts';
 import type { SlackFile, SlackMessage } from './slack-message.ts';
 import type { SlackPlace } from './slack-place.ts';
 import { threadSessionKey } from './slack-session.ts';
+import { titleDmThread } from './thread-title.ts';
 import { earlierInThread } from './thread-context.ts';
 import type { StreamSupport } from './stream-support.ts';
 import type { SlackUserGroups } from './user-groups.ts';
@@ -117,6 +118,16 @@ export class TurnStarter {
         : { streaming: { support: this.options.streams, recipientUserId: message.user } }),
     });
     thread.acknowledge();
+    const question = plainTextFromSlack(message.text, turn.bot.userId);
+    // A top-level DM message starts a thread (the agent view lists them by title).
+    if (message.channel.startsWith('D') && message.threadTs === undefined) {
+      titleDmThread(
+        turn.client,
+        { channel: message.channel, threadTs: route.threadTs },
+        question,
+        this.options.logger,
+      );
+    }
     const author = message.user ?? message.botId ?? 'unknown';
     const name =
       message.user === undefined
@@ -127,7 +138,7 @@ export class TurnStarter {
       {
         sessionKey,
         author: { id: author, name },
-        text: withThreadContext(earlier, plainTextFromSlack(message.text, turn.bot.userId)),
+        text: withThreadContext(earlier, question),
         attachments: withEarlierFiles(earlier, this.options.files.attachments(message.files)),
         // A message's ts is unique in its channel, and Slack's own order of the thread.
         messageId: `${team}:${message.channel}:${message.ts}`,

@@ -1,12 +1,13 @@
 /**
  * The agent view (features.agent_view): opening the bot's DM sets the suggested prompts for it,
- * without naming a thread (Slack ignores a thread there); `app_context_changed` is taken
- * without a reply. The real Bolt app over Socket Mode against the fake Slack.
+ * without naming a thread (Slack ignores a thread there); a DM message is answered in its own
+ * thread, titled after the question; `app_context_changed` is taken without a reply. The real Bolt app over Socket Mode against the fake Slack.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SUGGESTED_PROMPTS } from '../../adapters/slack/assistant-pane.ts';
 import { startSlackBot, type SlackBot } from '../fakes/fake-slack-harness.ts';
 import { appHomeOpened } from '../fakes/fake-slack-interactions.ts';
+import { messageEvent } from '../fakes/fake-slack-payloads.ts';
 
 const services = inject('services');
 
@@ -38,6 +39,23 @@ describe.skipIf(!services.docker)('Slack: the agent view', () => {
     expect(prompts.args.prompts).toEqual(SUGGESTED_PROMPTS);
     // The Home tab is not what was opened.
     expect(bot.slack.calls.some((c) => c.method === 'views.publish')).toBe(false);
+  });
+
+  it('answers a DM message in its own thread, titled after the question', async () => {
+    const ts = bot.slack.workspace.nextTs();
+    await bot.slack.sendEvent(
+      messageEvent(bot.slack.ids, {
+        channel: 'D0ANA',
+        channelType: 'im',
+        user: 'U0ANA',
+        ts,
+        text: 'help\nand more lines after the first',
+      }),
+    );
+    const answer = await bot.waitForMessage('D0ANA', ts, /./);
+    expect(answer.threadTs).toBe(ts);
+    const title = bot.slack.calls.find((c) => c.method === 'assistant.threads.setTitle');
+    expect(title?.args).toMatchObject({ channel_id: 'D0ANA', thread_ts: ts, title: 'help' });
   });
 
   it('takes app_context_changed without posting anything', async () => {
