@@ -92,6 +92,7 @@ function toConfig(s: RawSettings): Config {
       maxFileBytes: s.SANDBOX_MAX_FILE_MB * 1024 * 1024,
       maxFiles: s.SANDBOX_MAX_FILES,
       poolSize: s.SANDBOX_POOL_SIZE,
+      poolMax: s.SANDBOX_POOL_MAX,
       maxLifetimeMs: s.SANDBOX_MAX_LIFETIME_S * 1000,
     },
     sessionIdleMs: s.SESSION_IDLE_MINUTES * 60_000,

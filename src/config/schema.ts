@@ -131,6 +131,10 @@ export const SETTINGS = {
     schema: wholeNumber(0, 64).default(2),
     expected: 'a whole number of warm containers from 0 to 64',
   },
+  SANDBOX_POOL_MAX: {
+    schema: wholeNumber(0, 64).default(4),
+    expected: 'a whole number of warm containers from 0 to 64 the pool may grow to under load',
+  },
   SANDBOX_MAX_LIFETIME_S: {
     schema: wholeNumber(10, 2_592_000).default(43_200),
     expected:

@@ -108,6 +108,9 @@ export interface SandboxSettings {
   readonly maxFileBytes: number;
   readonly maxFiles: number;
   readonly poolSize: number;
+  /** How far the warm pool may grow ahead of demand (src/sandbox/pool-sizer.ts). Undefined:
+   *  it stays at `poolSize`. */
+  readonly poolMax?: number;
   /** A container's hard maximum lifetime, enforced by its init and by every sandbot process
    *  that sees it later. Undefined: 12 h. */
   readonly maxLifetimeMs?: number;

@@ -6,6 +6,7 @@ import { DEFAULT_MAX_LIFETIME_MS } from './container-spec.ts';
 import { expiryLabel, LABEL, type Labels } from './labels.ts';
 import { Sandbox } from './sandbox.ts';
 import { sweepSandboxes } from './sweep.ts';
+import { PoolSizer } from './pool-sizer.ts';
 import { WarmPool } from './warm-pool.ts';
 
 /** How often a worker removes expired and stopped sandboxes on its host. */
@@ -53,6 +54,15 @@ export class SandboxManager {
       maxAgeMs: Math.max(0, maxLifetimeMs - options.sessionIdleMs),
       create: () => this.createKernel(),
       logger: options.logger.child({ component: 'warm-pool' }),
+      ...(options.settings.poolMax === undefined
+        ? {}
+        : {
+            sizer: new PoolSizer({
+              restingSize: options.settings.poolSize,
+              maxSize: options.settings.poolMax,
+              kernelMemoryBytes: options.settings.memoryMb * 1024 * 1024,
+            }),
+          }),
     });
   }
 

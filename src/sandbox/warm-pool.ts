@@ -1,5 +1,7 @@
+import { availableParallelism, freemem } from 'node:os';
 import type { Logger } from '../logging/logger.ts';
 import type { KernelContainer } from './kernel-container.ts';
+import type { PoolSizer } from './pool-sizer.ts';
 
 export interface WarmPoolOptions {
   /** How many ready containers to keep; 0 disables the pool. */
@@ -11,7 +13,12 @@ export interface WarmPoolOptions {
   readonly maxAgeMs?: number;
   /** Wait after a failed start before trying again, so a down Docker is not hammered. Default 5 s. */
   readonly retryDelayMs?: number;
+  /** Grows the pool ahead of demand and back (pool-sizer.ts); absent: always `size`. */
+  readonly sizer?: PoolSizer;
 }
+
+/** How often the pool looks again at its size when nothing else happens (growth, shrinking). */
+const RESIZE_INTERVAL_MS = 15_000;
 
 /**
  * Containers started ahead of need, with the data stack already imported, so the first cell
@@ -24,6 +31,9 @@ export class WarmPool {
   private readonly inFlight = new Set<Promise<void>>();
   private closed = false;
   private retryTimer: NodeJS.Timeout | undefined;
+  private resizeTimer: NodeJS.Timeout | undefined;
+  /** Starts under way at once: as many as the host has CPUs (imports are CPU-bound), at least 2. */
+  private readonly parallelStarts = Math.max(2, availableParallelism());
 
   private readonly options: WarmPoolOptions;
 
@@ -37,10 +47,22 @@ export class WarmPool {
 
   start(): void {
     this.refill();
+    if (this.options.sizer !== undefined) {
+      this.resizeTimer = setInterval(() => this.resize(), RESIZE_INTERVAL_MS);
+      this.resizeTimer.unref();
+    }
+  }
+
+  /** How many ready containers the pool aims for now. */
+  get targetSize(): number {
+    const { sizer, size } = this.options;
+    if (sizer === undefined || size === 0) return size;
+    return sizer.target(Date.now(), this.ready.length + this.starting, freemem());
   }
 
   /** A ready container: from the pool when one is there, otherwise started now. */
   async take(): Promise<KernelContainer> {
+    this.options.sizer?.arrived(Date.now());
     for (let kernel = this.ready.shift(); kernel !== undefined; kernel = this.ready.shift()) {
       if (kernel.alive && !this.tooOld(kernel)) {
         this.refill();
@@ -68,8 +90,10 @@ export class WarmPool {
 
   private refill(): void {
     if (this.closed || this.retryTimer !== undefined) return;
-    // Start at most two at once: imports are CPU-bound and the host has cells to run too.
-    while (this.ready.length + this.starting < this.options.size && this.starting < 2) {
+    // Starts run in parallel up to the host's CPUs: imports are CPU-bound, and the host has
+    // cells to run too.
+    const target = this.targetSize;
+    while (this.ready.length + this.starting < target && this.starting < this.parallelStarts) {
       this.starting += 1;
       const started: Promise<void> = this.options
         .create()
@@ -96,9 +120,18 @@ export class WarmPool {
     }
   }
 
+  /** Grows toward the target, and lets go of ready containers above it (the oldest first). */
+  private resize(): void {
+    if (this.closed) return;
+    const extra = this.ready.length - this.targetSize;
+    for (const kernel of this.ready.splice(0, Math.max(0, extra))) void kernel.destroy();
+    this.refill();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retryTimer);
+    clearInterval(this.resizeTimer);
     await Promise.all(this.inFlight);
     const kernels = this.ready.splice(0);
     await Promise.all(kernels.map((k) => k.destroy()));

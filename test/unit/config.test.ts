@@ -86,6 +86,7 @@ describe('configuration', () => {
     SLACK_SIGNING_SECRET: 'short',
     SLACK_API_URL: 'ftp://example',
     SLACK_STREAMING: 'always',
+    SANDBOX_POOL_MAX: 'lots',
     DISCORD_TOKEN: 'not-a-token',
     DISCORD_APP_ID: 'abc',
     DISCORD_API_URL: 'nope',
@@ -119,6 +120,16 @@ describe('configuration', () => {
     USAGE_TIME_ZONE: 'Mars/Olympus_Mons',
     AUDIT_LOG: 'audit\nlog',
     AUDIT_LOG_MAX_MB: 'huge',
+    BUDGET_ADMINS: 'U123',
+    BUDGET_USER_TOKENS: 'lots',
+    BUDGET_USER_CELLS: '-1',
+    BUDGET_USER_CPU_SECONDS: '1.5',
+    BUDGET_CHANNEL_TOKENS: 'none',
+    BUDGET_CHANNEL_CELLS: 'many',
+    BUDGET_CHANNEL_CPU_SECONDS: 'forever',
+    BUDGET_WORKSPACE_TOKENS: 'plenty',
+    BUDGET_WORKSPACE_CELLS: 'eleventy',
+    BUDGET_WORKSPACE_CPU_SECONDS: 'sometimes',
   };
 
   for (const [name, value] of Object.entries(BAD_VALUES)) {
