@@ -157,6 +157,16 @@ export class Conversation implements ConversationPort {
       registration.onStop(() => controller.abort());
       durable?.leaseLost.addEventListener('abort', () => controller.abort(), { once: true });
       const context = await openTurn(this.options, message, thread, controller.signal, durable);
+      // Code and questions count toward the daily budgets; commands (status, help…) do not.
+      const refusal =
+        parsed.kind === 'chat' || parsed.kind === 'code'
+          ? await context.meter.refusal()
+          : undefined;
+      if (refusal !== undefined) {
+        metrics?.message(key.platform, kind, 'refused');
+        await thread.reply(textReply(refusal, context.refusals));
+        return;
+      }
       await thread.reply(await runTurn(context, parsed));
       metrics?.message(key.platform, kind, 'answered');
       metrics?.turn(key.platform, kind, (performance.now() - startedAt) / 1000);

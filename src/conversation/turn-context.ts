@@ -120,6 +120,9 @@ export async function openTurn(
     save: (changes = {}) =>
       services.sessions.save({ ...session, files, ...changes, updatedAt: Date.now() }),
     runCell: async (code, uploads, cellSignal = signal) => {
+      // Between cells: a daily budget reached during this turn stops its next cell.
+      const refusal = code === '' ? undefined : await meter.refusal();
+      if (refusal !== undefined) return refusedCell(refusal);
       const result = await runJob(
         services,
         {
@@ -137,5 +140,20 @@ export async function openTurn(
       meter.cell(code, uploads, result);
       return result;
     },
+  };
+}
+
+/** A cell not run because a budget was reached: the model is told why, as a failed job. */
+function refusedCell(message: string): CellResult {
+  return {
+    status: 'failed',
+    message,
+    stdout: '',
+    stderr: '',
+    results: [],
+    files: [],
+    notices: [],
+    durationMs: 0,
+    kernelRestarted: false,
   };
 }

@@ -6,6 +6,7 @@ import type { BlobRef, BlobStore } from '../core/blob-store.ts';
 import { cellImages, type CellResult } from '../core/cell-result.ts';
 import type { SessionKey } from '../core/session-key.ts';
 import type { UsageSettings } from '../core/usage-settings.ts';
+import { budgetRefusal } from '../metering/budgets.ts';
 import { meteredDay } from '../metering/metered-day.ts';
 import {
   meterScopes,
@@ -92,6 +93,26 @@ export class TurnMeter {
       bytesOut: sum(produced.map((b) => b.sizeBytes)),
     });
     this.services?.audit?.write(this.auditRecord(code, uploads, result));
+  }
+
+  /**
+   * Why the next turn or cell may not run (a daily BUDGET_* limit reached, counting what this
+   * turn used so far), or undefined. No meter store: no budgets.
+   */
+  async refusal(): Promise<string | undefined> {
+    const meters = this.services?.meters;
+    const settings = this.services?.settings;
+    if (meters === undefined || settings === undefined) return undefined;
+    return budgetRefusal({
+      settings,
+      meters,
+      scopes: this.scopes,
+      platform: this.key.platform,
+      userId: this.userId,
+      day: this.day,
+      now: this.services?.now?.() ?? new Date(),
+      pending: { ...this.usage, turns: 0 },
+    });
   }
 
   /** Adds the turn's totals to the thread's, the person's, the channel's and the workspace's. */

@@ -15,4 +15,20 @@ export interface UsageSettings {
     | { readonly kind: 'file'; readonly path: string };
   /** An audit file is rotated once it reaches this size. */
   readonly auditMaxBytes: number;
+  /** Daily limits (BUDGET_*); none set: no limits. */
+  readonly budgets: {
+    readonly limits: readonly BudgetLimit[];
+    /** `platform:user-id` entries exempt from every limit. */
+    readonly admins: readonly string[];
+  };
+}
+
+/** One daily limit: a scope, what is counted, and the most allowed per day. */
+export interface BudgetLimit {
+  readonly scope: 'user' | 'channel' | 'workspace';
+  /** `tokens`: prompt and completion tokens together. */
+  readonly metric: 'tokens' | 'cells' | 'cpuSeconds';
+  readonly limit: number;
+  /** The setting that set it, named in the refusal. */
+  readonly setting: string;
 }

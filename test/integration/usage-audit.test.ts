@@ -43,6 +43,7 @@ describe.skipIf(services.sandboxImage === undefined)(
       timeZone: 'UTC',
       audit: { kind: 'file', path: '' },
       auditMaxBytes: 1024 * 1024,
+      budgets: { limits: [], admins: [] },
     };
 
     beforeAll(async () => {
