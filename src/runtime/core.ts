@@ -178,6 +178,7 @@ async function buildRedisCore(
     limiters,
     async close() {
       await jobs.close();
+      await base.usage.audit?.flush();
       await runningTurns.close();
       await turns.close();
       redis.disconnect();
@@ -238,6 +239,7 @@ async function buildEmbeddedCore(
     manager,
     async close() {
       await jobs.close();
+      await base.usage.audit?.flush();
       await manager.close();
       await turns.close();
       db.close();
