@@ -112,8 +112,14 @@ describe.skipIf(services.sandboxImage === undefined)(
       });
       const state = await originalMatching(discord, status, /1 cell\(s\) run in this thread/);
       expect(state.content).toMatch(
-        /^Kernel running; 1 cell\(s\) run in it, memory \d+ MB\.\n1 cell\(s\) run in this thread; 1 file\(s\)\.\nModel: fake-model\.$/,
+        /^Kernel running; 1 cell\(s\) run in it, memory \d+ MB\.\n1 cell\(s\) run in this thread; 1 file\(s\)\.\nModel: fake-model\.\n/,
       );
+      // Then the thread's usage, and today's for the asker and the channel (src/metering/).
+      expect(state.content).toMatch(
+        /\nThis thread: 0 tokens in, 0 out \(0 model calls\), 1 cell, /,
+      );
+      expect(state.content).toMatch(/\nYou today \(\d{4}-\d{2}-\d{2}, UTC\): /);
+      expect(state.content).toMatch(/\nThis channel today: /);
 
       const files = discord.slashCommand({
         channelId: thread,
