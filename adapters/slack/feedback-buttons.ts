@@ -1,5 +1,4 @@
 import type { App, BlockAction, types } from '@slack/bolt';
-import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../../src/logging/logger.ts';
 
 /** Block Kit action id of the 👍/👎 buttons under a streamed answer. */
@@ -37,24 +36,15 @@ export function feedbackBlocks(): types.KnownBlock[] {
  */
 export function registerFeedbackButtons(
   app: App,
-  metrics: Registry | undefined,
+  countFeedback: ((platform: string, value: 'good' | 'bad') => void) | undefined,
   logger: Logger,
 ): void {
-  const presses =
-    metrics === undefined
-      ? undefined
-      : new Counter({
-          name: 'sandbot_answer_feedback_total',
-          help: 'Feedback buttons pressed under answers, by platform and value (good, bad)',
-          labelNames: ['platform', 'value'],
-          registers: [metrics],
-        });
   app.action<BlockAction>(
     { type: 'block_actions', action_id: FEEDBACK_ACTION_ID },
     async ({ ack, action, body }) => {
       await ack();
       const value = 'value' in action && action.value === 'good' ? 'good' : 'bad';
-      presses?.inc({ platform: 'slack', value });
+      countFeedback?.('slack', value);
       logger.info({ value, channel: body.channel?.id, user: body.user.id }, 'answer feedback');
     },
   );

@@ -198,7 +198,7 @@ export class SlackAdapter implements ChatAdapter {
     registerMessageEvents(this.app, { turns, allowBotMessages, logger: this.logger });
     registerSlashCommand(this.app, turns, this.logger);
     registerStopButton(this.app, turns, this.logger);
-    registerFeedbackButtons(this.app, this.context.metrics, this.logger);
+    registerFeedbackButtons(this.app, this.context.countFeedback, this.logger);
     registerAgentView(this.app, this.logger);
   }
 }

@@ -79,22 +79,7 @@ function toConfig(s: RawSettings): Config {
     redisPrefix: s.REDIS_PREFIX,
     dataDir: s.SANDBOT_DATA_DIR,
     role: s.BOT_ROLE,
-    sandbox: {
-      image: s.SANDBOX_IMAGE,
-      runtime: s.SANDBOX_RUNTIME,
-      memoryMb: s.SANDBOX_MEMORY_MB,
-      cpus: s.SANDBOX_CPUS,
-      diskMb: s.SANDBOX_DISK_MB,
-      tmpMb: s.SANDBOX_TMP_MB,
-      pidsLimit: s.SANDBOX_PIDS_LIMIT,
-      cellTimeoutMs: s.SANDBOX_CELL_TIMEOUT_S * 1000,
-      outputLimitBytes: s.SANDBOX_OUTPUT_LIMIT_KB * 1024,
-      maxFileBytes: s.SANDBOX_MAX_FILE_MB * 1024 * 1024,
-      maxFiles: s.SANDBOX_MAX_FILES,
-      poolSize: s.SANDBOX_POOL_SIZE,
-      poolMax: s.SANDBOX_POOL_MAX,
-      maxLifetimeMs: s.SANDBOX_MAX_LIFETIME_S * 1000,
-    },
+    sandbox: sandboxConfig(s),
     sessionIdleMs: s.SESSION_IDLE_MINUTES * 60_000,
     agent: {
       maxSteps: s.AGENT_MAX_STEPS,
@@ -131,6 +116,25 @@ function toConfig(s: RawSettings): Config {
     playground: { mode: s.PLAYGROUND, token: s.PLAYGROUND_TOKEN },
     log: { level: s.LOG_LEVEL, format: s.LOG_FORMAT },
     usage: usageConfig(s),
+  };
+}
+
+function sandboxConfig(s: RawSettings): Config['sandbox'] {
+  return {
+    image: s.SANDBOX_IMAGE,
+    runtime: s.SANDBOX_RUNTIME,
+    memoryMb: s.SANDBOX_MEMORY_MB,
+    cpus: s.SANDBOX_CPUS,
+    diskMb: s.SANDBOX_DISK_MB,
+    tmpMb: s.SANDBOX_TMP_MB,
+    pidsLimit: s.SANDBOX_PIDS_LIMIT,
+    cellTimeoutMs: s.SANDBOX_CELL_TIMEOUT_S * 1000,
+    outputLimitBytes: s.SANDBOX_OUTPUT_LIMIT_KB * 1024,
+    maxFileBytes: s.SANDBOX_MAX_FILE_MB * 1024 * 1024,
+    maxFiles: s.SANDBOX_MAX_FILES,
+    poolSize: s.SANDBOX_POOL_SIZE,
+    poolMax: s.SANDBOX_POOL_MAX,
+    maxLifetimeMs: s.SANDBOX_MAX_LIFETIME_S * 1000,
   };
 }
 

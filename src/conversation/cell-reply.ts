@@ -53,15 +53,7 @@ export async function replyForCells(
       if (as.plainText && shown.data['text/plain'] !== undefined)
         plainText += `${shown.data['text/plain']}\n`;
     }
-    for (const file of result.files) {
-      const blob = await blobs.get(file.blob.id);
-      if (blob !== undefined)
-        files.push({
-          name: file.path.split('/').pop() ?? file.path,
-          content: blob.content,
-          mime: file.blob.mime,
-        });
-    }
+    files.push(...(await producedAttachments(result, blobs)));
     cellNotices.push(...result.notices, ...(result.message === undefined ? [] : [result.message]));
     if (direct) outputText += directOutput(result, plainText);
   }
@@ -79,6 +71,24 @@ export async function replyForCells(
     notices: [...notices, ...cellNotices],
     ...(displays.length === 0 ? {} : { displays }),
   };
+}
+
+/** The files a cell wrote, fetched from the blob store (one that expired is left out). */
+async function producedAttachments(
+  result: CellResult,
+  blobs: Pick<BlobStore, 'get'>,
+): Promise<ReplyAttachment[]> {
+  const files: ReplyAttachment[] = [];
+  for (const file of result.files) {
+    const blob = await blobs.get(file.blob.id);
+    if (blob !== undefined)
+      files.push({
+        name: file.path.split('/').pop() ?? file.path,
+        content: blob.content,
+        mime: file.blob.mime,
+      });
+  }
+  return files;
 }
 
 async function fetched(

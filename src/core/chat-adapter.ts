@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { DeliveryGuard } from './delivery-guard.ts';
@@ -75,8 +74,8 @@ export interface AdapterContext {
   /** Limiters for a platform's own rates (Slack's edits per workspace), shared by every bot
    *  process when REDIS_URL is set. Unset: each adapter counts in its own memory. */
   readonly limiters?: RateLimiterFactory;
-  /** The bot's /metrics registry, for an adapter's own counters (Slack's feedback buttons). */
-  readonly metrics?: Registry;
+  /** Counts a verdict from a platform's feedback buttons in /metrics; absent: not counted. */
+  readonly countFeedback?: (platform: string, value: 'good' | 'bad') => void;
 }
 
 export type AdapterFactory = (context: AdapterContext) => ChatAdapter;

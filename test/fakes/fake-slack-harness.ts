@@ -5,6 +5,7 @@
  */
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
+import { feedbackCounter } from '../../src/http/feedback-counter.ts';
 import { createSlackAdapter } from '../../adapters/slack/index.ts';
 import type { Config } from '../../src/core/config.ts';
 import { parseConfig } from '../../src/config/config.ts';
@@ -82,7 +83,7 @@ export async function startSlackBot(options: SlackBotOptions): Promise<SlackBot>
       deliveries: core.deliveries,
       http,
       logger,
-      metrics,
+      countFeedback: feedbackCounter(metrics),
     });
     await adapter.start();
   } catch (error) {

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { feedbackCounter } from '../../http/feedback-counter.ts';
 import type { BotRole, Config } from '../../core/config.ts';
 import { chooseSurfaces, playgroundUnguarded, type SurfaceName } from '../../config/surfaces.ts';
 import type { AdapterContext, AdapterFactory, ChatAdapter } from '../../core/chat-adapter.ts';
@@ -106,7 +107,7 @@ unreachable at start; 78 when a setting is invalid.`,
       deliveries: core.deliveries,
       http,
       logger,
-      metrics,
+      countFeedback: feedbackCounter(metrics),
       ...(core.limiters === undefined ? {} : { limiters: core.limiters }),
     };
     try {
