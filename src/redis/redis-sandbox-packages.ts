@@ -26,6 +26,19 @@ export class RedisSandboxPackages implements SandboxPackages {
     this.#logger = options.logger;
   }
 
+  /** The list of a deployment's SANDBOX_IMAGE, as its workers and bots share it. */
+  static of(
+    redis: Redis,
+    config: { readonly redisPrefix: string; readonly sandbox: { readonly image: string } },
+    logger: Logger,
+  ): RedisSandboxPackages {
+    return new RedisSandboxPackages(redis, {
+      prefix: config.redisPrefix,
+      image: config.sandbox.image,
+      logger,
+    });
+  }
+
   /** Worker side: called when a kernel lists the image's distributions. Never throws. */
   async publish(names: readonly string[]): Promise<void> {
     try {

@@ -162,11 +162,7 @@ async function buildRedisCore(
       blobs,
       sessions,
       runningTurns,
-      packages: new RedisSandboxPackages(redis, {
-        prefix: config.redisPrefix,
-        image: config.sandbox.image,
-        logger,
-      }),
+      packages: RedisSandboxPackages.of(redis, config, logger),
       ...durableTurns(turns, config, logger, options),
     }),
     jobs,

@@ -43,11 +43,7 @@ export async function startWorkerProcess(services: WorkerServices): Promise<Runn
   const { config, redis, health, docker } = services;
   const log = services.logger.child({ worker: config.worker.id });
   // What the kernels report of the image reaches the bots' model prompt through Redis.
-  const packages = new RedisSandboxPackages(redis, {
-    prefix: config.redisPrefix,
-    image: config.sandbox.image,
-    logger: log,
-  });
+  const packages = RedisSandboxPackages.of(redis, config, log);
   const manager = new SandboxManager({
     onPackages: (names) => void packages.publish(names),
     docker,
