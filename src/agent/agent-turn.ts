@@ -97,7 +97,7 @@ export async function runAgentTurn(options: AgentTurnOptions): Promise<AgentTurn
   const cells: CellRun[] = [...(options.resume?.cells ?? [])];
   const recordProgress = () => options.onProgress?.({ messages: [...added], cells: [...cells] });
   let text = '';
-  const usage = { promptTokens: 0, completionTokens: 0, modelCalls: 0 };
+  const usage: Usage = { promptTokens: 0, completionTokens: 0, modelCalls: 0 };
 
   const stopped = (stop: TurnStop, notice: string): AgentTurnResult => ({
     text,
@@ -127,22 +127,14 @@ export async function runAgentTurn(options: AgentTurnOptions): Promise<AgentTurn
     if (signal.aborted) return whyAborted();
     let reply: StreamedReply;
     try {
-      reply = await countUsage(
-        usage,
-        askModel(options, [...options.history, ...added], signal, vision),
-      );
+      reply = await askModel(options, [...options.history, ...added], signal, vision, usage);
     } catch (error) {
       // Read again: the await above may have seen the signal fire.
       if (isAborted(signal)) return whyAborted();
       return stopped('model_error', describeModelError(error));
     }
     text = reply.content;
-    const assistant: ChatCompletionAssistantMessageParam = {
-      role: 'assistant',
-      content: reply.content === '' ? null : reply.content,
-      ...(reply.toolCalls.length > 0 ? { tool_calls: reply.toolCalls } : {}),
-    };
-    added.push(assistant);
+    added.push(assistantMessage(reply));
     await recordProgress();
     if (reply.toolCalls.length === 0)
       return { text, messages: added, cells, stop: 'answered', usage };
@@ -152,6 +144,14 @@ export async function runAgentTurn(options: AgentTurnOptions): Promise<AgentTurn
     'step_limit',
     `I stopped after ${maxSteps} steps without finishing. Ask me to continue, or narrow the request.`,
   );
+}
+
+function assistantMessage(reply: StreamedReply): ChatCompletionAssistantMessageParam {
+  return {
+    role: 'assistant',
+    content: reply.content === '' ? null : reply.content,
+    ...(reply.toolCalls.length > 0 ? { tool_calls: reply.toolCalls } : {}),
+  };
 }
 
 /** Runs the calls in order, adding each one's tool message and recording the turn after it. */
@@ -233,17 +233,20 @@ async function askModel(
   messages: readonly ChatCompletionMessageParam[],
   signal: AbortSignal,
   vision: VisionTurn,
+  usage: Usage,
 ): Promise<StreamedReply> {
   try {
-    return await streamReply(
-      options,
-      await vision.request(messages),
-      vision.systemPrompt(options.systemPrompt),
-      signal,
+    const request = await vision.request(messages);
+    return await countUsage(
+      usage,
+      streamReply(options, request, vision.systemPrompt(options.systemPrompt), signal),
     );
   } catch (error) {
     if (isAborted(signal) || !vision.refusedImages(error)) throw error;
-    return streamReply(options, messages, vision.systemPrompt(options.systemPrompt), signal);
+    return countUsage(
+      usage,
+      streamReply(options, messages, vision.systemPrompt(options.systemPrompt), signal),
+    );
   }
 }
 
@@ -254,11 +257,10 @@ interface StreamedReply {
   readonly usage?: { readonly promptTokens: number; readonly completionTokens: number };
 }
 
+type Usage = { -readonly [K in keyof ModelUsage]: ModelUsage[K] };
+
 /** Adds a reply's tokens to the turn's; a call that failed counts as a call only. */
-async function countUsage(
-  usage: { promptTokens: number; completionTokens: number; modelCalls: number },
-  call: Promise<StreamedReply>,
-): Promise<StreamedReply> {
+async function countUsage(usage: Usage, call: Promise<StreamedReply>): Promise<StreamedReply> {
   usage.modelCalls += 1;
   const reply = await call;
   usage.promptTokens += reply.usage?.promptTokens ?? 0;

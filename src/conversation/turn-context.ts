@@ -86,16 +86,7 @@ export async function openTurn(
     services.blobs,
   );
   const files = [...session.files, ...accepted];
-  const key = parseSessionKey(message.sessionKey);
-  if (key === undefined) throw new Error(`malformed session key: ${message.sessionKey}`);
-  const meter = new TurnMeter({
-    key,
-    userId: message.author.id,
-    services: services.usage,
-    blobs: services.blobs,
-    modelName: services.model?.name,
-  });
-  meter.attachments(accepted.map((f) => f.blob));
+  const meter = openMeter(services, message, accepted);
   return {
     meter,
     services,
@@ -119,11 +110,8 @@ export async function openTurn(
     },
     save: (changes = {}) =>
       services.sessions.save({ ...session, files, ...changes, updatedAt: Date.now() }),
-    runCell: async (code, uploads, cellSignal = signal) => {
-      // Between cells: a daily budget reached during this turn stops its next cell.
-      const refusal = code === '' ? undefined : await meter.refusal();
-      if (refusal !== undefined) return refusedCell(refusal);
-      const result = await runJob(
+    runCell: metered(meter, (code, uploads, cellSignal = signal) =>
+      runJob(
         services,
         {
           sessionId: message.sessionKey,
@@ -136,10 +124,39 @@ export async function openTurn(
           if (event.type === 'stdout' || event.type === 'stderr')
             thread.progress({ type: 'output', text: event.text });
         },
-      );
-      meter.cell(code, uploads, result);
-      return result;
-    },
+      ),
+    ),
+  };
+}
+
+/** The turn's meter, with this message's attachments counted in. */
+function openMeter(
+  services: TurnServices,
+  message: InboundMessage,
+  accepted: readonly SessionFile[],
+): TurnMeter {
+  const key = parseSessionKey(message.sessionKey);
+  if (key === undefined) throw new Error(`malformed session key: ${message.sessionKey}`);
+  const meter = new TurnMeter({
+    key,
+    userId: message.author.id,
+    services: services.usage,
+    blobs: services.blobs,
+    modelName: services.model?.name,
+  });
+  meter.attachments(accepted.map((f) => f.blob));
+  return meter;
+}
+
+/** Runs cells through `run`, each counted and audited, and refused once a budget is reached. */
+function metered(meter: TurnMeter, run: TurnContext['runCell']): TurnContext['runCell'] {
+  return async (code, uploads, cellSignal) => {
+    // Between cells: a daily budget reached during this turn stops its next cell.
+    const refusal = code === '' ? undefined : await meter.refusal();
+    if (refusal !== undefined) return refusedCell(refusal);
+    const result = await run(code, uploads, cellSignal);
+    meter.cell(code, uploads, result);
+    return result;
   };
 }
 
