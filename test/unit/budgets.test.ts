@@ -25,6 +25,7 @@ describe('daily budgets', () => {
   let dataDir: string;
   let db: DatabaseSync;
   let conversation: Conversation;
+  let meters: SqliteMeterStore;
   const settings: UsageSettings = {
     prices: {},
     currency: 'USD',
@@ -42,6 +43,7 @@ describe('daily budgets', () => {
     fake = await startFakeOpenAI();
     dataDir = tempDataDir('budgets');
     db = openDatabase(dataDir);
+    meters = new SqliteMeterStore(db);
     const blobs = new MemoryBlobStore({ maxBlobBytes: 1024, ttlMs: 60_000 });
     conversation = new Conversation({
       jobs: noJobs,
@@ -58,7 +60,7 @@ describe('daily budgets', () => {
         allowedChannels: undefined,
         userRatePerMinute: 0,
       }),
-      usage: { settings, meters: new SqliteMeterStore(db) },
+      usage: { settings, meters },
     });
   });
 
@@ -89,16 +91,21 @@ describe('daily budgets', () => {
     return reply;
   }
 
-  /** Usage is stored just after the reply; the next turn must see it. */
-  async function settle(): Promise<void> {
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  /** Usage is stored just after the reply, in the background: wait until it is there. */
+  async function settle(user: string): Promise<void> {
+    const day = new Date().toISOString().slice(0, 10);
+    for (let i = 0; i < 100; i += 1) {
+      if ((await meters.read({ scope: `user:slack:${user}`, period: day })).turns > 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new Error(`the turn of ${user} was not metered`);
   }
 
   it("refuses a person's next turn once the first used up the day's tokens, naming the limit and the reset", async () => {
     fake.script({ kind: 'text', text: 'The answer is forty-two, as always.' });
     const first = await ask('U1', '1.1', 'what is the answer?');
     expect(first.text).toBe('The answer is forty-two, as always.');
-    await settle();
+    await settle('U1');
     const requests = fake.requests.length;
     const second = await ask('U1', '1.2', 'and another question?');
     expect(second.text).toMatch(/daily limit of 10 model tokens \(BUDGET_USER_TOKENS\)/);
@@ -113,7 +120,7 @@ describe('daily budgets', () => {
   it('never refuses an admin', async () => {
     fake.script({ kind: 'text', text: 'First answer for the admin, long enough.' });
     await ask('UADMIN', '3.1', 'first');
-    await settle();
+    await settle('UADMIN');
     fake.script({ kind: 'text', text: 'Second answer for the admin.' });
     expect((await ask('UADMIN', '3.2', 'second')).text).toBe('Second answer for the admin.');
   });
