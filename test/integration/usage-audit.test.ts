@@ -37,6 +37,7 @@ describe.skipIf(services.sandboxImage === undefined)(
     let audit: AuditLog;
     let jobs: EmbeddedJobQueue;
     let conversation: Conversation;
+    let blobs: MemoryBlobStore;
     const settings: UsageSettings = {
       prices: { 'fake-model': { inputPerMillion: 2, outputPerMillion: 8 } },
       currency: 'EUR',
@@ -60,7 +61,7 @@ describe.skipIf(services.sandboxImage === undefined)(
       );
       if (opened === undefined) throw new Error('no audit log');
       audit = opened;
-      const blobs = new MemoryBlobStore({ maxBlobBytes: 10 * 1024 * 1024, ttlMs: 60_000 });
+      blobs = new MemoryBlobStore({ maxBlobBytes: 10 * 1024 * 1024, ttlMs: 60_000 });
       jobs = new EmbeddedJobQueue(
         new JobExecutor({ manager: harness.manager, blobs, workerId: 'e', logger: quietLogger }),
       );
@@ -197,6 +198,63 @@ describe.skipIf(services.sandboxImage === undefined)(
       );
       expect(status.text).toMatch(/You today \(\d{4}-\d{2}-\d{2}, UTC\): /);
       expect(status.text).toMatch(/cost [\d.e-]+ EUR/);
+    });
+
+    it('refuses the next cell of a turn once a daily cell budget is reached, and the model is told', async () => {
+      const limited = new Conversation({
+        jobs,
+        blobs,
+        sessions: new MemorySessionStore(60_000, blobs),
+        agent: { maxSteps: 5, turnTimeoutMs: 60_000, maxAttachmentBytes: 4096, maxAttachments: 2 },
+        logger: quietLogger,
+        model: {
+          client: new OpenAI({ apiKey: API_KEY, baseURL: fake.baseUrl, maxRetries: 0 }),
+          name: 'fake-model',
+        },
+        policy: new AccessPolicy({
+          allowedUsers: undefined,
+          allowedChannels: undefined,
+          userRatePerMinute: 0,
+        }),
+        usage: {
+          settings: {
+            ...settings,
+            budgets: {
+              limits: [{ scope: 'user', metric: 'cells', limit: 1, setting: 'BUDGET_USER_CELLS' }],
+              admins: [],
+            },
+          },
+          meters,
+        },
+      });
+      const call = (code: string) => ({
+        kind: 'tool' as const,
+        calls: [{ name: 'python', arguments: JSON.stringify({ code }) }],
+      });
+      let toolResult = '';
+      fake.script(call('a = 1'), call('a + 1'), (request) => {
+        const last = request.body.messages.at(-1) as { content?: string };
+        toolResult = last.content ?? '';
+        return { kind: 'text', text: 'I could not run the second cell.' };
+      });
+      let reply: Reply | undefined;
+      await limited.handle(
+        {
+          sessionKey: 'slack:T1:C2:9.9',
+          author: { id: 'U8', name: 'bo' },
+          text: 'go',
+          attachments: [],
+        },
+        {
+          progress: () => undefined,
+          reply: (r) => {
+            reply = r;
+            return Promise.resolve();
+          },
+        },
+      );
+      expect(reply?.text).toBe('I could not run the second cell.');
+      expect(toolResult).toMatch(/daily limit of 1 code cells \(BUDGET_USER_CELLS\)/);
     });
   },
 );
