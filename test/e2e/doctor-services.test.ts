@@ -31,8 +31,10 @@ const MANIFEST_SCOPES = [
   'files:write',
   'reactions:write',
   'commands',
+  'im:write',
   'assistant:write',
   'users:read',
+  'usergroups:read',
 ];
 
 describe.skipIf(services.sandboxImage === undefined)('sandbot doctor against the services', () => {

@@ -130,6 +130,8 @@ describe('Slack replies any bot process can rebuild', () => {
       ack: 'reaction',
       ackTs: ts,
       statusAtOnce: true,
+      // Who asked: a rebuilt reply streams its answer to them (Slack wants the recipient).
+      recipient: ANA,
     });
 
     const command = slashCommand(slack.ids, {

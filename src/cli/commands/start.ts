@@ -123,9 +123,11 @@ unreachable at start; 78 when a setting is invalid.`,
       logger.info('shutting down');
     } finally {
       healthy = false;
-      await stopAll(adapters, logger);
-      // Running turns get a moment; the rest are resumed by another process or after restart.
+      // Running turns get a moment first, while the adapters' clients still post (a Discord
+      // client that is destroyed takes its REST with it); the rest are resumed by another
+      // process or after a restart. Messages that arrive meanwhile are stored as turns for it.
       await core.conversation.stopTurns(TURN_GRACE_MS);
+      await stopAll(adapters, logger);
       await http.close();
       await core.close();
     }
