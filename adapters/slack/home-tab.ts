@@ -6,6 +6,8 @@ import type { UserThread, UserThreads } from './user-threads.ts';
 
 export interface HomeTabOptions {
   readonly threads: UserThreads;
+  /** The person's usage today, when the core keeps usage (ConversationPort.usageToday). */
+  readonly usageToday?: (userId: string) => Promise<string | undefined>;
   readonly limits: HomeLimits;
   readonly logger: Logger;
 }
@@ -23,10 +25,14 @@ export function registerHomeTab(app: App, options: HomeTabOptions): void {
     const team = context.teamId ?? body.team_id;
     const threads = options.threads.recent(team, event.user);
     await findPermalinks(client, threads, logger);
+    const usage = await options.usageToday?.(event.user).catch((error: unknown) => {
+      logger.warn({ err: error }, 'usage for the Home tab not read');
+      return undefined;
+    });
     try {
       await client.views.publish({
         user_id: event.user,
-        view: homeView(threads, options.limits),
+        view: homeView(threads, options.limits, usage),
       });
     } catch (error) {
       logger.warn({ code: slackErrorCode(error), user: event.user }, 'Home tab not published');

@@ -92,7 +92,12 @@ const section = (text: string): types.SectionBlock => ({
 });
 
 /** The Home tab of one person: what sandbot does, their recent threads, the limits. */
-export function homeView(threads: readonly UserThread[], limits: HomeLimits): types.HomeView {
+export function homeView(
+  threads: readonly UserThread[],
+  limits: HomeLimits,
+  /** The person's usage today (`status`'s line), when usage is kept. */
+  usage?: string,
+): types.HomeView {
   return {
     type: 'home',
     blocks: [
@@ -102,6 +107,9 @@ export function homeView(threads: readonly UserThread[], limits: HomeLimits): ty
       { type: 'divider' },
       section(threadsText(threads)),
       { type: 'divider' },
+      ...(usage === undefined
+        ? []
+        : [section(`*Your usage*\n${usage}`.slice(0, SECTION_MAX_CHARS))]),
       section(limitsText(limits)),
       {
         type: 'context',

@@ -188,7 +188,13 @@ export class SlackAdapter implements ChatAdapter {
     registerWorkspaceRevocation(this.app, this.logger);
     const threads = new UserThreads();
     registerThreadRecorder(this.app, { threads, allowBotMessages });
-    registerHomeTab(this.app, { threads, limits: homeLimits(config), logger: this.logger });
+    const usageToday = conversation.usageToday?.bind(conversation);
+    registerHomeTab(this.app, {
+      threads,
+      limits: homeLimits(config),
+      logger: this.logger,
+      ...(usageToday === undefined ? {} : { usageToday: (user) => usageToday('slack', user) }),
+    });
     registerNewAnalysisShortcut(this.app, { turns, threads, deliveries, logger: this.logger });
     registerAnalyzeMessageShortcut(this.app, { turns, threads, logger: this.logger });
     // The assistant pane first: it takes the messages of its threads before anyone else.

@@ -11,6 +11,8 @@ import type { RunningTurns, TurnRegistration } from '../core/running-turns.ts';
 import { parseMessage, type ParsedMessage } from './parse-message.ts';
 import { textReply, type ThreadReply } from '../core/reply.ts';
 import { runTurn } from './run-turn.ts';
+import { meteredDay } from '../metering/metered-day.ts';
+import { usageLine } from './usage-text.ts';
 import { openTurn, type TurnContext, type TurnServices } from './turn-context.ts';
 import { TurnQueue } from './turn-queue.ts';
 import { DurableTurns, type DurableTurnInfo, type DurableTurnsOptions } from './durable-turns.ts';
@@ -120,6 +122,15 @@ export class Conversation implements ConversationPort {
     const key = parseSessionKey(message.sessionKey);
     if (key === undefined) throw new Error(`malformed session key: ${message.sessionKey}`);
     await this.turn(key, message, parseMessage(message.text), thread, info);
+  }
+
+  async usageToday(platform: string, userId: string): Promise<string | undefined> {
+    const usage = this.options.usage;
+    if (usage?.meters === undefined) return undefined;
+    const { currency, timeZone } = usage.settings;
+    const day = meteredDay(new Date(), timeZone);
+    const totals = await usage.meters.read({ scope: `user:${platform}:${userId}`, period: day });
+    return usageLine(`You today (${day}, ${timeZone})`, totals, currency);
   }
 
   /** After the reply: the turn's usage into /metrics and the shared meters, not awaited. */

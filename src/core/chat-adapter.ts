@@ -47,6 +47,12 @@ export interface ConversationPort {
     userId: string,
     groups?: readonly string[],
   ): AccessDecision;
+  /**
+   * A person's usage today as one line ("You today (2026-11-29, UTC): 1,204 tokens in, …"),
+   * for a surface that shows it outside a thread (Slack's Home tab); undefined when usage is
+   * not kept.
+   */
+  usageToday?(platform: string, userId: string): Promise<string | undefined>;
 }
 
 export type RouteHandler = (

@@ -166,6 +166,10 @@ describe.skipIf(services.sandboxImage === undefined)('Slack Home tab and shortcu
     expect(text).toContain('1.0 MB each');
     expect(text).toContain('30 requests a minute per person');
     expect(text).toContain('384 MB of memory');
+    // The person's usage today, as `status` says it.
+    expect(text).toMatch(
+      /\*Your usage\*\\nYou today \(\d{4}-\d{2}-\d{2}, UTC\): [\d,]+ tokens in, [\d,]+ out/,
+    );
 
     // Someone else's tab lists none of Ana's threads.
     await slack.sendEvent(appHomeOpened(slack.ids, { user: BO, channel: 'D0BO', tab: 'home' }));
