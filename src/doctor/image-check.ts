@@ -1,6 +1,7 @@
 import { errorMessage } from '../core/errors.ts';
 import { isNotFound, type Docker } from '../sandbox/docker-client.ts';
 import { fail, ok, type CheckResult } from './check.ts';
+import { imagePackages } from './image-packages.ts';
 
 /** The OCI label a build stamps its version in. */
 const VERSION_LABEL = 'org.opencontainers.image.version';
@@ -8,10 +9,11 @@ const VERSION_LABEL = 'org.opencontainers.image.version';
 const SHOWN_PACKAGES = 12;
 
 /**
- * The sandbox image: built, its size, its version label and the package list it carries (a
- * label whose name ends in `packages`: names separated by commas, spaces or newlines), which
- * is what a derived image's operator wants to see confirmed. Missing labels are said, not
- * failed: an image built before they existed still runs.
+ * The sandbox image: built, its size, its version label and its Python packages, which is
+ * what a derived image's operator wants to see confirmed: a label whose name ends in
+ * `packages` (names separated by commas, spaces or newlines) when the image carries one,
+ * otherwise the list the image's own runner gives in a throwaway container (the list the
+ * model is told). What cannot be found is said, not failed: an older image still runs.
  */
 export async function checkImage(docker: Docker, image: string): Promise<CheckResult> {
   try {
@@ -23,7 +25,7 @@ export async function checkImage(docker: Docker, image: string): Promise<CheckRe
     const parts = [
       `${image} (${sizeMb} MB)`,
       version === undefined ? 'no version label' : `version ${version}`,
-      describePackages(labels),
+      describePackages(labels) ?? (await listedPackages(docker, image)),
     ];
     return ok('sandbox image', parts.join(', '));
   } catch (error) {
@@ -38,11 +40,24 @@ export async function checkImage(docker: Docker, image: string): Promise<CheckRe
   }
 }
 
-function describePackages(labels: Record<string, string>): string {
+function describePackages(labels: Record<string, string>): string | undefined {
   const key = Object.keys(labels).find((name) => /(^|[.\-_])packages$/.test(name));
-  if (key === undefined) return 'no package list in the image (no *packages label)';
-  const names = (labels[key] ?? '').split(/[\s,]+/).filter((name) => name !== '');
+  if (key === undefined) return undefined;
+  return packageList((labels[key] ?? '').split(/[\s,]+/).filter((name) => name !== ''));
+}
+
+async function listedPackages(docker: Docker, image: string): Promise<string> {
+  try {
+    const names = await imagePackages(docker, image);
+    if (names === undefined) return 'its packages could not be listed in time';
+    return packageList(names);
+  } catch (error) {
+    return `its packages could not be listed (${errorMessage(error)})`;
+  }
+}
+
+function packageList(names: readonly string[]): string {
   const shown = names.slice(0, SHOWN_PACKAGES).join(', ');
   const more = names.length > SHOWN_PACKAGES ? ` and ${names.length - SHOWN_PACKAGES} more` : '';
-  return `${names.length} packages listed (${shown}${more})`;
+  return `${names.length} Python packages (${shown}${more})`;
 }

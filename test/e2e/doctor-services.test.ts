@@ -120,6 +120,11 @@ describe.skipIf(services.sandboxImage === undefined)('sandbot doctor against the
       expect(out).toMatch(new RegExp(`^\\[ok  \\] ${name}: `, 'm'));
     }
     expect(openai.requests.at(-1)?.body.tools).toHaveLength(1);
+    // The image's own packages, as its runner lists them (the list the model is told).
+    expect(out).toMatch(
+      /^\[ok {2}\] sandbox image: .*version \d+\.\d+\.\d+.*, \d+ Python packages \(/m,
+    );
+    expect(out).toMatch(/Python packages \([^)]*\b(cairosvg|numpy|pandas)\b/);
   });
 
   it('fails on a model the server does not list, naming the ones it does', async () => {
