@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import process from 'node:process';
 import { URL, fileURLToPath } from 'node:url';
 
-/** Type stripping is on by default from 22.18 (the same floor as package.json's engines). */
+/** Type stripping is on by default from 22.18 (the floor the README states; package.json has no `engines`: see docs/decisions.md). */
 const MIN_NODE = [22, 18];
 /** Set on the re-run, so a project Node that is somehow old too cannot loop. */
 const RERUN_MARK = 'SANDBOT_NODE_RERUN';
