@@ -88,8 +88,11 @@ describe.skipIf(services.redisUrl === undefined)(
       const a = await open();
       const b = await open();
       await a.store.enqueue(turn('t', 1));
+      // Threads are ready in the order they were enqueued (by time, then by name): within one
+      // millisecond 'fresh' would sort first, and `a` would take it instead of 't'.
+      await sleep(5);
       await a.store.enqueue(turn('fresh', 1));
-      expect((await a.store.claim('a', LEASE_MS))?.turn.message.text).toBe('m1');
+      expect((await a.store.claim('a', LEASE_MS))?.turn.message.sessionKey).toBe('test:w:c:t');
       await restart(LEASE_MS + 1000);
       // A turn nobody took yet is taken at once; the taken one waits for its runner to renew.
       const upBefore = await uptime(b.redis);
