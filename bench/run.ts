@@ -52,6 +52,7 @@ if (json) {
 } else {
   const targets: Record<string, string> = {
     warm_vs_jupyter_ratio: 'target <= 3',
+    plot_vs_jupyter_plot_ratio: 'target <= 1',
     docker_run_vs_new_session_ratio: 'target >= 7',
     idle_session_memory_mb: 'target < 80',
     copy_out_vs_archive_ratio: 'target <= 2',

@@ -29,6 +29,8 @@ export interface SandboxFigures {
   docker_run_cell_p50_ms: number;
   docker_run_vs_new_session_ratio: number;
   plot_cell_p50_ms: number;
+  jupyter_plot_p50_ms: number;
+  plot_vs_jupyter_plot_ratio: number;
   idle_session_memory_mb: number;
   copy_out_ms: number;
   archive_copy_out_ms: number;
@@ -96,6 +98,8 @@ export async function benchCopyOut(
 }
 
 const PLOT = 'import matplotlib.pyplot as plt\nplt.plot([1, 3, 2, 4])\nplt.title("bench")';
+/** Plot cells timed here and, as the anchor, in Jupyter (the same code, the same image). */
+const PLOT_ROUNDS = 30;
 
 export async function benchSandbox(
   image: string,
@@ -138,7 +142,7 @@ export async function benchSandbox(
 
     log('plot cell');
     const plotSamples: number[] = [];
-    for (let i = 0; i < 30; i += 1) {
+    for (let i = 0; i < PLOT_ROUNDS; i += 1) {
       plotSamples.push(await timeMs(() => collectOutcome(warm.execute(PLOT))));
     }
 
@@ -193,15 +197,19 @@ export async function benchSandbox(
       '-c',
       anchorScript,
       '300',
+      String(PLOT_ROUNDS),
+      PLOT,
     ]);
     const jupyter = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as {
       p50: number;
       p95: number;
+      plot_p50: number;
     };
 
     const warmP50 = percentile(warmSamples, 50);
     const firstP50 = percentile(firstSamples, 50);
     const dockerRunP50 = percentile(dockerRunSamples, 50);
+    const plotP50 = percentile(plotSamples, 50);
     return {
       warm_cell_p50_ms: warmP50,
       warm_cell_p95_ms: percentile(warmSamples, 95),
@@ -211,7 +219,9 @@ export async function benchSandbox(
       new_session_first_cell_p50_ms: firstP50,
       docker_run_cell_p50_ms: dockerRunP50,
       docker_run_vs_new_session_ratio: round(dockerRunP50 / firstP50),
-      plot_cell_p50_ms: percentile(plotSamples, 50),
+      plot_cell_p50_ms: plotP50,
+      jupyter_plot_p50_ms: round(jupyter.plot_p50),
+      plot_vs_jupyter_plot_ratio: round(plotP50 / jupyter.plot_p50),
       idle_session_memory_mb: idleMb,
       copy_out_ms: copyOut.runnerMs,
       archive_copy_out_ms: copyOut.archiveMs,
