@@ -1,4 +1,4 @@
-import { ChannelType, MessageFlags, type MessageContextMenuCommandInteraction } from 'discord.js';
+import { MessageFlags, type MessageContextMenuCommandInteraction } from 'discord.js';
 import type { AdapterContext } from '../../src/core/chat-adapter.ts';
 import type { InboundMessage } from '../../src/core/inbound-message.ts';
 import type { Logger } from '../../src/logging/logger.ts';
@@ -9,8 +9,8 @@ import {
   withThreadContext,
 } from '../../src/conversation/thread-context.ts';
 import { authorName, inboundAttachments, readableText, threadName } from './inbound-message.ts';
-import { interactionAuthor, interactionSession } from './interaction-origin.ts';
-import { InteractionReply } from './interaction-reply.ts';
+import { interactionAuthor } from './interaction-origin.ts';
+import { opensThread } from './interaction-place.ts';
 import { openThreadTurn } from './thread-turn.ts';
 
 /** What the person asks by choosing "Analyze with sandbot": the message is the material. */
@@ -44,40 +44,18 @@ export async function answerAnalyze(
     messageId: interaction.id,
     order: interaction.id,
   };
-  const channel = interaction.channel;
-  if (
-    !interaction.inCachedGuild() ||
-    !target.inGuild() ||
-    channel === null ||
-    (channel.type !== ChannelType.GuildText && channel.type !== ChannelType.GuildAnnouncement)
-  ) {
-    await interaction.deferReply();
-    await context.conversation.handle(
-      { ...inbound, sessionKey: interactionSession(interaction) },
-      new InteractionReply({ interaction, mode: 'deferred-reply', logger }),
-    );
-    return;
-  }
-  const decision = context.conversation.admits(
-    'discord',
-    { channel: channel.id, workspace: interaction.guildId },
-    inbound.author.id,
-    inbound.author.groups,
-  );
-  if (!decision.allowed) {
-    await interaction.reply({ content: decision.reply, flags: MessageFlags.Ephemeral });
-    return;
-  }
-  await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+  const inServer = await opensThread(interaction, inbound, context, logger, !target.inGuild());
+  if (inServer === undefined) return;
+  await inServer.deferReply({ flags: MessageFlags.Ephemeral });
   const turn = await openThreadTurn({
-    starter: target,
+    starter: inServer.targetMessage,
     name: threadName({ ...inbound, text: own.text, attachments: own.attachments }),
     inbound,
-    interactionId: interaction.id,
-    applicationId: interaction.applicationId,
+    interactionId: inServer.id,
+    applicationId: inServer.applicationId,
     context,
     logger,
   });
-  await interaction.editReply({ content: `Analyzing it in <#${turn.place.channel.id}>.` });
+  await inServer.editReply({ content: `Analyzing it in <#${turn.place.channel.id}>.` });
   await turn.answer();
 }

@@ -1,11 +1,11 @@
-import { ChannelType, MessageFlags, type ChatInputCommandInteraction } from 'discord.js';
+import type { ChatInputCommandInteraction } from 'discord.js';
 import type { AdapterContext } from '../../src/core/chat-adapter.ts';
 import type { InboundMessage } from '../../src/core/inbound-message.ts';
 import type { Logger } from '../../src/logging/logger.ts';
 import { MAX_MESSAGE_CHARS } from './limits.ts';
 import { inboundAttachment, threadName } from './inbound-message.ts';
-import { interactionAuthor, interactionSession } from './interaction-origin.ts';
-import { InteractionReply } from './interaction-reply.ts';
+import { interactionAuthor } from './interaction-origin.ts';
+import { opensThread } from './interaction-place.ts';
 import type { SlashRequest } from './slash-commands.ts';
 import { openThreadTurn } from './thread-turn.ts';
 
@@ -33,37 +33,16 @@ export async function answerAsk(
     messageId: interaction.id,
     order: interaction.id,
   };
-  const channel = interaction.channel;
-  if (
-    !interaction.inCachedGuild() ||
-    channel === null ||
-    (channel.type !== ChannelType.GuildText && channel.type !== ChannelType.GuildAnnouncement)
-  ) {
-    await interaction.deferReply();
-    await context.conversation.handle(
-      { ...inbound, sessionKey: interactionSession(interaction) },
-      new InteractionReply({ interaction, mode: 'deferred-reply', logger }),
-    );
-    return;
-  }
-  const decision = context.conversation.admits(
-    'discord',
-    { channel: channel.id, workspace: interaction.guildId },
-    inbound.author.id,
-    inbound.author.groups,
-  );
-  if (!decision.allowed) {
-    await interaction.reply({ content: decision.reply, flags: MessageFlags.Ephemeral });
-    return;
-  }
-  await interaction.deferReply();
-  const starter = await interaction.editReply({ content: askedText(request) });
+  const inServer = await opensThread(interaction, inbound, context, logger);
+  if (inServer === undefined) return;
+  await inServer.deferReply();
+  const starter = await inServer.editReply({ content: askedText(request) });
   const turn = await openThreadTurn({
     starter,
     name: threadName(inbound),
     inbound,
-    interactionId: interaction.id,
-    applicationId: interaction.applicationId,
+    interactionId: inServer.id,
+    applicationId: inServer.applicationId,
     context,
     logger,
   });
