@@ -80,6 +80,7 @@ function toConfig(s: RawSettings): Config {
     dataDir: s.SANDBOT_DATA_DIR,
     role: s.BOT_ROLE,
     sandbox: sandboxConfig(s),
+    packages: packageConfig(s),
     sessionIdleMs: s.SESSION_IDLE_MINUTES * 60_000,
     agent: {
       maxSteps: s.AGENT_MAX_STEPS,
@@ -135,6 +136,16 @@ function sandboxConfig(s: RawSettings): Config['sandbox'] {
     poolSize: s.SANDBOX_POOL_SIZE,
     poolMax: s.SANDBOX_POOL_MAX,
     maxLifetimeMs: s.SANDBOX_MAX_LIFETIME_S * 1000,
+  };
+}
+
+function packageConfig(s: RawSettings): Config['packages'] {
+  if (s.SANDBOX_PACKAGE_INDEX === undefined) return undefined;
+  return {
+    indexUrl: s.SANDBOX_PACKAGE_INDEX,
+    allow: splitList(s.SANDBOX_PACKAGES) ?? [],
+    maxWheelBytes: s.SANDBOX_PACKAGE_MAX_MB * 1024 * 1024,
+    maxTotalBytes: s.SANDBOX_PACKAGE_TOTAL_MB * 1024 * 1024,
   };
 }
 

@@ -140,6 +140,29 @@ export const SETTINGS = {
     expected:
       "a whole number of seconds from 10 to 2592000 (a sandbox's hard maximum lifetime, busy or not)",
   },
+  SANDBOX_PACKAGE_INDEX: {
+    schema: httpUrl,
+    expected:
+      'an http(s) URL of a PEP 503 simple index the workers can reach (devpi, a directory of wheels), or unset: no packages can be installed',
+  },
+  SANDBOX_PACKAGES: {
+    // One specifier per entry at most: the list itself is comma-separated.
+    schema: z
+      .string()
+      .regex(
+        /^(?:\*|[A-Za-z0-9][A-Za-z0-9._-]*(?:\s*(?:===|==|~=|!=|<=|>=|<|>)\s*[A-Za-z0-9.*+!_-]+)?)(?:\s*,\s*(?:\*|[A-Za-z0-9][A-Za-z0-9._-]*(?:\s*(?:===|==|~=|!=|<=|>=|<|>)\s*[A-Za-z0-9.*+!_-]+)?))*$/,
+      ),
+    expected:
+      'a comma-separated list of package names that may be installed, each with at most one version specifier (e.g. tabulate,tinytable==1.2), or * for anything the index has',
+  },
+  SANDBOX_PACKAGE_MAX_MB: {
+    schema: wholeNumber(1, 1024).default(50),
+    expected: 'a whole number of megabytes from 1 to 1024 (largest wheel downloaded for a sandbox)',
+  },
+  SANDBOX_PACKAGE_TOTAL_MB: {
+    schema: wholeNumber(1, 4096).default(100),
+    expected: 'a whole number of megabytes from 1 to 4096 (all wheels of one install together)',
+  },
   SESSION_IDLE_MINUTES: {
     schema: wholeNumber(1, 10080).default(30),
     expected: 'a whole number of minutes from 1 to 10080',

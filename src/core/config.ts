@@ -26,6 +26,8 @@ export interface Config {
    */
   readonly role: BotRole;
   readonly sandbox: SandboxSettings;
+  /** Extra packages for the sandboxes (issue 18); undefined when SANDBOX_PACKAGE_INDEX is unset. */
+  readonly packages: PackageSettings | undefined;
   readonly sessionIdleMs: number;
   readonly agent: {
     readonly maxSteps: number;
@@ -114,4 +116,14 @@ export interface SandboxSettings {
   /** A container's hard maximum lifetime, enforced by its init and by every sandbot process
    *  that sees it later. Undefined: 12 h. */
   readonly maxLifetimeMs?: number;
+}
+
+/** Where sandboxes' extra packages come from and what may be installed (src/packages/). */
+export interface PackageSettings {
+  /** A PEP 503 simple index, fetched by the workers only (the sandboxes have no network). */
+  readonly indexUrl: string;
+  /** SANDBOX_PACKAGES entries as written (`name`, `name==1.2`, `*`); empty: nothing allowed. */
+  readonly allow: readonly string[];
+  readonly maxWheelBytes: number;
+  readonly maxTotalBytes: number;
 }

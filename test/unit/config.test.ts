@@ -130,6 +130,10 @@ describe('configuration', () => {
     BUDGET_WORKSPACE_TOKENS: 'plenty',
     BUDGET_WORKSPACE_CELLS: 'eleventy',
     BUDGET_WORKSPACE_CPU_SECONDS: 'sometimes',
+    SANDBOX_PACKAGE_INDEX: 'file:///srv/wheels',
+    SANDBOX_PACKAGES: 'numpy; rm -rf',
+    SANDBOX_PACKAGE_MAX_MB: 'big',
+    SANDBOX_PACKAGE_TOTAL_MB: 'none',
   };
 
   for (const [name, value] of Object.entries(BAD_VALUES)) {
@@ -178,6 +182,32 @@ describe('configuration', () => {
       SLACK_SIGNING_SECRET: '8f742231b10e8888abcd99yyyzzz85a5',
     });
     expect(result.ok).toBe(true);
+  });
+
+  describe('packages (issue 18)', () => {
+    it('are off without SANDBOX_PACKAGE_INDEX, whatever the allowlist says', () => {
+      const result = parseConfig({ SANDBOX_PACKAGES: '*' });
+      expect(result.ok && result.config.packages).toBeUndefined();
+    });
+
+    it('take the index, the allowlist with its pins, and the caps in bytes', () => {
+      const result = parseConfig({
+        SANDBOX_PACKAGE_INDEX: 'http://devpi.internal:3141/root/pypi/+simple/',
+        SANDBOX_PACKAGES: 'tabulate, tinytable==1.2,Some_Name>=2.0',
+        SANDBOX_PACKAGE_MAX_MB: '10',
+      });
+      expect(result.ok && result.config.packages).toEqual({
+        indexUrl: 'http://devpi.internal:3141/root/pypi/+simple/',
+        allow: ['tabulate', 'tinytable==1.2', 'Some_Name>=2.0'],
+        maxWheelBytes: 10 * 1024 * 1024,
+        maxTotalBytes: 100 * 1024 * 1024,
+      });
+    });
+
+    it('allow nothing when the index is set but the allowlist is not', () => {
+      const result = parseConfig({ SANDBOX_PACKAGE_INDEX: 'http://127.0.0.1:8080/simple/' });
+      expect(result.ok && result.config.packages?.allow).toEqual([]);
+    });
   });
 
   describe('BOT_ROLE', () => {
