@@ -82,6 +82,11 @@ function toConfig(s: RawSettings): Config {
     sandbox: sandboxConfig(s),
     packages: packageConfig(s),
     sessionIdleMs: s.SESSION_IDLE_MINUTES * 60_000,
+    checkpoints: {
+      maxBytes: s.SANDBOX_CHECKPOINT_MB * 1024 * 1024,
+      idleMs: s.SANDBOX_CHECKPOINT_IDLE_S * 1000,
+      totalBytes: s.SANDBOX_CHECKPOINT_TOTAL_MB * 1024 * 1024,
+    },
     agent: {
       maxSteps: s.AGENT_MAX_STEPS,
       turnTimeoutMs: s.AGENT_TURN_TIMEOUT_S * 1000,

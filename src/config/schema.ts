@@ -140,6 +140,20 @@ export const SETTINGS = {
     expected:
       "a whole number of seconds from 10 to 2592000 (a sandbox's hard maximum lifetime, busy or not)",
   },
+  SANDBOX_CHECKPOINT_MB: {
+    schema: wholeNumber(0, 100).default(50),
+    expected:
+      "a whole number of MB from 0 to 100 (one session's saved variables; 0 turns checkpoints off)",
+  },
+  SANDBOX_CHECKPOINT_IDLE_S: {
+    schema: wholeNumber(1, 3600).default(10),
+    expected: 'a whole number of seconds from 1 to 3600 (idle time before a checkpoint is saved)',
+  },
+  SANDBOX_CHECKPOINT_TOTAL_MB: {
+    schema: wholeNumber(1, 1_048_576).default(1024),
+    expected:
+      'a whole number of MB from 1 to 1048576 (all checkpoints in the store; oldest dropped first)',
+  },
   SANDBOX_PACKAGE_INDEX: {
     schema: httpUrl,
     expected:

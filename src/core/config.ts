@@ -29,6 +29,7 @@ export interface Config {
   /** Extra packages for the sandboxes (issue 18); undefined when SANDBOX_PACKAGE_INDEX is unset. */
   readonly packages: PackageSettings | undefined;
   readonly sessionIdleMs: number;
+  readonly checkpoints: CheckpointSettings;
   readonly agent: {
     readonly maxSteps: number;
     readonly turnTimeoutMs: number;
@@ -96,6 +97,20 @@ export type BotRole = 'all' | 'ingress' | 'turns';
 
 /** `auto`: decided once per model (known families, else a probe); `on`/`off`: as set. */
 export type VisionMode = 'auto' | 'on' | 'off';
+
+/**
+ * Checkpoints of a session's variables (issue 18, docs/checkpoints.md): saved inside the
+ * sandbox after `idleMs` without a cell and before a kernel is reaped or its worker drains,
+ * kept in the store for the session's lifetime, restored into the session's next kernel.
+ */
+export interface CheckpointSettings {
+  /** One session's checkpoint at most; 0: checkpoints are off. */
+  readonly maxBytes: number;
+  /** Idle time after a cell before its state is saved. */
+  readonly idleMs: number;
+  /** All checkpoints in the store at most; past it the oldest are dropped. */
+  readonly totalBytes: number;
+}
 
 export interface SandboxSettings {
   readonly image: string;
