@@ -13,6 +13,7 @@ import base64
 import binascii
 import os
 
+from .checkpoint_format import RESTORE_DIR, WHEELS_DIR
 from .diagnostics import diag
 from .limits import DATA_DIR
 
@@ -30,12 +31,12 @@ def name_problem(name):
 
 
 class _Upload:
-    def __init__(self, root, name):
+    def __init__(self, root, name, mode=0o644):
         self.name = name
         self.temp = ".sandbot-upload-" + os.urandom(6).hex()
         self.root_fd = os.open(root, _ROOT_FLAGS)
         try:
-            self.fd = os.open(self.temp, _CREATE_FLAGS, 0o644, dir_fd=self.root_fd)
+            self.fd = os.open(self.temp, _CREATE_FLAGS, mode, dir_fd=self.root_fd)
         except BaseException:
             os.close(self.root_fd)
             raise
@@ -71,11 +72,18 @@ class _Upload:
 
 class Uploads:
     """One upload at a time (the worker sends them one after another); a request with a new
-    id abandons an unfinished one."""
+    id abandons an unfinished one. `area` picks the directory: "data" (the default) is the
+    user's /mnt/data; "checkpoint" and "wheels" are the runner's private directories under
+    /tmp (created 0700 on first use, files 0600), for a checkpoint to restore and for the
+    wheels of packages to install."""
 
-    def __init__(self, frames, root=DATA_DIR):
+    def __init__(self, frames, root=DATA_DIR, private_areas=None):
         self.frames = frames
         self.root = root
+        self.private_areas = (
+            {"checkpoint": RESTORE_DIR, "wheels": WHEELS_DIR}
+            if private_areas is None else private_areas
+        )
         self.current = None
         self.current_id = None
         self.refused_id = None  # its later chunks are ignored: it was answered already
@@ -95,10 +103,13 @@ class Uploads:
                 if request.get("offset") != 0:
                     return  # the rest of an upload that was abandoned
                 problem = name_problem(request.get("name"))
+                area = request.get("area", "data")
+                if problem is None and area != "data" and area not in self.private_areas:
+                    problem = "there is no area %r" % (str(area)[:40],)
                 if problem is not None:
                     self._refuse(request_id, problem)
                     return
-                self.current = _Upload(self.root, request["name"])
+                self.current = self._start(area, request["name"])
                 self.current_id = request_id
             self.current.write(data)
             if request.get("final") is True:
@@ -108,6 +119,13 @@ class Uploads:
                 self._answer(request_id, size=upload.size)
         except OSError as error:
             self._refuse(request_id, os.strerror(error.errno) if error.errno else str(error))
+
+    def _start(self, area, name):
+        if area == "data":
+            return _Upload(self.root, name)
+        root = self.private_areas[area]
+        os.makedirs(root, 0o700, exist_ok=True)
+        return _Upload(root, name, 0o600)
 
     def _refuse(self, request_id, reason):
         if request_id == self.current_id:

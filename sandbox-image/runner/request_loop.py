@@ -7,11 +7,13 @@ import sys
 import time
 
 from .cell import count_limit
+from .checkpoint import Checkpoints
 from .copy_in import Uploads
 from .copy_out import send_file
 from .diagnostics import diag
 from .limits import IDLE_TRIM_S, MAX_REQUEST_BYTES
 from .packages import installed_packages
+from .restore import restore_request
 
 
 def idle_exit_s_from(environ):
@@ -90,6 +92,11 @@ class Dispatcher:
         self.executor = executor
         self.files = files
         self.uploads = Uploads(frames)
+        # The executor's shell is the kernel a checkpoint saves and a restore fills.
+        self.shell = getattr(executor, "shell", None)
+        fds = getattr(executor, "fds", None)
+        proto_in = getattr(fds, "proto_in", None)
+        self.checkpoints = Checkpoints(frames, self.shell, (proto_in,) if proto_in else ())
 
     def handle(self, request):
         kind = request.get("type")
@@ -98,6 +105,7 @@ class Dispatcher:
             diag("ignored a %r request without a string id" % (kind,))
         elif kind == "execute":
             if isinstance(request.get("code"), str):
+                self.checkpoints.drop_running()  # the cell changes what it was saving
                 self.executor.execute(request)
             else:
                 diag("ignored execute %s without code" % request_id)
@@ -107,6 +115,15 @@ class Dispatcher:
             send_file(self.frames, request_id, request.get("path"), max_bytes)
         elif kind == "write_file":
             self.uploads.handle(request)
+        elif kind == "checkpoint":
+            self.checkpoints.start(request)
+        elif kind == "read_checkpoint":
+            self.checkpoints.send_piece(request)
+        elif kind == "drop_checkpoint":
+            self.checkpoints.drop(request)
+        elif kind == "restore":
+            self.checkpoints.drop_running()
+            restore_request(self.frames, self.shell, request)
         elif kind == "snapshot":
             self.files.reset()
             self.frames.emit({"type": "snapshot", "id": request_id})
