@@ -46,4 +46,16 @@ export const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (session_id, name)
    ) STRICT`,
   'CREATE INDEX IF NOT EXISTS session_files_by_expiry ON session_files (expires_at)',
+  // One checkpoint of a session's variables (src/checkpoints/), under a byte budget: saved_at
+  // orders the oldest first for eviction.
+  `CREATE TABLE IF NOT EXISTS checkpoints (
+     session_id TEXT PRIMARY KEY,
+     meta TEXT NOT NULL,
+     content BLOB NOT NULL,
+     size_bytes INTEGER NOT NULL,
+     saved_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL
+   ) STRICT`,
+  'CREATE INDEX IF NOT EXISTS checkpoints_by_expiry ON checkpoints (expires_at)',
+  'CREATE INDEX IF NOT EXISTS checkpoints_by_age ON checkpoints (saved_at)',
 ];
