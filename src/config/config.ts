@@ -102,6 +102,10 @@ function toConfig(s: RawSettings): Config {
       allowedUsers: splitList(s.ALLOWED_USERS),
       allowedChannels: splitList(s.ALLOWED_CHANNELS),
       userRatePerMinute: s.USER_RATE_PER_MINUTE,
+      ...(s.PACKAGE_APPROVERS === undefined
+        ? {}
+        : { packageApprovers: splitList(s.PACKAGE_APPROVERS) ?? [] }),
+      packageApprovalTimeoutMs: s.PACKAGE_APPROVAL_TIMEOUT_MINUTES * 60_000,
     },
     worker: { id: s.WORKER_ID, concurrency: s.WORKER_CONCURRENCY, metricsPort: s.METRICS_PORT },
     slack: {

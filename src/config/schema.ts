@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { USAGE_SETTINGS } from './usage-settings.ts';
+import { PACKAGE_APPROVAL_SETTINGS, peopleList } from './package-approval-settings.ts';
 import { readPromptFile, PROMPT_FILE_MAX_BYTES } from './prompt-file.ts';
 
 /**
@@ -218,13 +219,7 @@ export const SETTINGS = {
     expected: 'a whole number of files per message, from 1 to 100',
   },
   ALLOWED_USERS: {
-    // A person (platform:user-id), a Discord role (discord:role:<id>) or a Slack user group
-    // (slack:group:<id>).
-    schema: z
-      .string()
-      .regex(
-        /^(?:discord:role:\d{17,20}|slack:group:S[A-Z0-9]+|[a-z]+:[A-Za-z0-9._@-]+)(?:,\s*(?:discord:role:\d{17,20}|slack:group:S[A-Z0-9]+|[a-z]+:[A-Za-z0-9._@-]+))*$/,
-      ),
+    schema: peopleList,
     expected:
       'a comma-separated list of platform:user-id (e.g. slack:U012AB,discord:1234), discord:role:<role-id> and slack:group:<usergroup-id> entries, or unset for everyone',
   },
@@ -299,6 +294,7 @@ export const SETTINGS = {
     expected: 'one of auto (pretty on a terminal, JSON otherwise), json, pretty',
   },
   ...USAGE_SETTINGS,
+  ...PACKAGE_APPROVAL_SETTINGS,
 } as const satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof SETTINGS;

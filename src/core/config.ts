@@ -55,6 +55,10 @@ export interface Config {
     readonly allowedChannels: readonly string[] | undefined;
     /** 0: no limit. */
     readonly userRatePerMinute: number;
+    /** PACKAGE_APPROVERS, written as allowedUsers; absent: packages off the list are refused. */
+    readonly packageApprovers?: readonly string[];
+    /** PACKAGE_APPROVAL_TIMEOUT_MINUTES; absent: 30 minutes. */
+    readonly packageApprovalTimeoutMs?: number;
   };
   readonly worker: {
     readonly id: string;

@@ -24,6 +24,20 @@ describe('configuration', () => {
     expect(config.log.level).toBe('info');
   });
 
+  it('reads package approvers as ALLOWED_USERS entries, with a timeout in ms', () => {
+    const result = parseConfig({
+      PACKAGE_APPROVERS: 'slack:U1, discord:role:123456789012345678,slack:group:S0A',
+      PACKAGE_APPROVAL_TIMEOUT_MINUTES: '5',
+    });
+    expect(result.ok && result.config.policy).toMatchObject({
+      packageApprovers: ['slack:U1', 'discord:role:123456789012345678', 'slack:group:S0A'],
+      packageApprovalTimeoutMs: 5 * 60_000,
+    });
+    const unset = parseConfig({});
+    expect(unset.ok && unset.config.policy.packageApprovers).toBeUndefined();
+    expect(unset.ok && unset.config.policy.packageApprovalTimeoutMs).toBe(30 * 60_000);
+  });
+
   it('converts units into the names the code uses', () => {
     const result = parseConfig({
       SANDBOX_CELL_TIMEOUT_S: '30',
@@ -137,6 +151,8 @@ describe('configuration', () => {
     SANDBOX_PACKAGES: 'numpy; rm -rf',
     SANDBOX_PACKAGE_MAX_MB: 'big',
     SANDBOX_PACKAGE_TOTAL_MB: 'none',
+    PACKAGE_APPROVERS: 'U123',
+    PACKAGE_APPROVAL_TIMEOUT_MINUTES: 'forever',
   };
 
   for (const [name, value] of Object.entries(BAD_VALUES)) {
