@@ -26,9 +26,10 @@ export const codeJob = z.object({
   timeoutMs: z.number().int().positive().max(86_400_000).optional(),
   /**
    * Instead of running `code`: `reset` gives the session a fresh kernel and an empty
-   * /mnt/data; `status` reports on the kernel in a notice.
+   * /mnt/data; `status` reports on the kernel in a notice; `forget` drops the session's
+   * checkpoint (its kernel keeps running).
    */
-  command: z.enum(['reset', 'status']).optional(),
+  command: z.enum(['reset', 'status', 'forget']).optional(),
   submittedAt: z.number(),
 });
 
