@@ -92,7 +92,7 @@ export class AccessPolicy {
  * Discord member's roles); a platform that must look membership up (Slack user groups, with
  * `usergroups.users.list`) resolves it before the check and passes the groups found here.
  */
-function userListed(
+export function userListed(
   allowedUsers: readonly string[],
   platform: string,
   userId: string,

@@ -3,6 +3,7 @@ import { isSandbotError } from '../core/errors.ts';
 import type { Logger } from '../logging/logger.ts';
 import { parseSessionKey, type SessionKey } from '../core/session-key.ts';
 import type { AccessDecision, ConversationPort } from '../core/chat-adapter.ts';
+import type { ApprovalPress, ApprovalPressAnswer } from '../core/package-approval.ts';
 import type { AccessPolicy } from './access-policy.ts';
 import type { ConversationMetrics } from './conversation-metrics.ts';
 import type { InboundMessage } from '../core/inbound-message.ts';
@@ -122,6 +123,13 @@ export class Conversation implements ConversationPort {
     const key = parseSessionKey(message.sessionKey);
     if (key === undefined) throw new Error(`malformed session key: ${message.sessionKey}`);
     await this.turn(key, message, parseMessage(message.text), thread, info);
+  }
+
+  /** Approve or Deny pressed on a package question, in whichever process it landed. */
+  pressApproval(press: ApprovalPress): Promise<ApprovalPressAnswer> {
+    const approvals = this.options.approvals;
+    if (approvals === undefined) return Promise.resolve({ reply: 'Package approvals are off.' });
+    return approvals.press(press);
   }
 
   async usageToday(platform: string, userId: string): Promise<string | undefined> {

@@ -16,6 +16,7 @@ import type { InboundMessage } from '../core/inbound-message.ts';
 import type { ThreadReply } from '../core/reply.ts';
 import { decodeAgentSteps, encodeAgentSteps } from './agent-steps.ts';
 import type { DurableTurnInfo } from './durable-turns.ts';
+import type { PackageApprovals } from './package-approvals.ts';
 import { runJob } from './run-job.ts';
 import { TurnMeter, type UsageServices } from './turn-meter.ts';
 import { parseSessionKey } from '../core/session-key.ts';
@@ -32,6 +33,8 @@ export interface TurnServices {
   readonly usage?: UsageServices;
   /** The sandbox image's Python packages, for the model's prompt. Absent: the stock list. */
   readonly packages?: SandboxPackages;
+  /** PACKAGE_APPROVERS' questions (src/conversation/package-approvals.ts); absent: none. */
+  readonly approvals?: PackageApprovals;
 }
 
 /** One message being answered: what commands, direct code and the agent turn all receive. */

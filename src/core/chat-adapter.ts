@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { DeliveryGuard } from './delivery-guard.ts';
 import type { InboundMessage } from './inbound-message.ts';
+import type { ApprovalPress, ApprovalPressAnswer, ApprovalPrompts } from './package-approval.ts';
 import type { RateLimiterFactory } from './rate-limiter.ts';
 import type { ReplyAddress, ReplyResume, ThreadReply } from './reply.ts';
 
@@ -25,6 +26,8 @@ export interface ChatAdapter {
   replyFor?(address: ReplyAddress, resume: ReplyResume): ThreadReply | undefined;
   /** Fetches an attachment again by its `InboundAttachment.ref`, with the adapter's credentials. */
   fetchAttachment?(ref: string): Promise<Buffer>;
+  /** Its Approve/Deny message for package approvals; absent: the surface has none. */
+  readonly approvalPrompts?: ApprovalPrompts;
 }
 
 /** Whether someone may use the bot somewhere; a refusal carries the reply to give. */
@@ -53,6 +56,8 @@ export interface ConversationPort {
    * not kept.
    */
   usageToday?(platform: string, userId: string): Promise<string | undefined>;
+  /** A press of a package approval's Approve or Deny (PACKAGE_APPROVERS), in any process. */
+  pressApproval?(press: ApprovalPress): Promise<ApprovalPressAnswer>;
 }
 
 export type RouteHandler = (

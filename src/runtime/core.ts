@@ -29,6 +29,9 @@ import { SandboxManager } from '../sandbox/sandbox-manager.ts';
 import { RedisSessionStore } from '../sessions/redis-session-store.ts';
 import { SqliteSessionStore } from '../sessions/sqlite-session-store.ts';
 import { RedisTurnStore } from '../conversation/redis-turn-store.ts';
+import { RedisApprovalStore } from '../conversation/redis-approval-store.ts';
+import { SqliteApprovalStore } from '../conversation/sqlite-approval-store.ts';
+import { packageApprovalServices } from '../conversation/package-approval-wiring.ts';
 import { SqliteTurnStore } from '../conversation/sqlite-turn-store.ts';
 import { openAuditLog } from '../audit/audit-log.ts';
 import { RedisMeterStore } from '../metering/redis-meter-store.ts';
@@ -36,6 +39,7 @@ import { SqliteMeterStore } from '../metering/sqlite-meter-store.ts';
 import { SqliteSessionFiles } from '../jobs/sqlite-session-files.ts';
 import type { ChatAdapter } from '../core/chat-adapter.ts';
 import type { TurnStore } from '../core/turn-store.ts';
+import type { ApprovalStore } from '../conversation/approval-store.ts';
 import { openDatabase, type DatabaseSync } from '../sqlite/open-database.ts';
 import type { SessionStore } from '../core/session-store.ts';
 import type { UsageServices } from '../conversation/turn-meter.ts';
@@ -73,17 +77,26 @@ export interface BuildCoreOptions {
 /** A turn whose bot process died is taken up again after this long (and at most 1 s more). */
 const TURN_LEASE_MS = 10_000;
 
-/** Durable turns on `store`, when the process has adapters to answer them. */
+/** Where turns keep their state: the turns themselves, and their package approvals. */
+interface TurnStores {
+  readonly turns: TurnStore;
+  readonly approvals: ApprovalStore;
+}
+
+/** Durable turns on `stores`, when the process has adapters to answer them; package
+ *  approvals when PACKAGE_APPROVERS is set. */
 function durableTurns(
-  store: TurnStore,
+  stores: TurnStores,
   config: Config,
   logger: Logger,
   options: BuildCoreOptions,
-): Pick<ConversationOptions, 'durable'> {
-  if (options.adapters === undefined) return {};
+): Pick<ConversationOptions, 'durable' | 'approvals'> {
+  const approvals = packageApprovalServices(stores.approvals, config, logger, options.adapters);
+  if (options.adapters === undefined) return approvals;
   return {
+    ...approvals,
     durable: {
-      store,
+      store: stores.turns,
       runnerId: `${config.worker.id}-${process.pid}`,
       logger,
       adapters: options.adapters,
@@ -152,7 +165,10 @@ async function buildRedisCore(
   const policy = new AccessPolicy(config.policy, { limiters });
   // A stop reaches the running turn whichever bot process runs it.
   const runningTurns = new RedisRunningTurns(redis, { prefix: config.redisPrefix });
-  const turns = new RedisTurnStore(redis, config.redisPrefix);
+  const turns = {
+    turns: new RedisTurnStore(redis, config.redisPrefix),
+    approvals: new RedisApprovalStore(redis, config.redisPrefix),
+  };
   return {
     conversation: new Conversation({
       ...base,
@@ -176,7 +192,7 @@ async function buildRedisCore(
       await jobs.close();
       await base.usage.audit?.flush();
       await runningTurns.close();
-      await turns.close();
+      await turns.turns.close();
       redis.disconnect();
     },
   };
@@ -214,7 +230,7 @@ async function buildEmbeddedCore(
   const blobs = new SqliteBlobStore(db, BLOB_LIMITS);
   const sessions = new SqliteSessionStore(db, config.sessionIdleMs * 48, blobs);
   const jobs = embeddedJobs(manager, blobs, db, config, logger);
-  const turns = new SqliteTurnStore(db);
+  const turns = { turns: new SqliteTurnStore(db), approvals: new SqliteApprovalStore(db) };
   return {
     conversation: new Conversation({
       ...base,
@@ -237,7 +253,7 @@ async function buildEmbeddedCore(
       await jobs.close();
       await base.usage.audit?.flush();
       await manager.close();
-      await turns.close();
+      await turns.turns.close();
       db.close();
     },
   };

@@ -1,0 +1,117 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { parseSessionKey } from '../core/session-key.ts';
+import type { ApprovalDecision } from './approval-store.ts';
+import {
+  mention,
+  normalizedName,
+  questionText,
+  refusalReason,
+  type NamedPackage,
+} from './package-approval-text.ts';
+import type { TurnContext } from './turn-context.ts';
+
+/** What an install job answered (its `packages` event), as the approval flow reads it. */
+export interface InstallOutcome {
+  readonly installed: readonly { readonly name: string; readonly version: string }[];
+  /** `offAllowlist`: refused only because SANDBOX_PACKAGES does not name it; `version`
+   *  when the worker resolved one. */
+  readonly refused: readonly (NamedPackage & {
+    readonly reason: string;
+    readonly offAllowlist: boolean;
+  })[];
+}
+
+/** Runs the install job; `approvedPackages` are the names approvers let past the allowlist. */
+export type InstallRunner = (approvedPackages?: readonly string[]) => Promise<InstallOutcome>;
+
+/** The outcome, and what approvers said when they were asked. */
+export interface ApprovedInstall extends InstallOutcome {
+  /** Absent when nobody was asked. `text`: "approved by <@U1>", "no answer within 30 minutes"… */
+  readonly approval?: { readonly outcome: ApprovalDecision['outcome']; readonly text: string };
+}
+
+/** Where a surface without Approve/Deny buttons says why nobody was asked. */
+export const NO_APPROVAL_SURFACE = 'approvals need Slack or Discord';
+
+/**
+ * An install (the `install` command or the model's `install_packages`), asking
+ * PACKAGE_APPROVERS first when it was refused only for names off the allowlist: the question
+ * goes up in the thread with Approve and Deny, the turn waits (durably: see
+ * PackageApprovals), then installs with the names approved, or refuses with who denied it or
+ * that nobody answered in time.
+ */
+export async function installWithApproval(
+  turn: TurnContext,
+  packages: readonly string[],
+  install: InstallRunner,
+): Promise<ApprovedInstall> {
+  const first = await install();
+  const approvals = turn.services.approvals;
+  const platform = parseSessionKey(turn.message.sessionKey)?.platform ?? '';
+  const offList = first.refused.filter((r) => r.offAllowlist);
+  if (
+    approvals === undefined ||
+    !approvals.enabled(platform) ||
+    offList.length === 0 ||
+    offList.length !== first.refused.length
+  ) {
+    return first;
+  }
+  const address = turn.thread.address;
+  const prompts = address === undefined ? undefined : approvals.prompts(address.surface);
+  if (address === undefined || prompts === undefined) {
+    return withReason(
+      first,
+      `${offList[0]?.reason ?? 'not on the package list'}; ${NO_APPROVAL_SURFACE}`,
+    );
+  }
+  const names = offList.map((r) => r.name);
+  const { author } = turn.message;
+  const record = await approvals.ask(
+    {
+      id: approvalId(turn, names),
+      sessionKey: turn.message.sessionKey,
+      address,
+      requester: { id: author.id, name: author.name },
+      names,
+      text: questionText(author.id, packages, offList),
+      expiresAt: Date.now() + approvals.settings.timeoutMs,
+    },
+    prompts,
+    turn.signal,
+  );
+  const text = refusalReason(record.decision, approvals.settings.timeoutMs);
+  if (record.decision.outcome !== 'approved') {
+    await approvals.settle(record, `Not installed: ${text}.`);
+    return { ...withReason(first, text), approval: { outcome: record.decision.outcome, text } };
+  }
+  const second = await install(record.names);
+  await approvals.settle(record, approvedText(record.decision, second));
+  return { ...second, approval: { outcome: 'approved', text } };
+}
+
+function withReason(outcome: InstallOutcome, reason: string): InstallOutcome {
+  return { ...outcome, refused: outcome.refused.map((r) => ({ ...r, reason })) };
+}
+
+/** "Approved by <@U9>: installed foo 1.2, bar 0.3." (or what was still refused). */
+function approvedText(decision: ApprovalDecision, outcome: InstallOutcome): string {
+  const by = `Approved by ${mention(decision.by?.id ?? '?')}`;
+  const installed = outcome.installed.map((p) => `${p.name} ${p.version}`).join(', ');
+  const refused = outcome.refused.map((r) => `${r.name} (${r.reason})`).join(', ');
+  if (refused === '') return `${by}: installed ${installed || 'nothing new'}.`;
+  return `${by}, but not installed: ${refused}.`;
+}
+
+/**
+ * The same for one request of one message in every run of its turn, so a turn resumed after
+ * its process died finds the question it had posted instead of asking again.
+ */
+function approvalId(turn: TurnContext, names: readonly string[]): string {
+  const message = turn.message.messageId ?? randomUUID();
+  const sorted = [...names].map(normalizedName).sort().join(',');
+  const digest = createHash('sha256')
+    .update(`${turn.message.sessionKey}\n${message}\n${sorted}`)
+    .digest('hex');
+  return `pa-${digest.slice(0, 32)}`;
+}
