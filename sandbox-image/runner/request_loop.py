@@ -11,6 +11,7 @@ from .checkpoint import Checkpoints
 from .copy_in import Uploads
 from .copy_out import send_file
 from .diagnostics import diag
+from .install import install
 from .limits import IDLE_TRIM_S, MAX_REQUEST_BYTES
 from .packages import installed_packages
 from .restore import restore_request
@@ -127,6 +128,8 @@ class Dispatcher:
         elif kind == "snapshot":
             self.files.reset()
             self.frames.emit({"type": "snapshot", "id": request_id})
+        elif kind == "install":
+            install(self.frames, request)
         elif kind == "ping":
             self.frames.emit({"type": "pong", "id": request_id})
         else:
