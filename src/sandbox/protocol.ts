@@ -74,6 +74,16 @@ const fileWritten = z.object({
   refused: z.string().max(500).optional(),
 });
 const snapshot = z.object({ type: z.literal('snapshot'), id: z.string() });
+/** The answer to `install` (issue 18): what is importable now, with versions, or pip's error. */
+export const MAX_INSTALLED_PACKAGES = 200;
+const installed = z.object({
+  type: z.literal('installed'),
+  id: z.string(),
+  packages: z
+    .array(z.object({ name: z.string().regex(PACKAGE_NAME), version: z.string().max(100) }))
+    .max(MAX_INSTALLED_PACKAGES),
+  error: z.string().max(4000).optional(),
+});
 const pong = z.object({ type: z.literal('pong'), id: z.string() });
 
 export const runnerFrame = z.discriminatedUnion('type', [
@@ -87,10 +97,12 @@ export const runnerFrame = z.discriminatedUnion('type', [
   fileWritten,
   snapshot,
   pong,
+  installed,
 ]);
 
 export type RunnerFrame = z.infer<typeof runnerFrame>;
 export type DoneFrame = z.infer<typeof done>;
+export type InstalledFrame = z.infer<typeof installed>;
 export type MimeBundle = z.infer<typeof mimeBundle>;
 
 export type RunnerRequest =
@@ -114,6 +126,8 @@ export type RunnerRequest =
       offset: number;
       final: boolean;
     }
+  /** Installs wheels written to the area "wheels", offline, into the session's packages. */
+  | { type: 'install'; id: string; wheels: string[] }
   | { type: 'snapshot'; id: string }
   | { type: 'ping'; id: string };
 
