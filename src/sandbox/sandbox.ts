@@ -83,6 +83,14 @@ export class Sandbox {
     });
   }
 
+  /**
+   * Runs `task` with the session's live kernel (acquired as a cell would acquire it), in the
+   * session's lane: between cells, never beside one (installing packages, issue 18).
+   */
+  withKernel<T>(task: (kernel: KernelContainer) => Promise<T>): Promise<T> {
+    return this.serially(async () => task(await this.liveKernel()));
+  }
+
   /** A fresh kernel with an empty /mnt/data. */
   reset(): Promise<void> {
     return this.serially(async () => {
