@@ -112,6 +112,31 @@ export interface JobDone {
   readonly usage?: CellUsage;
 }
 
+/** A package now importable in the session (issue 18). */
+export interface InstalledPackage {
+  /** PEP 503-normalised. */
+  readonly name: string;
+  readonly version: string;
+}
+
+/** A package that was not installed, and why, in words for the user and the model. */
+export interface RefusedPackage {
+  readonly name: string;
+  readonly reason: string;
+  /** True when the allowlist is the only obstacle (an approver could allow it). */
+  readonly offAllowlist: boolean;
+}
+
+/**
+ * The outcome of an `install` job (what it installed and refused) or of a `packages` job
+ * (everything the session has installed, nothing refused). Sent before the `done`.
+ */
+export interface PackagesEvent {
+  readonly type: 'packages';
+  readonly installed: readonly InstalledPackage[];
+  readonly refused: readonly RefusedPackage[];
+}
+
 export interface StartedEvent {
   readonly type: 'started';
   readonly workerId: string;
@@ -124,4 +149,11 @@ export type CellEvent =
 
 /** A job's events, in order, as the queue delivers them; exactly one `done` ends them. */
 export type JobEvent =
-  StartedEvent | StreamEvent | DisplayEvent | ErrorEvent | FileRefEvent | NoticeEvent | JobDone;
+  | StartedEvent
+  | StreamEvent
+  | DisplayEvent
+  | ErrorEvent
+  | FileRefEvent
+  | NoticeEvent
+  | PackagesEvent
+  | JobDone;

@@ -5,6 +5,9 @@ const SESSION_ID = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,255}$/;
 /** Code of one cell; a chat message cannot be longer, and nothing sensible is. */
 export const MAX_CODE_CHARS = 200_000;
 export const MAX_UPLOADS_PER_JOB = 20;
+/** Packages named in one `install`; a request for more is not a chat message's. */
+export const MAX_PACKAGES_PER_JOB = 50;
+const MAX_REQUIREMENT_CHARS = 1000;
 
 const blobRef = z.object({
   id: z.string().min(1).max(100),
@@ -27,9 +30,18 @@ export const codeJob = z.object({
   /**
    * Instead of running `code`: `reset` gives the session a fresh kernel and an empty
    * /mnt/data; `status` reports on the kernel in a notice; `forget` drops the session's
-   * checkpoint (its kernel keeps running).
+   * checkpoint (its kernel keeps running); `install` installs `packages` from the operator's
+   * index (issue 18, src/packages/); `packages` lists what the session installed. Both end in
+   * one `packages` event.
    */
-  command: z.enum(['reset', 'status', 'forget']).optional(),
+  command: z.enum(['reset', 'status', 'forget', 'install', 'packages']).optional(),
+  /** For `install`: requirement strings such as `tabulate` or `tinytable==1.2`. */
+  packages: z
+    .array(z.string().min(1).max(MAX_REQUIREMENT_CHARS))
+    .max(MAX_PACKAGES_PER_JOB)
+    .optional(),
+  /** For `install`: names the bot's approvers allowed beyond SANDBOX_PACKAGES. */
+  approvedPackages: z.array(z.string().min(1).max(200)).max(MAX_PACKAGES_PER_JOB).optional(),
   submittedAt: z.number(),
 });
 
