@@ -4,6 +4,8 @@ import type { Logger } from '../logging/logger.ts';
 import { createRedis, type Redis } from '../redis/connection.ts';
 import type { SandboxManager } from '../sandbox/sandbox-manager.ts';
 import { parseJob, type JobDone, type JobEvent } from '../core/job.ts';
+import type { CheckpointKeeper } from '../checkpoints/checkpoint-keeper.ts';
+import { sessionLifetimeMs } from './defaults.ts';
 import { JobExecutor } from './job-executor.ts';
 import { RedisSessionFiles } from './redis-session-files.ts';
 import { appendEvent } from './redis-event-stream.ts';
@@ -25,6 +27,8 @@ export interface BullmqJobWorkerOptions {
   readonly sessionIdleMs: number;
   /** Where connection trouble is reported (and /healthz reads); one is made when absent. */
   readonly redisHealth?: RedisHealth;
+  /** Saves sessions' variables when idle and restores them into new kernels. */
+  readonly checkpoints?: CheckpointKeeper;
   /** Told about every finished job (metrics). */
   readonly onJobDone?: (done: JobDone, queueWaitMs: number | undefined) => void;
 }
@@ -67,7 +71,12 @@ export class BullmqJobWorker {
       blobs: options.blobs,
       workerId: options.workerId,
       logger: options.logger,
-      sessionFiles: new RedisSessionFiles(this.redis, this.keys, options.sessionIdleMs),
+      sessionFiles: new RedisSessionFiles(
+        this.redis,
+        this.keys,
+        sessionLifetimeMs(options.sessionIdleMs),
+      ),
+      ...(options.checkpoints === undefined ? {} : { checkpoints: options.checkpoints }),
     });
   }
 

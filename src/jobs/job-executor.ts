@@ -8,6 +8,7 @@ import { formatBytes } from '../core/bytes.ts';
 import { mimeFromName } from '../core/mime.ts';
 import type { DoneEvent } from '../core/cell-events.ts';
 import type { CodeJob, JobDone, JobEvent } from '../core/job.ts';
+import type { CheckpointKeeper } from '../checkpoints/checkpoint-keeper.ts';
 
 export interface JobExecutorOptions {
   readonly manager: SandboxManager;
@@ -15,6 +16,8 @@ export interface JobExecutorOptions {
   readonly workerId: string;
   readonly logger: Logger;
   readonly sessionFiles?: SessionFiles;
+  /** Saves sessions' variables when idle and restores them into a new kernel. */
+  readonly checkpoints?: CheckpointKeeper;
 }
 
 export type Emit = (event: JobEvent) => Promise<void>;
@@ -78,7 +81,10 @@ export class JobExecutor {
     });
     try {
       const sandbox = this.options.manager.session(job.sessionId);
+      // In use from now on, so a reap deciding meanwhile (it saves a checkpoint first) spares it.
+      sandbox.lastUsedAt = Date.now();
       if (job.command === 'reset') {
+        await this.options.checkpoints?.forget(job.sessionId);
         await sandbox.reset();
         return await finish({ status: 'ok', kernelRestarted: true });
       }
@@ -86,7 +92,13 @@ export class JobExecutor {
         await emit({ type: 'notice', text: await describeStatus(sandbox, takeover) });
         return await finish({ status: 'ok', kernelRestarted: false });
       }
-      if (takeover) await this.restoreFiles(job, sandbox, emit);
+      if (job.command === 'forget') {
+        await emit({ type: 'notice', text: await this.forget(job.sessionId) });
+        return await finish({ status: 'ok', kernelRestarted: false });
+      }
+      const restored = sandbox.hasLiveKernel
+        ? false
+        : await this.prepareNewKernel(job, sandbox, emit, takeover);
       const missing = await this.placeUploads(job, sandbox);
       if (missing !== undefined) {
         return await finish({
@@ -96,6 +108,9 @@ export class JobExecutor {
         });
       }
       const ended = await this.execute(job, sandbox, emit, signal);
+      this.options.checkpoints?.afterCell(job.sessionId);
+      const overLimit = this.options.checkpoints?.takeNotice(job.sessionId);
+      if (overLimit !== undefined) await emit({ type: 'notice', text: overLimit });
       if (ended === undefined) {
         return await finish({
           status: 'failed',
@@ -106,7 +121,7 @@ export class JobExecutor {
       return await finish({
         status: ended.status,
         durationMs: ended.durationMs,
-        kernelRestarted: ended.kernelRestarted || takeover,
+        kernelRestarted: ended.kernelRestarted || takeover || restored,
         ...(ended.usage === undefined ? {} : { usage: ended.usage }),
       });
     } catch (error) {
@@ -161,8 +176,46 @@ export class JobExecutor {
     return undefined;
   }
 
-  /** Puts the session's remembered files back into a fresh kernel's /mnt/data. */
-  private async restoreFiles(job: CodeJob, sandbox: Sandbox, emit: Emit): Promise<void> {
+  /**
+   * Before a cell that needs a new kernel (the session's first here, or its kernel was
+   * reaped, moved with a lost worker, or killed): the files, then the variables of its
+   * checkpoint. Returns whether state was put back.
+   */
+  private async prepareNewKernel(
+    job: CodeJob,
+    sandbox: Sandbox,
+    emit: Emit,
+    takeover: boolean,
+  ): Promise<boolean> {
+    const keeper = this.options.checkpoints;
+    const checkpoint = keeper === undefined ? undefined : await keeper.find(job.sessionId);
+    if (!takeover && checkpoint === undefined) return false;
+    const files = await this.restoreFiles(job, sandbox);
+    const notice =
+      checkpoint === undefined || keeper === undefined
+        ? undefined
+        : await keeper.restore(job.sessionId, sandbox, checkpoint);
+    await emit({
+      type: 'notice',
+      text:
+        notice === undefined
+          ? `This thread's earlier kernel is gone (stopped while idle, or lost with the process that held it), so this runs in a fresh kernel: variables from earlier cells are gone.${files}`
+          : `${notice}${files}`,
+    });
+    return true;
+  }
+
+  private async forget(sessionId: string): Promise<string> {
+    const keeper = this.options.checkpoints;
+    if (keeper === undefined || !keeper.enabled)
+      return 'Checkpoints are off here: nothing is saved.';
+    return (await keeper.forget(sessionId))
+      ? "This thread's checkpoint is deleted: if its kernel is restarted or reaped, its variables are not restored (until a new cell runs and a new checkpoint is saved)."
+      : 'This thread has no checkpoint; nothing to forget.';
+  }
+
+  /** Puts the session's remembered files back into a fresh kernel's /mnt/data; says what. */
+  private async restoreFiles(job: CodeJob, sandbox: Sandbox): Promise<string> {
     const refs = (await this.options.sessionFiles?.list(job.sessionId)) ?? [];
     const files: UploadFile[] = [];
     const lost: string[] = [];
@@ -173,11 +226,8 @@ export class JobExecutor {
     }
     if (files.length > 0) await sandbox.upload(files);
     const restored = files.length > 0 ? ` ${files.length} file(s) in /mnt/data were restored.` : '';
-    const missing = lost.length > 0 ? ` Not restored: ${lost.join(', ')}.` : '';
-    await emit({
-      type: 'notice',
-      text: `This session's kernel ended with the worker or bot process that held it, so this runs in a fresh kernel: variables from earlier cells are gone.${restored}${missing}`,
-    });
+    const missing = lost.length > 0 ? ` Files not restored: ${lost.join(', ')}.` : '';
+    return `${restored}${missing}`;
   }
 
   private async fetchUploads(job: CodeJob): Promise<{ files: UploadFile[] } | { missing: string }> {

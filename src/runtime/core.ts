@@ -13,7 +13,9 @@ import type { DeliveryGuard } from '../core/delivery-guard.ts';
 import { MemoryRunningTurns } from '../core/memory-running-turns.ts';
 import type { RateLimiterFactory } from '../core/rate-limiter.ts';
 import { BullmqJobQueue } from '../jobs/bullmq-job-queue.ts';
-import { BLOB_LIMITS } from '../jobs/defaults.ts';
+import { BLOB_LIMITS, sessionLifetimeMs } from '../jobs/defaults.ts';
+import { attachCheckpoints } from '../checkpoints/attach-checkpoints.ts';
+import { SqliteCheckpointStore } from '../checkpoints/sqlite-checkpoint-store.ts';
 import { EmbeddedJobQueue } from '../jobs/embedded-job-queue.ts';
 import type { JobQueue } from '../core/job.ts';
 import { JobExecutor } from '../jobs/job-executor.ts';
@@ -274,8 +276,18 @@ function embeddedJobs(
   config: Config,
   logger: Logger,
 ): EmbeddedJobQueue {
-  const sessionFiles = new SqliteSessionFiles(db, config.sessionIdleMs * 48);
+  const lifetimeMs = sessionLifetimeMs(config.sessionIdleMs);
+  const sessionFiles = new SqliteSessionFiles(db, lifetimeMs);
+  const checkpoints = attachCheckpoints(
+    manager,
+    new SqliteCheckpointStore(db, {
+      ttlMs: lifetimeMs,
+      budgetBytes: config.checkpoints.totalBytes,
+    }),
+    config.checkpoints,
+    logger,
+  );
   return new EmbeddedJobQueue(
-    new JobExecutor({ manager, blobs, workerId: 'embedded', logger, sessionFiles }),
+    new JobExecutor({ manager, blobs, workerId: 'embedded', logger, sessionFiles, checkpoints }),
   );
 }

@@ -172,6 +172,17 @@ export class SandboxManager {
     return this.sessions.has(sessionId);
   }
 
+  /** The session's sandbox if this worker has one; never creates one. */
+  find(sessionId: string): Sandbox | undefined {
+    return this.sessions.get(sessionId);
+  }
+
+  /**
+   * Called before a session's sandbox is removed for idleness or at close (a worker draining):
+   * the checkpoint keeper saves the session's variables there. It must not throw.
+   */
+  beforeRetire: ((sessionId: string) => Promise<void>) | undefined;
+
   get liveSessions(): number {
     return this.sessions.size;
   }
@@ -187,7 +198,14 @@ export class SandboxManager {
     const idle = [...this.sessions].filter(
       ([, sandbox]) => !sandbox.busy && now - sandbox.lastUsedAt > this.options.sessionIdleMs,
     );
-    await Promise.all(idle.map(([id]) => this.destroySession(id)));
+    await Promise.all(
+      idle.map(([id, sandbox]) => {
+        // A job that arrived during the save (it marks the sandbox used as it starts) keeps
+        // the kernel: the session is not idle any more.
+        const usedAt = sandbox.lastUsedAt;
+        return this.retire(id, () => sandbox.lastUsedAt === usedAt);
+      }),
+    );
     if (idle.length > 0) this.options.logger.info({ reaped: idle.length }, 'reaped idle sessions');
     return idle.length;
   }
@@ -197,7 +215,13 @@ export class SandboxManager {
     clearInterval(this.sweeper);
     await this.pool.close();
     const ids = [...this.sessions.keys()];
-    await Promise.all(ids.map((id) => this.destroySession(id)));
+    await Promise.all(ids.map((id) => this.retire(id)));
+  }
+
+  /** Saves what the session wants saved (beforeRetire), then removes its sandbox if `stillDue`. */
+  private async retire(sessionId: string, stillDue: () => boolean = () => true): Promise<void> {
+    await this.beforeRetire?.(sessionId);
+    if (stillDue()) await this.destroySession(sessionId);
   }
 }
 

@@ -3,7 +3,7 @@ import type { Config } from '../../core/config.ts';
 import { HttpServer } from '../../http/http-server.ts';
 import { BullmqJobWorker } from '../../jobs/bullmq-job-worker.ts';
 import { sweepDeadWorkers } from '../../jobs/dead-worker-sweeper.ts';
-import { BLOB_LIMITS } from '../../jobs/defaults.ts';
+import { BLOB_LIMITS, sessionLifetimeMs } from '../../jobs/defaults.ts';
 import { RedisKeys } from '../../jobs/redis-keys.ts';
 import { WorkerMetrics } from '../../jobs/worker-metrics.ts';
 import type { Logger } from '../../logging/logger.ts';
@@ -14,6 +14,8 @@ import { LABEL } from '../../sandbox/labels.ts';
 import { SandboxManager } from '../../sandbox/sandbox-manager.ts';
 import { RedisSandboxPackages } from '../../redis/redis-sandbox-packages.ts';
 import { SANDBOT_VERSION } from '../version.ts';
+import { attachCheckpoints } from '../../checkpoints/attach-checkpoints.ts';
+import { RedisCheckpointStore } from '../../checkpoints/redis-checkpoint-store.ts';
 
 /** How often a worker looks for containers of workers that died without cleaning up. */
 const SWEEP_EVERY_MS = 10_000;
@@ -54,6 +56,17 @@ export async function startWorkerProcess(services: WorkerServices): Promise<Runn
     labels: { [LABEL.deployment]: config.redisPrefix },
   });
   const metrics = new WorkerMetrics(manager);
+  // On the process's own connection: the manager saves sessions at close, after the
+  // worker's connections are gone.
+  const checkpoints = attachCheckpoints(
+    manager,
+    new RedisCheckpointStore(redis, config.redisPrefix, {
+      ttlMs: sessionLifetimeMs(config.sessionIdleMs),
+      budgetBytes: config.checkpoints.totalBytes,
+    }),
+    config.checkpoints,
+    log,
+  );
   const worker = new BullmqJobWorker({
     redisUrl: config.redisUrl,
     prefix: config.redisPrefix,
@@ -64,6 +77,7 @@ export async function startWorkerProcess(services: WorkerServices): Promise<Runn
     logger: log,
     sessionIdleMs: config.sessionIdleMs,
     redisHealth: health,
+    checkpoints,
     onJobDone: (done, wait) => metrics.recordJob(done, wait),
   });
   try {
