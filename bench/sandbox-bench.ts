@@ -4,19 +4,21 @@ import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { MemoryBlobStore } from '../src/blobs/memory-blob-store.ts';
 import type { SandboxSettings } from '../src/core/config.ts';
-import type { CellEvent } from '../src/core/cell-events.ts';
-import { buildCellResult } from '../src/core/cell-result-builder.ts';
 import { createDockerClient, type Docker } from '../src/sandbox/docker-client.ts';
 import { readSingleFile } from '../src/sandbox/file-transfer.ts';
 import { KernelContainer } from '../src/sandbox/kernel-container.ts';
 import type { DoneFrame } from '../src/sandbox/protocol.ts';
 import { SandboxManager, removeContainers } from '../src/sandbox/sandbox-manager.ts';
+import {
+  measureKeyFigures,
+  PLOT,
+  PLOT_ROUNDS,
+  sandboxBenchSettings,
+} from './sandbox-key-figures.ts';
 import { percentile, round, timeMs } from './stats.ts';
 
 /** Images of timed cells are kept as the bot keeps them: in a blob store. */
 const cellBlobs = new MemoryBlobStore({ maxBlobBytes: 100 * 1024 * 1024, ttlMs: 60_000 });
-const collectOutcome = (events: AsyncIterable<CellEvent>) => buildCellResult(events, cellBlobs);
-
 const run = promisify(execFile);
 
 export interface SandboxFigures {
@@ -97,29 +99,16 @@ export async function benchCopyOut(
   }
 }
 
-const PLOT = 'import matplotlib.pyplot as plt\nplt.plot([1, 3, 2, 4])\nplt.title("bench")';
-/** Plot cells timed here and, as the anchor, in Jupyter (the same code, the same image). */
-const PLOT_ROUNDS = 30;
-
+/** `runtime`: SANDBOX_RUNTIME from the settings; undefined is Docker's default (runc). */
 export async function benchSandbox(
   image: string,
   log: (line: string) => void,
+  runtime?: string,
 ): Promise<SandboxFigures> {
   const docker = createDockerClient();
-  const settings: SandboxSettings = {
-    image,
-    runtime: undefined,
-    memoryMb: 1024,
-    cpus: 1,
-    diskMb: 256,
-    tmpMb: 64,
-    pidsLimit: 256,
-    cellTimeoutMs: 60_000,
-    outputLimitBytes: 1024 * 1024,
-    maxFileBytes: 50 * 1024 * 1024,
-    maxFiles: 20,
-    poolSize: 2,
-  };
+  const settings = sandboxBenchSettings(image, runtime);
+  // The anchors run in the same runtime as the kernels they stand beside.
+  const runtimeArgs = runtime === undefined ? [] : ['--runtime', runtime];
   const workerId = `bench-${process.pid}`;
   const manager = new SandboxManager({
     docker,
@@ -132,42 +121,11 @@ export async function benchSandbox(
   try {
     await manager.pool.whenFull(120_000);
 
-    log('warm cell: 1+1 on a live session');
-    const warm = manager.session('bench:warm');
-    for (let i = 0; i < 20; i += 1) await collectOutcome(warm.execute('1+1'));
-    const warmSamples: number[] = [];
-    for (let i = 0; i < 300; i += 1) {
-      warmSamples.push(await timeMs(() => collectOutcome(warm.execute('1+1'))));
-    }
-
-    log('plot cell');
-    const plotSamples: number[] = [];
-    for (let i = 0; i < PLOT_ROUNDS; i += 1) {
-      plotSamples.push(await timeMs(() => collectOutcome(warm.execute(PLOT))));
-    }
-
-    log('idle session memory: a new session after a few cells and a plot');
-    const idleSession = manager.session('bench:idle');
-    for (const code of [
-      'import pandas as pd',
-      'df = pd.DataFrame({"a": range(100)})',
-      'df.describe()',
-      PLOT,
-    ]) {
-      await collectOutcome(idleSession.execute(code));
-    }
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    const idle = await idleSession.status();
-    const idleMb = round((idle.memoryBytes ?? Number.NaN) / (1024 * 1024), 1);
-
-    log('new session first cell, pool warm');
-    const firstSamples: number[] = [];
-    for (let i = 0; i < 8; i += 1) {
-      await manager.pool.whenFull(120_000);
-      const sandbox = manager.session(`bench:new-${i}`);
-      firstSamples.push(await timeMs(() => collectOutcome(sandbox.execute('1+1'))));
-      await manager.destroySession(`bench:new-${i}`);
-    }
+    const key = await measureKeyFigures(manager, docker, cellBlobs, log);
+    const warmSamples = key.warmMs;
+    const plotSamples = key.plotMs;
+    const firstSamples = key.firstCellMs;
+    const idleMb = key.idleMemoryMb;
 
     log('copy-out: 20 files of 1 MB through the runner and through the archive API');
     const copyOut = await benchCopyOut(docker, settings, workerId);
@@ -178,7 +136,17 @@ export async function benchSandbox(
     for (let i = 0; i < 5; i += 1) {
       dockerRunSamples.push(
         await timeMs(() =>
-          run('docker', ['run', '--rm', '--network', 'none', image, 'python3', '-c', script]),
+          run('docker', [
+            'run',
+            '--rm',
+            '--network',
+            'none',
+            ...runtimeArgs,
+            image,
+            'python3',
+            '-c',
+            script,
+          ]),
         ),
       );
     }
@@ -190,6 +158,7 @@ export async function benchSandbox(
       '--rm',
       '--network',
       'none',
+      ...runtimeArgs,
       '-e',
       'HOME=/tmp',
       image,
