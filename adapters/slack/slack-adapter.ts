@@ -2,6 +2,7 @@ import { App, SocketModeReceiver, type HTTPReceiver } from '@slack/bolt';
 import type { AdapterContext, ChatAdapter } from '../../src/core/chat-adapter.ts';
 import { SandbotError } from '../../src/core/errors.ts';
 import type { ReplyAddress, ReplyResume, ThreadReply } from '../../src/core/reply.ts';
+import type { ApprovalPrompts } from '../../src/core/package-approval.ts';
 import type { Logger } from '../../src/logging/logger.ts';
 import { createAssistantPane } from './assistant-pane.ts';
 import { boltLogger } from './bolt-logger.ts';
@@ -15,6 +16,10 @@ import { SOCKET_MODE_RETRY, STATUS_DELAY_MS, WEB_API_RETRY } from './slack-limit
 import { registerSlashCommand } from './slash-command.ts';
 import { registerStopButton } from './stop-button.ts';
 import { registerFeedbackButtons } from './feedback-buttons.ts';
+import {
+  registerPackageApprovalButtons,
+  slackApprovalPrompts,
+} from './package-approval-buttons.ts';
 import { registerAgentView } from './agent-view.ts';
 import { StreamSupport } from './stream-support.ts';
 import { SlackUserGroups } from './user-groups.ts';
@@ -54,6 +59,8 @@ export class SlackAdapter implements ChatAdapter {
   private readonly streams: StreamSupport | undefined;
   private open = false;
   private turns: TurnStarter | undefined;
+  /** Package questions (PACKAGE_APPROVERS), posted with this process's WebClient. */
+  readonly approvalPrompts: ApprovalPrompts;
 
   constructor(context: AdapterContext, options: SlackAdapterOptions = {}) {
     this.context = context;
@@ -114,6 +121,7 @@ export class SlackAdapter implements ChatAdapter {
     this.edits = new EditBudget(limiters === undefined ? {} : { limiters });
     this.statusDelayMs = options.statusDelayMs ?? STATUS_DELAY_MS;
     this.streams = config.slack.streaming === 'auto' ? new StreamSupport(true) : undefined;
+    this.approvalPrompts = slackApprovalPrompts(this.app.client);
     this.register();
   }
 
@@ -205,6 +213,11 @@ export class SlackAdapter implements ChatAdapter {
     registerSlashCommand(this.app, turns, this.logger);
     registerStopButton(this.app, turns, this.logger);
     registerFeedbackButtons(this.app, this.context.countFeedback, this.logger);
+    registerPackageApprovalButtons(this.app, {
+      conversation,
+      approvers: config.policy.packageApprovers,
+      logger: this.logger,
+    });
     registerAgentView(this.app, this.logger);
   }
 }

@@ -100,7 +100,10 @@ export class PackageApprovals {
     if (record.messageId === undefined) return;
     const prompts = this.options.prompts(record.address.surface);
     try {
-      await prompts?.settle(record.address, record.messageId, text);
+      await prompts?.settle(record.address, record.messageId, {
+        question: record.text,
+        outcome: text,
+      });
     } catch (error) {
       this.options.logger.warn({ err: error, approval: record.id }, 'could not settle an approval');
     }

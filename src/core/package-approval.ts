@@ -19,8 +19,12 @@ export interface ApprovalPrompts {
   /** Posts the question with Approve and Deny buttons where `address` answers; resolves with
    *  the posted message's id. */
   ask(address: ReplyAddress, question: ApprovalQuestion): Promise<string>;
-  /** Replaces that message's buttons with the outcome. */
-  settle(address: ReplyAddress, messageId: string, text: string): Promise<void>;
+  /** Replaces that message's buttons with the outcome, under the question as it was asked. */
+  settle(
+    address: ReplyAddress,
+    messageId: string,
+    text: { readonly question: string; readonly outcome: string },
+  ): Promise<void>;
 }
 
 /** A press of Approve or Deny, as the adapter that received it hands it to the core. */
