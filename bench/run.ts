@@ -1,18 +1,24 @@
 /**
- * `npm run bench [-- --json] [--only queue,slack]`: measures, and prints. Every figure sits
+ * `npm run bench [-- --json] [--only queue,slack]`: measures, and prints (`--json`: one JSON line,
+ * also appended to bench/results.jsonl for `npm run bench:report`). Every figure sits
  * beside an anchor measured in the same run on the same machine, with the ratio, because these
  * machines are noisy and absolute numbers alone mislead. Benchmarks are never tests: nothing here fails
  * on a slow figure; the targets are printed for a person to judge.
  */
 import { benchAnswerStream } from './answer-stream-bench.ts';
+import { benchArrivals } from './arrival-bench.ts';
+import { sandboxSettingsFromEnv } from './bench-settings.ts';
 import { benchDiscord } from './discord-bench.ts';
 import { benchQueue } from './queue-bench.ts';
 import { benchRestarts } from './restart-bench.ts';
+import { benchRuntimes } from './runtime-bench.ts';
 import { benchTurns } from './turn-bench.ts';
 import { benchTurnOverhead } from './turn-overhead-bench.ts';
 import { benchTurnFaults } from './turn-fault-bench.ts';
 import { benchSandbox } from './sandbox-bench.ts';
 import { benchSlack } from './slack-bench.ts';
+import { appendResults } from './results-log.ts';
+import { TARGETS } from './targets.ts';
 
 const json = process.argv.includes('--json');
 const image = process.env.SANDBOX_IMAGE ?? 'sandbot-sandbox:latest';
@@ -21,9 +27,20 @@ const log = (line: string) => {
 };
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const sandbox = sandboxSettingsFromEnv(process.env);
 const benchmarks: Record<string, () => Promise<object>> = {
-  sandbox: () => benchSandbox(image, log),
+  sandbox: () => benchSandbox(image, log, sandbox.runtime),
+  runtimes: () => benchRuntimes(image, log),
   queue: () => benchQueue(image, redisUrl, log),
+  arrivals: () =>
+    benchArrivals({
+      image,
+      redisUrl,
+      runtime: sandbox.runtime,
+      poolSize: sandbox.poolSize,
+      poolMax: sandbox.poolMax ?? sandbox.poolSize,
+      log,
+    }),
   restarts: () => benchRestarts(redisUrl, log),
   turns: () => benchTurns(redisUrl, log),
   'turn-faults': () => benchTurnFaults(image, redisUrl, log),
@@ -48,24 +65,12 @@ for (const [name, run] of Object.entries(benchmarks)) {
 }
 
 if (json) {
+  // Kept for trends (`npm run bench:report`), and printed as before.
+  appendResults(figures);
   process.stdout.write(`${JSON.stringify(figures)}\n`);
 } else {
-  const targets: Record<string, string> = {
-    warm_vs_jupyter_ratio: 'target <= 3',
-    plot_vs_jupyter_plot_ratio: 'target <= 1',
-    docker_run_vs_new_session_ratio: 'target >= 7',
-    idle_session_memory_mb: 'target < 80',
-    copy_out_vs_archive_ratio: 'target <= 2',
-    queue_cell_p50_ms: 'target < 10',
-    queue_overhead_p50_ms: 'target < 3',
-    turn_redis_added_p50_ms: 'target < 3',
-    turn_sqlite_added_p50_ms: 'target < 3',
-    resume_after_kill_s: 'target < 30',
-    bot_share_p50_ms: 'target < 15',
-    first_answer_token_visible_p50_ms: 'target < the edit interval',
-  };
   for (const [name, value] of Object.entries(figures)) {
-    const target = targets[name] === undefined ? '' : `   (${targets[name]})`;
+    const target = TARGETS[name] === undefined ? '' : `   (${TARGETS[name]})`;
     process.stdout.write(`${name.padEnd(42)} ${String(value).padStart(10)}${target}\n`);
   }
 }
