@@ -263,11 +263,16 @@ class Checkpoints:
         self.frames.emit({"type": "file_end", "id": request_id, "size": sent})
 
     def drop(self, request):
-        """`drop_checkpoint`: a running save is dropped, saved files removed."""
-        self.drop_running()
+        """`drop_checkpoint`: the saved file of `checkpoint` (the worker has read it); without
+        one, a running save is dropped too and every saved file removed."""
+        checkpoint_id = request.get("checkpoint")
+        if checkpoint_id is None:
+            self.drop_running()
         with self.lock:
-            paths = list(self.saved.values())
-            self.saved = {}
+            if checkpoint_id is None:
+                paths, self.saved = list(self.saved.values()), {}
+            else:
+                paths = [p for p in (self.saved.pop(checkpoint_id, None),) if p is not None]
         for path in paths:
             _unlink(path)
         self.frames.emit({"type": "checkpoint_dropped", "id": request["id"]})

@@ -74,6 +74,56 @@ const fileWritten = z.object({
   refused: z.string().max(500).optional(),
 });
 const snapshot = z.object({ type: z.literal('snapshot'), id: z.string() });
+
+/**
+ * Checkpoints (docs/sandbox-protocol.md, "Checkpoints"). What the runner says about a save is
+ * bounded here; a frame that breaks a bound becomes `malformed` (below) and the checkpoint is
+ * treated as failed, never trusted.
+ */
+export const MAX_CHECKPOINT_NAMES = 1000;
+export const MAX_CHECKPOINT_NAME_CHARS = 200;
+export const MAX_CHECKPOINT_REASON_CHARS = 200;
+const checkpointName = z.string().max(MAX_CHECKPOINT_NAME_CHARS);
+const namedReasons = z
+  .array(z.object({ name: checkpointName, reason: z.string().max(MAX_CHECKPOINT_REASON_CHARS) }))
+  .max(MAX_CHECKPOINT_NAMES);
+const checkpointStarted = z.object({ type: z.literal('checkpoint_started'), id: z.string() });
+const checkpointSaved = z.object({
+  type: z.literal('checkpoint_saved'),
+  id: z.string(),
+  size: z.number().int().nonnegative(),
+  names: z.array(checkpointName).max(MAX_CHECKPOINT_NAMES),
+  modules: z
+    .record(checkpointName, checkpointName)
+    .refine((modules) => Object.keys(modules).length <= MAX_CHECKPOINT_NAMES),
+  notSaved: namedReasons,
+});
+const checkpointFailed = z.object({
+  type: z.literal('checkpoint_failed'),
+  id: z.string(),
+  reason: z.enum(['too_large', 'dropped', 'error']),
+  detail: z.string().max(MAX_CHECKPOINT_REASON_CHARS).optional(),
+});
+const checkpointDropped = z.object({ type: z.literal('checkpoint_dropped'), id: z.string() });
+const restored = z.object({
+  type: z.literal('restored'),
+  id: z.string(),
+  restored: z.array(checkpointName).max(MAX_CHECKPOINT_NAMES * 2),
+  notRestored: namedReasons,
+});
+/**
+ * An answer about a checkpoint that broke the rules above, kept only as "it was invalid" so
+ * the request waiting for it ends (as failed) instead of waiting out its time limit.
+ */
+const malformed = z.object({
+  type: z.literal('malformed'),
+  id: z.string(),
+  claimed: z.enum(['checkpoint_saved', 'checkpoint_failed', 'restored']),
+});
+const claimsCheckpointAnswer = z.object({
+  type: z.enum(['checkpoint_saved', 'checkpoint_failed', 'restored']),
+  id: z.string(),
+});
 /** The answer to `install` (issue 18): what is importable now, with versions, or pip's error. */
 export const MAX_INSTALLED_PACKAGES = 200;
 const installed = z.object({
@@ -98,12 +148,19 @@ export const runnerFrame = z.discriminatedUnion('type', [
   snapshot,
   pong,
   installed,
+  checkpointStarted,
+  checkpointSaved,
+  checkpointFailed,
+  checkpointDropped,
+  restored,
+  malformed,
 ]);
 
 export type RunnerFrame = z.infer<typeof runnerFrame>;
 export type DoneFrame = z.infer<typeof done>;
 export type InstalledFrame = z.infer<typeof installed>;
 export type MimeBundle = z.infer<typeof mimeBundle>;
+export type CheckpointSavedFrame = z.infer<typeof checkpointSaved>;
 
 export type RunnerRequest =
   | {
@@ -117,7 +174,10 @@ export type RunnerRequest =
     }
   /** Sends the file at `path` (relative to /mnt/data) as `file_data` frames and a `file_end`. */
   | { type: 'read_file'; id: string; path: string; maxBytes: number }
-  /** One piece of an upload to /mnt/data/<name>, in order; the runner answers the `final` one. */
+  /**
+   * One piece of an upload to /mnt/data/<name>, in order; the runner answers the `final` one.
+   * `area` "checkpoint" and "wheels" write to the runner's private directories instead.
+   */
   | {
       type: 'write_file';
       id: string;
@@ -125,7 +185,19 @@ export type RunnerRequest =
       data: string;
       offset: number;
       final: boolean;
+      area?: 'data' | 'checkpoint' | 'wheels';
     }
+  /** Saves the namespace in a forked copy: `checkpoint_started`, later saved or failed. */
+  | { type: 'checkpoint'; id: string; maxBytes: number }
+  /** Bytes [offset, offset + maxBytes) of a saved checkpoint: `file_data`s and a `file_end`. */
+  | { type: 'read_checkpoint'; id: string; checkpoint: string; offset: number; maxBytes: number }
+  /**
+   * Removes the saved file of `checkpoint`; without it, drops a save still running and every
+   * saved file. Answered with `checkpoint_dropped`.
+   */
+  | { type: 'drop_checkpoint'; id: string; checkpoint?: string }
+  /** Loads the checkpoint uploaded to the area "checkpoint" as `name`: `restored`. */
+  | { type: 'restore'; id: string; name: string }
   /** Installs wheels written to the area "wheels", offline, into the session's packages. */
   | { type: 'install'; id: string; wheels: string[] }
   | { type: 'snapshot'; id: string }
@@ -139,7 +211,11 @@ export function parseFrame(line: string): RunnerFrame | undefined {
     return undefined;
   }
   const result = runnerFrame.safeParse(value);
-  return result.success ? result.data : undefined;
+  if (result.success) return result.data;
+  // The answer to a checkpoint request that breaks the bounds still ends that request.
+  const claim = claimsCheckpointAnswer.safeParse(value);
+  if (!claim.success) return undefined;
+  return { type: 'malformed', id: claim.data.id, claimed: claim.data.type };
 }
 
 export function encodeRequest(request: RunnerRequest): string {

@@ -1,3 +1,4 @@
+import { mark } from '../conversation/phase-trace.ts'; /*TRACE*/
 import { SandbotError } from '../core/errors.ts';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logging/logger.ts';
@@ -9,6 +10,14 @@ import { runCellInKernel, type CellEnding } from './cell-run.ts';
 import type { UploadFile } from './file-transfer.ts';
 import type { ContainerCounters } from './cgroup-usage.ts';
 import type { KernelContainer } from './kernel-container.ts';
+import type { CheckpointOutcome, RestoreReport } from './checkpoint-types.ts';
+import {
+  dropSavedCheckpoint,
+  readCheckpoint,
+  readPiece,
+  restoreCheckpoint,
+  startCheckpoint,
+} from './checkpoint-exchange.ts';
 
 export interface SandboxLimits {
   readonly cellTimeoutMs: number;
@@ -53,6 +62,10 @@ export class Sandbox {
   private readonly graceMs: number;
   lastUsedAt = Date.now();
   cellsRun = 0;
+  /** Cells started in the current kernel, and how many of them the last saved checkpoint
+   *  (or the restore, or the kernel's start) reflects. */
+  private kernelCells = 0;
+  private savedCells = 0;
 
   private readonly options: SandboxOptions;
 
@@ -98,6 +111,7 @@ export class Sandbox {
       this.kernel = undefined;
       this.stateLost = false;
       this.cellsRun = 0;
+      this.kernelCells = this.savedCells = 0;
       await old?.destroy();
     });
   }
@@ -117,6 +131,69 @@ export class Sandbox {
 
   /** Dead kernels being removed in the background; destroy() waits for them. */
   private readonly retiring = new Set<Promise<void>>();
+
+  get hasLiveKernel(): boolean {
+    return this.kernel?.alive === true;
+  }
+
+  /** A cell ran in this kernel since the last saved checkpoint, restore, or its start. */
+  get changedSinceCheckpoint(): boolean {
+    return this.kernelCells !== this.savedCells;
+  }
+
+  /**
+   * Saves the kernel's namespace (docs/sandbox-protocol.md, "Checkpoints"). Only the fork and
+   * each 1 MiB piece of the read are lane tasks, so a cell waits at most for one of them; a
+   * cell that starts while the copy is still saving drops the save (`dropped`). The bytes are
+   * counted here: past `maxBytes` the outcome is `too_large`, whatever the sandbox says.
+   * Lane tasks of a checkpoint do not count as use of the session (idle expiry).
+   */
+  async checkpoint(maxBytes: number): Promise<CheckpointOutcome> {
+    const begun = await this.lane.run(async () => {
+      const kernel = this.kernel;
+      if (kernel?.alive !== true) return undefined;
+      const cellsAtFork = this.kernelCells;
+      return { kernel, cellsAtFork, save: await startCheckpoint(kernel, maxBytes) };
+    });
+    if (begun === undefined) return { kind: 'no_kernel' };
+    const { kernel, cellsAtFork, save } = begun;
+    const answer = await save.answer;
+    if (answer.kind === 'too_large') return { kind: 'too_large', limitBytes: maxBytes };
+    if (answer.kind !== 'saved') return answer;
+    const read = await readCheckpoint(answer.size, maxBytes, (offset, pieceBytes) =>
+      this.lane.run(async () => {
+        if (this.kernel !== kernel || !kernel.alive) {
+          return { kind: 'refused', reason: 'the kernel went away while its checkpoint was read' };
+        }
+        return await readPiece(kernel, save.id, offset, pieceBytes);
+      }),
+    );
+    // The sandbox's copy is no longer needed (it costs the container memory on /tmp).
+    void this.lane
+      .run(() => (kernel.alive ? dropSavedCheckpoint(kernel, save.id) : Promise.resolve()))
+      .catch((error: unknown) =>
+        this.options.logger.debug({ err: error }, 'could not remove a read checkpoint'),
+      );
+    if (read.kind === 'too_large') return { kind: 'too_large', limitBytes: maxBytes };
+    if (read.kind === 'failed') return read;
+    if (this.kernel === kernel) this.savedCells = Math.max(this.savedCells, cellsAtFork);
+    return { kind: 'saved', content: read.content, manifest: answer.manifest };
+  }
+
+  /**
+   * Loads a checkpoint into the kernel, acquiring one first when there is none (as a cell
+   * would). Afterwards the next cell shows no restart notice (the caller tells the user what
+   * was restored instead) and the kernel counts as unchanged since its checkpoint.
+   */
+  restore(content: Buffer): Promise<RestoreReport> {
+    return this.serially(async () => {
+      const kernel = await this.liveKernel();
+      const report = await restoreCheckpoint(kernel, content);
+      this.stateLost = false;
+      this.savedCells = this.kernelCells;
+      return report;
+    });
+  }
 
   /** Whether a cell is running or queued. */
   get busy(): boolean {
@@ -159,6 +236,7 @@ export class Sandbox {
     });
     const kernel = await this.acquiring.finally(() => (this.acquiring = undefined));
     this.kernel = kernel;
+    this.kernelCells = this.savedCells = 0;
     return kernel;
   }
 
@@ -170,6 +248,8 @@ export class Sandbox {
   ): Promise<void> {
     const startedAt = performance.now();
     const kernel = await this.liveKernel();
+    this.kernelCells += 1;
+    mark('sbx:live'); /*TRACE*/
     const freshAfterLoss = this.stateLost;
     this.stateLost = false;
     if (freshAfterLoss) queue.push({ type: 'notice', text: RESTART_NOTICE });
@@ -193,6 +273,7 @@ export class Sandbox {
     }
     // Read by the worker from the container's cgroup, before and after: the cell's CPU time.
     const before = await kernel.counters();
+    mark('sbx:counters-before'); /*TRACE*/
     const ending = await runCellInKernel({
       kernel,
       code,
@@ -203,6 +284,7 @@ export class Sandbox {
       logger: this.options.logger,
       emit: (event) => queue.push(event),
     });
+    mark('sbx:ended'); /*TRACE*/
     if (ending.kernelLost) this.stateLost = true;
     this.cellsRun += 1;
     // A container that died took its cgroup along: that cell has no figures.
