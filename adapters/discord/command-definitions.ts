@@ -60,6 +60,10 @@ const CORE_SUBCOMMANDS: Readonly<Record<CommandName, Subcommand>> = {
   status: (sub) => sub.setDescription('The kernel, its memory, and what has run'),
   reset: (sub) =>
     sub.setDescription('Fresh kernel and empty /mnt/data for this thread (asks to confirm)'),
+  forget: (sub) =>
+    sub.setDescription(
+      "Delete this thread's saved variables (its checkpoint); the kernel keeps them",
+    ),
   stop: (sub) => sub.setDescription('Interrupt the running cell and end the turn'),
   help: (sub) => sub.setDescription('What sandbot does and how to use it'),
 };

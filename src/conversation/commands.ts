@@ -41,6 +41,18 @@ async function reset(turn: TurnContext): Promise<Reply> {
   );
 }
 
+/** Drops the thread's checkpoint; the kernel keeps its variables while it lives. */
+async function forget(turn: TurnContext): Promise<Reply> {
+  const { services, message } = turn;
+  const result = await runJob(
+    services,
+    { sessionId: message.sessionKey, code: '', command: 'forget' },
+    uninterruptible(),
+  );
+  await turn.save();
+  return textReply(result.notices[0] ?? failureText(result) ?? 'Done.', turn.refusals);
+}
+
 async function status(turn: TurnContext): Promise<Reply> {
   const { services, message } = turn;
   const uploads = turn.accepted.map((f) => f.blob);
@@ -150,6 +162,7 @@ export const COMMAND_HANDLERS: Readonly<Record<Exclude<CommandName, 'run'>, Comm
   stop,
   help,
   reset,
+  forget,
   status,
   files,
   export: exportThread,

@@ -1,5 +1,5 @@
 /** Texts every surface shows the same way. */
-export const HELP_TEXT = `I run Python for this thread in a sandbox with no internet. Ask in words, attach files (they land in /mnt/data), and I write and run the code; plots and files come back here. Variables and files persist through the thread.
+export const HELP_TEXT = `I run Python for this thread in a sandbox with no internet. Ask in words, attach files (they land in /mnt/data), and I write and run the code; plots and files come back here. Variables and files persist through the thread; variables are saved in a checkpoint while the thread is idle, so a restarted kernel gets them back.
 
 Commands:
 - \`run <code>\`, or a message that is only a \`\`\`python block: run code directly, no model
@@ -7,6 +7,7 @@ Commands:
 - \`export\`: the thread's cells and outputs as a Jupyter notebook
 - \`status\`: the kernel, its memory, and what has run
 - \`reset\`: a fresh kernel and an empty /mnt/data
+- \`forget\`: delete the thread's saved checkpoint (the kernel keeps its variables while it runs)
 - \`stop\`: interrupt the running cell and end the turn
 - \`help\`: this message`;
 

@@ -1,5 +1,14 @@
 /** The commands every surface offers (Slack `/sandbot X`, Discord `/X`, a message "X"). */
-export const COMMANDS = ['run', 'reset', 'files', 'stop', 'export', 'status', 'help'] as const;
+export const COMMANDS = [
+  'run',
+  'reset',
+  'forget',
+  'files',
+  'stop',
+  'export',
+  'status',
+  'help',
+] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 export type ParsedMessage =
@@ -34,6 +43,7 @@ export function parseMessage(raw: string): ParsedMessage {
   if (
     argument === '' &&
     (word === 'reset' ||
+      word === 'forget' ||
       word === 'stop' ||
       word === 'export' ||
       word === 'status' ||

@@ -22,6 +22,7 @@ describe('Discord commands', () => {
       'export',
       'status',
       'reset',
+      'forget',
       'stop',
       'help',
     ]);

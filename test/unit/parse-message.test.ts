@@ -24,7 +24,7 @@ describe('reading what a message asks for', () => {
     expect(parseMessage('run ```\n```')).toEqual({ kind: 'usage', name: 'run' });
   });
 
-  it.each(['reset', 'stop', 'export', 'status', 'help', '/help', '!reset', 'RESET'])(
+  it.each(['reset', 'forget', 'stop', 'export', 'status', 'help', '/help', '!reset', 'RESET'])(
     'knows the command %j',
     (text) => {
       expect(parseMessage(text)).toMatchObject({ kind: 'command', argument: '' });
