@@ -7,6 +7,7 @@ import { errorFields } from './discord-errors.ts';
 import { fetchAttachmentByRef, rebuildReply } from './durable-replies.ts';
 import { createInteractionHandler } from './interaction-handler.ts';
 import { createMessageHandler } from './message-handler.ts';
+import { discordApprovalPrompts } from './package-approval-buttons.ts';
 
 /** How long stop() waits for answers in flight; turns still running are the core's to end. */
 const DRAIN_MS = 5000;
@@ -72,13 +73,19 @@ class DiscordAdapter implements ChatAdapter {
   replyFor(address: ReplyAddress, resume: ReplyResume): ThreadReply | undefined {
     const token = this.context.config.discord.token;
     if (address.surface !== 'discord' || token === undefined) return undefined;
-    let client = this.client;
-    if (client === undefined) {
-      this.restClient ??= createDiscordClient({ apiUrl: this.context.config.discord.apiUrl });
-      this.restClient.rest.setToken(token);
-      client = this.restClient;
-    }
-    return rebuildReply(client, address, resume, this.context.logger);
+    return rebuildReply(this.restClientFor(token), address, resume, this.context.logger);
+  }
+
+  /** Package questions (PACKAGE_APPROVERS), over the same REST client as rebuilt replies. */
+  readonly approvalPrompts = discordApprovalPrompts(() =>
+    this.restClientFor(this.context.config.discord.token ?? ''),
+  );
+
+  private restClientFor(token: string): Client {
+    if (this.client !== undefined) return this.client;
+    this.restClient ??= createDiscordClient({ apiUrl: this.context.config.discord.apiUrl });
+    this.restClient.rest.setToken(token);
+    return this.restClient;
   }
 
   fetchAttachment(ref: string): Promise<Buffer> {

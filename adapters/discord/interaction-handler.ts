@@ -19,6 +19,7 @@ import {
   resetButton,
   resetConfirmation,
 } from './reset-confirmation.ts';
+import { answerApprovalPress, packageApprovalButton } from './package-approval-buttons.ts';
 import { codeFromRunModal, runModal, RUN_MODAL_ID } from './run-modal.ts';
 import { slashRequest } from './slash-commands.ts';
 import { STOP_BUTTON_ID } from './stop-button.ts';
@@ -93,6 +94,11 @@ async function onButton(
     await interaction.deferUpdate();
     // A button press must not overwrite the progress message its button sits on.
     await handOver(interaction, 'stop', context, logger, 'follow-up');
+    return;
+  }
+  const approval = packageApprovalButton(interaction.customId);
+  if (approval !== undefined) {
+    await answerApprovalPress(interaction, approval, context.conversation);
     return;
   }
   const reset = resetButton(interaction.customId);
