@@ -8,6 +8,7 @@ import { formatBytes } from '../core/bytes.ts';
 import { mimeFromName } from '../core/mime.ts';
 import type { DoneEvent } from '../core/cell-events.ts';
 import type { CodeJob, JobDone, JobEvent } from '../core/job.ts';
+import { runPackagesJob, type PackageJobs } from '../packages/install-job.ts';
 import type { CheckpointKeeper } from '../checkpoints/checkpoint-keeper.ts';
 
 export interface JobExecutorOptions {
@@ -16,6 +17,8 @@ export interface JobExecutorOptions {
   readonly workerId: string;
   readonly logger: Logger;
   readonly sessionFiles?: SessionFiles;
+  /** Installs packages from the operator's index (issue 18); absent: `install` is refused. */
+  readonly packages?: PackageJobs;
   /** Saves sessions' variables when idle and restores them into a new kernel. */
   readonly checkpoints?: CheckpointKeeper;
 }
@@ -85,8 +88,13 @@ export class JobExecutor {
       sandbox.lastUsedAt = Date.now();
       if (job.command === 'reset') {
         await this.options.checkpoints?.forget(job.sessionId);
+        await this.options.packages?.store.forget(job.sessionId);
         await sandbox.reset();
         return await finish({ status: 'ok', kernelRestarted: true });
+      }
+      if (job.command === 'install' || job.command === 'packages') {
+        const packages = this.options.packages;
+        return await finish(await runPackagesJob(job, sandbox, emit, packages, signal));
       }
       if (job.command === 'status') {
         await emit({ type: 'notice', text: await describeStatus(sandbox, takeover) });
