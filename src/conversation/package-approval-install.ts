@@ -8,7 +8,7 @@ import {
   refusalReason,
   type NamedPackage,
 } from './package-approval-text.ts';
-import type { TurnContext } from './turn-context.ts';
+import type { TurnContext, TurnServices } from './turn-context.ts';
 
 /** What an install job answered (its `packages` event), as the approval flow reads it. */
 export interface InstallOutcome {
@@ -30,6 +30,11 @@ export interface ApprovedInstall extends InstallOutcome {
   readonly approval?: { readonly outcome: ApprovalDecision['outcome']; readonly text: string };
 }
 
+/** What of a turn the approval flow reads. */
+export type ApprovalTurn = Pick<TurnContext, 'message' | 'thread' | 'signal'> & {
+  readonly services: Pick<TurnServices, 'approvals'>;
+};
+
 /** Where a surface without Approve/Deny buttons says why nobody was asked. */
 export const NO_APPROVAL_SURFACE = 'approvals need Slack or Discord';
 
@@ -41,7 +46,7 @@ export const NO_APPROVAL_SURFACE = 'approvals need Slack or Discord';
  * that nobody answered in time.
  */
 export async function installWithApproval(
-  turn: TurnContext,
+  turn: ApprovalTurn,
   packages: readonly string[],
   install: InstallRunner,
 ): Promise<ApprovedInstall> {
@@ -107,7 +112,7 @@ function approvedText(decision: ApprovalDecision, outcome: InstallOutcome): stri
  * The same for one request of one message in every run of its turn, so a turn resumed after
  * its process died finds the question it had posted instead of asking again.
  */
-function approvalId(turn: TurnContext, names: readonly string[]): string {
+function approvalId(turn: ApprovalTurn, names: readonly string[]): string {
   const message = turn.message.messageId ?? randomUUID();
   const sorted = [...names].map(normalizedName).sort().join(',');
   const digest = createHash('sha256')

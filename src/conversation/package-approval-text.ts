@@ -37,7 +37,7 @@ export function questionText(
     main.length === 0 || dependencies.length === 0
       ? ''
       : ` (and its ${dependencies.length === 1 ? 'dependency' : 'dependencies'} ${dependencies.map(named).join(', ')})`;
-  const verb = main.length + dependencies.length === 1 ? 'is' : 'are';
+  const verb = (main.length > 0 ? main : offList).length === 1 ? 'is' : 'are';
   return `${mention(requesterId)} wants to install ${head}${tail}, which ${verb} not on this workspace's package list.`;
 }
 
@@ -56,6 +56,10 @@ export function refusalReason(decision: ApprovalDecision, timeoutMs: number): st
 }
 
 function minutes(ms: number): string {
+  if (ms < 60_000) {
+    const seconds = Math.round(ms / 1000);
+    return seconds === 1 ? '1 second' : `${seconds} seconds`;
+  }
   const count = Math.round(ms / 60_000);
   return count === 1 ? '1 minute' : `${count} minutes`;
 }
