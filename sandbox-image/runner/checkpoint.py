@@ -17,6 +17,7 @@ import signal
 import stat
 import sys
 import threading
+import time
 import warnings
 
 from .cell import count_limit
@@ -148,15 +149,17 @@ class Checkpoints:
             # 3.13 warns that a fork of a threaded process may deadlock in the child; the
             # copy takes none of the locks the kernel's threads use (see the module's doc).
             warnings.simplefilter("ignore", DeprecationWarning)
+            fork_started = time.perf_counter()
             pid = os.fork()
         if pid == 0:
             os.close(read_fd)
             _child_main(dill, self.shell, path, max_bytes, write_fd, self.close_fds)
+        fork_ms = round((time.perf_counter() - fork_started) * 1000, 2)
         os.close(write_fd)
         save = _Save(checkpoint_id, pid, read_fd, path)
         with self.lock:
             self.running = save
-        self.frames.emit({"type": "checkpoint_started", "id": checkpoint_id})
+        self.frames.emit({"type": "checkpoint_started", "id": checkpoint_id, "forkMs": fork_ms})
         save.thread = threading.Thread(target=self._wait, args=(save,), daemon=True,
                                        name="checkpoint-%s" % checkpoint_id)
         save.thread.start()

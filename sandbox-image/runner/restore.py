@@ -33,7 +33,8 @@ def _error_text(error):
 
 
 def read_index(handle, size):
-    """The index of a checkpoint file: values [[name, start, end]], modules {alias: name}."""
+    """The index of a checkpoint file: values [[name, start, end, group]], modules
+    {alias: name}."""
     if size < len(MAGIC) + TRAILER_BYTES or handle.read(len(MAGIC)) != MAGIC:
         raise Unreadable("it is not a checkpoint")
     handle.seek(size - TRAILER_BYTES)
@@ -46,7 +47,7 @@ def read_index(handle, size):
     handle.seek(index_at)
     try:
         index = json.loads(handle.read(index_bytes))
-        values = [(str(n), int(s), int(e)) for n, s, e in index["values"]]
+        values = [(str(n), int(s), int(e), int(g)) for n, s, e, g in index["values"]]
         modules = {str(k): str(v) for k, v in dict(index["modules"]).items()}
     except (ValueError, TypeError, KeyError) as error:
         raise Unreadable("its index is damaged (%s)" % type(error).__name__)
@@ -63,13 +64,17 @@ def _import_modules(modules, namespace, restored, not_restored):
 
 
 def _load_values(dill, handle, values, restored, not_restored):
-    """Each value from its own pickle; one Unpickler whose memo carries shared references.
-    A value that fails is named, and the next one starts from its own offset with the memo
-    as it was (plus whatever the failed value added before it failed)."""
+    """Each value from its own pickle; one Unpickler per group of values (one Pickler wrote
+    them), whose memo carries their shared references. A value that fails is named, and the
+    next one starts from its own offset with the memo as it was (plus whatever the failed
+    value added before it failed)."""
     loaded = {}
     unpickler = None
     memo = {}
-    for name, start, end in values:
+    group = None
+    for name, start, end, value_group in values:
+        if value_group != group:
+            unpickler, memo, group = None, {}, value_group
         if unpickler is None or handle.tell() != start:
             if unpickler is not None:
                 memo = unpickler.memo.copy()

@@ -64,7 +64,10 @@ def lie_pieces(factor):
 function craftedCheckpoint(name: string, pickle: Buffer): Buffer {
   const magic = Buffer.from('SANDBOT-CHECKPOINT-1\n');
   const index = Buffer.from(
-    JSON.stringify({ values: [[name, magic.length, magic.length + pickle.length]], modules: {} }),
+    JSON.stringify({
+      values: [[name, magic.length, magic.length + pickle.length, 0]],
+      modules: {},
+    }),
   );
   const trailer = Buffer.alloc(16);
   trailer.writeBigUInt64BE(BigInt(magic.length + pickle.length), 0);

@@ -81,6 +81,23 @@ class SaveTest(Fixture):
         restored = {}
         self.assertEqual(self.load(restored), (["keep"], []))
 
+    def test_functions_and_classes_of_the_kernel_are_saved_by_value(self):
+        namespace = {}
+        exec(
+            "class Point:\n"
+            "    def __init__(self, x): self.x = x\n"
+            "def norm(p): return abs(p.x)\n"
+            "origin = Point(-3)\n",
+            {"__name__": "__main__"},
+            namespace,
+        )
+        manifest = self.save({k: namespace[k] for k in ("Point", "norm", "origin")})
+        self.assertEqual(sorted(manifest["names"]), ["Point", "norm", "origin"])
+        restored = {}
+        self.assertEqual(self.load(restored)[1], [])
+        self.assertEqual(restored["norm"](restored["origin"]), 3)
+        self.assertIsInstance(restored["origin"], restored["Point"])
+
     def test_too_large_past_the_limit(self):
         with self.assertRaises(TooLarge):
             self.save({"big": b"x" * 10000}, max_bytes=5000)
@@ -150,7 +167,8 @@ class CheckpointsTest(Fixture):
         checkpoints = Checkpoints(frames, Shell({"x": list(range(1000)), "os": os}),
                                   directory=self.dir)
         checkpoints.start({"type": "checkpoint", "id": "k1", "maxBytes": 10**6})
-        self.assertEqual(frames.events[0], {"type": "checkpoint_started", "id": "k1"})
+        self.assertEqual(frames.events[0]["type"], "checkpoint_started")
+        self.assertGreaterEqual(frames.events[0]["forkMs"], 0)
         saved = self.wait_for(frames, "checkpoint_saved")
         self.assertEqual((saved["names"], saved["modules"]), (["x"], {"os": "os"}))
         content = b""
