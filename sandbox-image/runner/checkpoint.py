@@ -145,12 +145,18 @@ class Checkpoints:
         except Exception as error:
             self.frames.emit(_failed(checkpoint_id, "error", repr(error)))
             return
-        with warnings.catch_warnings():
-            # 3.13 warns that a fork of a threaded process may deadlock in the child; the
-            # copy takes none of the locks the kernel's threads use (see the module's doc).
-            warnings.simplefilter("ignore", DeprecationWarning)
-            fork_started = time.perf_counter()
-            pid = os.fork()
+        try:
+            with warnings.catch_warnings():
+                # 3.13 warns that a fork of a threaded process may deadlock in the child; the
+                # copy takes none of the locks the kernel's threads use (see the module's doc).
+                warnings.simplefilter("ignore", DeprecationWarning)
+                fork_started = time.perf_counter()
+                pid = os.fork()
+        except OSError as error:  # e.g. the container's pids limit
+            os.close(read_fd)
+            os.close(write_fd)
+            self.frames.emit(_failed(checkpoint_id, "error", "could not fork: %s" % (error,)))
+            return
         if pid == 0:
             os.close(read_fd)
             _child_main(dill, self.shell, path, max_bytes, write_fd, self.close_fds)

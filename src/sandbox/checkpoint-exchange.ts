@@ -170,16 +170,19 @@ export async function readCheckpoint(
   return { kind: 'content', content: Buffer.concat(chunks, total) };
 }
 
-/** Removes the saved file of `checkpointId` in the sandbox (the worker holds its bytes). */
+/**
+ * Removes the saved file of `checkpointId` in the sandbox (the worker holds its bytes); with
+ * no id, kills a save still running and removes every saved file.
+ */
 export async function dropSavedCheckpoint(
   channel: RunnerChannel,
-  checkpointId: string,
+  checkpointId?: string,
 ): Promise<void> {
-  const request: RunnerRequest = {
-    type: 'drop_checkpoint',
-    id: `checkpoint-drop-${randomUUID()}`,
-    checkpoint: checkpointId,
-  };
+  const id = `checkpoint-drop-${randomUUID()}`;
+  const request: RunnerRequest =
+    checkpointId === undefined
+      ? { type: 'drop_checkpoint', id }
+      : { type: 'drop_checkpoint', id, checkpoint: checkpointId };
   await exchange(channel, request, PIECE_STALL_MS, (frame) =>
     frame.type === 'checkpoint_dropped' ? true : undefined,
   );

@@ -159,6 +159,7 @@ export class Sandbox {
     const { kernel, cellsAtFork, save } = begun;
     const answer = await save.answer;
     if (answer.kind === 'too_large') return { kind: 'too_large', limitBytes: maxBytes };
+    if (answer.kind === 'failed') this.dropCheckpoints(kernel);
     if (answer.kind !== 'saved') return answer;
     const read = await readCheckpoint(answer.size, maxBytes, (offset, pieceBytes) =>
       this.lane.run(async () => {
@@ -169,15 +170,23 @@ export class Sandbox {
       }),
     );
     // The sandbox's copy is no longer needed (it costs the container memory on /tmp).
-    void this.lane
-      .run(() => (kernel.alive ? dropSavedCheckpoint(kernel, save.id) : Promise.resolve()))
-      .catch((error: unknown) =>
-        this.options.logger.debug({ err: error }, 'could not remove a read checkpoint'),
-      );
+    this.dropCheckpoints(kernel, save.id);
     if (read.kind === 'too_large') return { kind: 'too_large', limitBytes: maxBytes };
     if (read.kind === 'failed') return read;
     if (this.kernel === kernel) this.savedCells = Math.max(this.savedCells, cellsAtFork);
     return { kind: 'saved', content: read.content, manifest: answer.manifest };
+  }
+
+  /**
+   * Removes the saved file of `checkpointId` in the sandbox, or, without one, kills a save
+   * still running there (one that stalled) and removes every saved file. In the background.
+   */
+  private dropCheckpoints(kernel: KernelContainer, checkpointId?: string): void {
+    void this.lane
+      .run(() => (kernel.alive ? dropSavedCheckpoint(kernel, checkpointId) : Promise.resolve()))
+      .catch((error: unknown) =>
+        this.options.logger.debug({ err: error }, 'could not remove a checkpoint in the sandbox'),
+      );
   }
 
   /**
