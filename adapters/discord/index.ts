@@ -30,6 +30,11 @@ class DiscordAdapter implements ChatAdapter {
 
   constructor(context: AdapterContext) {
     this.context = { ...context, logger: context.logger.child({ platform: 'discord' }) };
+    // Package questions (PACKAGE_APPROVERS), over the same REST client as rebuilt replies.
+    const prompts = discordApprovalPrompts(() =>
+      this.restClientFor(context.config.discord.token ?? ''),
+    );
+    context.conversation.offerApprovalPrompts?.('discord', prompts);
   }
 
   async start(): Promise<void> {
@@ -75,11 +80,6 @@ class DiscordAdapter implements ChatAdapter {
     if (address.surface !== 'discord' || token === undefined) return undefined;
     return rebuildReply(this.restClientFor(token), address, resume, this.context.logger);
   }
-
-  /** Package questions (PACKAGE_APPROVERS), over the same REST client as rebuilt replies. */
-  readonly approvalPrompts = discordApprovalPrompts(() =>
-    this.restClientFor(this.context.config.discord.token ?? ''),
-  );
 
   private restClientFor(token: string): Client {
     if (this.client !== undefined) return this.client;

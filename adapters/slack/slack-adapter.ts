@@ -2,7 +2,6 @@ import { App, SocketModeReceiver, type HTTPReceiver } from '@slack/bolt';
 import type { AdapterContext, ChatAdapter } from '../../src/core/chat-adapter.ts';
 import { SandbotError } from '../../src/core/errors.ts';
 import type { ReplyAddress, ReplyResume, ThreadReply } from '../../src/core/reply.ts';
-import type { ApprovalPrompts } from '../../src/core/package-approval.ts';
 import type { Logger } from '../../src/logging/logger.ts';
 import { createAssistantPane } from './assistant-pane.ts';
 import { boltLogger } from './bolt-logger.ts';
@@ -59,8 +58,6 @@ export class SlackAdapter implements ChatAdapter {
   private readonly streams: StreamSupport | undefined;
   private open = false;
   private turns: TurnStarter | undefined;
-  /** Package questions (PACKAGE_APPROVERS), posted with this process's WebClient. */
-  readonly approvalPrompts: ApprovalPrompts;
 
   constructor(context: AdapterContext, options: SlackAdapterOptions = {}) {
     this.context = context;
@@ -121,7 +118,8 @@ export class SlackAdapter implements ChatAdapter {
     this.edits = new EditBudget(limiters === undefined ? {} : { limiters });
     this.statusDelayMs = options.statusDelayMs ?? STATUS_DELAY_MS;
     this.streams = config.slack.streaming === 'auto' ? new StreamSupport(true) : undefined;
-    this.approvalPrompts = slackApprovalPrompts(this.app.client);
+    // Package questions (PACKAGE_APPROVERS), posted with this process's WebClient.
+    context.conversation.offerApprovalPrompts?.('slack', slackApprovalPrompts(this.app.client));
     this.register();
   }
 

@@ -3,7 +3,11 @@ import { isSandbotError } from '../core/errors.ts';
 import type { Logger } from '../logging/logger.ts';
 import { parseSessionKey, type SessionKey } from '../core/session-key.ts';
 import type { AccessDecision, ConversationPort } from '../core/chat-adapter.ts';
-import type { ApprovalPress, ApprovalPressAnswer } from '../core/package-approval.ts';
+import type {
+  ApprovalPress,
+  ApprovalPressAnswer,
+  ApprovalPrompts,
+} from '../core/package-approval.ts';
 import type { AccessPolicy } from './access-policy.ts';
 import type { ConversationMetrics } from './conversation-metrics.ts';
 import type { InboundMessage } from '../core/inbound-message.ts';
@@ -130,6 +134,10 @@ export class Conversation implements ConversationPort {
     const approvals = this.options.approvals;
     if (approvals === undefined) return Promise.resolve({ reply: 'Package approvals are off.' });
     return approvals.press(press);
+  }
+
+  offerApprovalPrompts(surface: string, prompts: ApprovalPrompts): void {
+    this.options.approvals?.offer(surface, prompts);
   }
 
   async usageToday(platform: string, userId: string): Promise<string | undefined> {

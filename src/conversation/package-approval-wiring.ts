@@ -1,4 +1,3 @@
-import type { ChatAdapter } from '../core/chat-adapter.ts';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { ApprovalStore } from './approval-store.ts';
@@ -9,14 +8,14 @@ const DEFAULT_TIMEOUT_MS = 30 * 60_000;
 
 /**
  * The conversation's package approvals on `store`, when PACKAGE_APPROVERS names anyone. The
- * questions go through the adapters of this process (`sandbot chat` has none: there an
- * off-list install is refused, saying approvals need Slack or Discord).
+ * questions go through the adapters of this process, which offer their buttons when built
+ * (`sandbot chat` and the playground have none: there an off-list install is refused, saying
+ * approvals need Slack or Discord).
  */
 export function packageApprovalServices(
   store: ApprovalStore,
   config: Config,
   logger: Logger,
-  adapters: (() => readonly ChatAdapter[]) | undefined,
 ): { readonly approvals?: PackageApprovals } {
   const approvers = config.policy.packageApprovers;
   if (approvers === undefined || approvers.length === 0) return {};
@@ -27,7 +26,6 @@ export function packageApprovalServices(
         approvers,
         timeoutMs: config.policy.packageApprovalTimeoutMs ?? DEFAULT_TIMEOUT_MS,
       },
-      prompts: (surface) => adapters?.().find((a) => a.name === surface)?.approvalPrompts,
       logger: logger.child({ component: 'package-approvals' }),
     }),
   };

@@ -26,8 +26,6 @@ export interface PackageApprovalSettings {
 export interface PackageApprovalsOptions {
   readonly store: ApprovalStore;
   readonly settings: PackageApprovalSettings;
-  /** The Approve/Deny message of a surface of this process (by `ChatAdapter.name`). */
-  readonly prompts: (surface: string) => ApprovalPrompts | undefined;
   readonly logger: Logger;
   /** How often a waiting turn reads its record (a press may land in any process). Default
    *  500 ms. */
@@ -43,6 +41,8 @@ export class PackageApprovals {
   readonly settings: PackageApprovalSettings;
   private readonly options: PackageApprovalsOptions;
   private readonly pollMs: number;
+  /** The Approve/Deny message of each surface of this process, as its adapter offered it. */
+  private readonly surfaces = new Map<string, ApprovalPrompts>();
 
   constructor(options: PackageApprovalsOptions) {
     this.options = options;
@@ -57,7 +57,12 @@ export class PackageApprovals {
 
   /** The surface's Approve/Deny message; undefined where there is none (the playground). */
   prompts(surface: string): ApprovalPrompts | undefined {
-    return this.options.prompts(surface);
+    return this.surfaces.get(surface);
+  }
+
+  /** An adapter's Approve/Deny message for the threads of its surface (`ChatAdapter.name`). */
+  offer(surface: string, prompts: ApprovalPrompts): void {
+    this.surfaces.set(surface, prompts);
   }
 
   /**
@@ -98,7 +103,7 @@ export class PackageApprovals {
   /** Replaces the question's buttons with `text`; a failure is logged, never thrown. */
   async settle(record: ApprovalRecord, text: string): Promise<void> {
     if (record.messageId === undefined) return;
-    const prompts = this.options.prompts(record.address.surface);
+    const prompts = this.surfaces.get(record.address.surface);
     try {
       await prompts?.settle(record.address, record.messageId, {
         question: record.text,

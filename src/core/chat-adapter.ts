@@ -26,8 +26,6 @@ export interface ChatAdapter {
   replyFor?(address: ReplyAddress, resume: ReplyResume): ThreadReply | undefined;
   /** Fetches an attachment again by its `InboundAttachment.ref`, with the adapter's credentials. */
   fetchAttachment?(ref: string): Promise<Buffer>;
-  /** Its Approve/Deny message for package approvals; absent: the surface has none. */
-  readonly approvalPrompts?: ApprovalPrompts;
 }
 
 /** Whether someone may use the bot somewhere; a refusal carries the reply to give. */
@@ -58,6 +56,9 @@ export interface ConversationPort {
   usageToday?(platform: string, userId: string): Promise<string | undefined>;
   /** A press of a package approval's Approve or Deny (PACKAGE_APPROVERS), in any process. */
   pressApproval?(press: ApprovalPress): Promise<ApprovalPressAnswer>;
+  /** An adapter offers its Approve/Deny message (PACKAGE_APPROVERS' questions) for threads
+   *  of its surface; a surface that offers none gets no questions. */
+  offerApprovalPrompts?(surface: string, prompts: ApprovalPrompts): void;
 }
 
 export type RouteHandler = (

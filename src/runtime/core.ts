@@ -93,7 +93,7 @@ function durableTurns(
   logger: Logger,
   options: BuildCoreOptions,
 ): Pick<ConversationOptions, 'durable' | 'approvals'> {
-  const approvals = packageApprovalServices(stores.approvals, config, logger, options.adapters);
+  const approvals = packageApprovalServices(stores.approvals, config, logger);
   if (options.adapters === undefined) return approvals;
   return {
     ...approvals,

@@ -135,17 +135,17 @@ describe.each(backends)('package approvals across processes: $name', ({ availabl
   let backend: Backend;
   let thread: RecordedThread;
 
-  /** One bot process: its own store connection, the thread's surface, the settings. */
-  /** `buttons` false: a surface without them (the playground). */
+  /** One bot process: its own store connection, the settings, and the Slack surface's
+   *  buttons offered as its adapter offers them (`buttons` false: a surface without them). */
   async function process(timeoutMs = 60_000, buttons = true) {
-    const prompts: ApprovalPrompts | undefined = buttons ? thread : undefined;
-    return new PackageApprovals({
+    const approvals = new PackageApprovals({
       store: await backend.open(),
       settings: { approvers: APPROVERS, timeoutMs },
-      prompts: (surface) => (surface === 'slack' ? prompts : undefined),
       logger,
       pollMs: 20,
     });
+    if (buttons) approvals.offer('slack', thread);
+    return approvals;
   }
 
   function turn(approvals: PackageApprovals, signal = new AbortController().signal): ApprovalTurn {
