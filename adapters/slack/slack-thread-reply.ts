@@ -1,4 +1,5 @@
 import type { webApi } from '@slack/bolt';
+import { setImmediate as afterPendingWork } from 'node:timers/promises';
 import type { AnswerKey, Progress, Reply, ReplyResume, ThreadReply } from '../../src/core/reply.ts';
 import type { Logger } from '../../src/logging/logger.ts';
 import { LiveProgress } from '../../src/render/live-progress.ts';
@@ -125,16 +126,22 @@ export class SlackThreadReply implements ThreadReply {
     this.progressListeners.push(listener);
   }
 
-  /** Shows the message was taken; does not wait for Slack. */
+  /**
+   * Shows the message was taken; does not wait for Slack. The call is made once the work
+   * under way has gone out (setImmediate): the turn's hand-off and its first model request
+   * go first, the reaction a fraction of a millisecond later.
+   */
   acknowledge(): void {
     const ack = this.options.acknowledgement;
-    if (ack.kind === 'reaction') this.reacted = this.react(ack.ts);
+    if (ack.kind === 'reaction') this.reacted = afterPendingWork().then(() => this.react(ack.ts));
     if (ack.kind === 'assistant') {
-      this.reacted = this.setAssistantStatus('is working on it…').then(
-        () => false,
-        // Not an assistant thread after all (a plain DM thread): a reaction does the job.
-        () => this.react(ack.ts),
-      );
+      this.reacted = afterPendingWork()
+        .then(() => this.setAssistantStatus('is working on it…'))
+        .then(
+          () => false,
+          // Not an assistant thread after all (a plain DM thread): a reaction does the job.
+          () => this.react(ack.ts),
+        );
     }
   }
 

@@ -19,6 +19,11 @@ const STATUS_OF: Readonly<Record<Progress['type'], string>> = {
  * code to writing, and set again while one phase lasts. Slack clears it when the app posts
  * its answer. Where Slack refuses it (a workspace without the agent features), this reply
  * stops asking; the status message shows progress either way.
+ *
+ * A change is sent once the work under way has gone out (setImmediate): the status is set
+ * just before the turn's next request to the model or the sandbox, which should not queue
+ * behind a Web API call's setup; a later change before then replaces it, and one still
+ * unsent when the answer is posted is dropped (the answer clears the status anyway).
  */
 export class ThreadStatus {
   private readonly client: webApi.WebClient;
@@ -26,6 +31,7 @@ export class ThreadStatus {
   private readonly logger: Logger;
   private current = '';
   private refresh: NodeJS.Timeout | undefined;
+  private pending: NodeJS.Immediate | undefined;
   private off = false;
 
   constructor(
@@ -42,7 +48,10 @@ export class ThreadStatus {
     const status = STATUS_OF[update.type];
     if (this.off || status === this.current) return;
     this.current = status;
-    this.send();
+    this.pending ??= setImmediate(() => {
+      this.pending = undefined;
+      this.send();
+    });
     clearInterval(this.refresh);
     this.refresh = setInterval(() => this.send(), REFRESH_MS);
     this.refresh.unref();
@@ -51,6 +60,8 @@ export class ThreadStatus {
   close(): void {
     this.off = true;
     clearInterval(this.refresh);
+    clearImmediate(this.pending);
+    this.pending = undefined;
   }
 
   private send(): void {

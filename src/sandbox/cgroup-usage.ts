@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import type { Container } from 'dockerode';
 
 /** A container's running totals, as its cgroup keeps them. */
@@ -65,7 +65,7 @@ export class CgroupUsage {
 
   async read(container: Container): Promise<ContainerCounters | undefined> {
     if (!this.filesUnreadable) {
-      const fromFiles = await this.readFiles(container.id);
+      const fromFiles = this.readFiles(container.id);
       if (fromFiles !== undefined) return fromFiles;
     }
     const fromDocker = await readDockerStats(container);
@@ -74,15 +74,15 @@ export class CgroupUsage {
     return fromDocker;
   }
 
-  private async readFiles(id: string): Promise<ContainerCounters | undefined> {
+  private readFiles(id: string): ContainerCounters | undefined {
     const layouts = this.layout === undefined ? LAYOUTS : [this.layout];
     for (const layout of layouts) {
-      const cpu = await readText(`${this.root}/${layout.cpu(id)}`);
+      const cpu = readText(`${this.root}/${layout.cpu(id)}`);
       if (cpu === undefined) continue;
       const cpuNs = layout.version === 1 ? Number(cpu.trim()) : usageUsec(cpu) * 1000;
       if (!Number.isFinite(cpuNs)) continue;
       this.layout = layout;
-      const memory = Number((await readText(`${this.root}/${layout.memory(id)}`))?.trim());
+      const memory = Number(readText(`${this.root}/${layout.memory(id)}`)?.trim());
       return Number.isFinite(memory) && memory > 0 ? { cpuNs, memoryPeakBytes: memory } : { cpuNs };
     }
     return undefined;
@@ -94,9 +94,14 @@ function usageUsec(cpuStat: string): number {
   return line === undefined ? Number.NaN : Number(line.slice('usage_usec '.length));
 }
 
-async function readText(path: string): Promise<string | undefined> {
+/**
+ * Synchronous on purpose: a cgroup file is made by the kernel on read (microseconds, no disk),
+ * while the promise API's open, read and close each wait for a libuv pool thread, several
+ * milliseconds on a busy host, twice on every cell's path.
+ */
+function readText(path: string): string | undefined {
   try {
-    return await readFile(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch {
     return undefined;
   }
