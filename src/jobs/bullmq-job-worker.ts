@@ -5,6 +5,7 @@ import { createRedis, type Redis } from '../redis/connection.ts';
 import type { SandboxManager } from '../sandbox/sandbox-manager.ts';
 import { parseJob, type JobDone, type JobEvent } from '../core/job.ts';
 import type { CheckpointKeeper } from '../checkpoints/checkpoint-keeper.ts';
+import type { PackageJobs } from '../packages/install-job.ts';
 import { sessionLifetimeMs } from './defaults.ts';
 import { JobExecutor } from './job-executor.ts';
 import { RedisSessionFiles } from './redis-session-files.ts';
@@ -29,6 +30,8 @@ export interface BullmqJobWorkerOptions {
   readonly redisHealth?: RedisHealth;
   /** Saves sessions' variables when idle and restores them into new kernels. */
   readonly checkpoints?: CheckpointKeeper;
+  /** Installs packages from the operator's index (issue 18). */
+  readonly packages?: PackageJobs;
   /** Told about every finished job (metrics). */
   readonly onJobDone?: (done: JobDone, queueWaitMs: number | undefined) => void;
 }
@@ -77,6 +80,7 @@ export class BullmqJobWorker {
         sessionLifetimeMs(options.sessionIdleMs),
       ),
       ...(options.checkpoints === undefined ? {} : { checkpoints: options.checkpoints }),
+      ...(options.packages === undefined ? {} : { packages: options.packages }),
     });
   }
 

@@ -39,6 +39,7 @@ import { openAuditLog } from '../audit/audit-log.ts';
 import { RedisMeterStore } from '../metering/redis-meter-store.ts';
 import { SqliteMeterStore } from '../metering/sqlite-meter-store.ts';
 import { SqliteSessionFiles } from '../jobs/sqlite-session-files.ts';
+import { SqliteSessionPackages } from '../packages/sqlite-session-packages.ts';
 import type { ChatAdapter } from '../core/chat-adapter.ts';
 import type { TurnStore } from '../core/turn-store.ts';
 import type { ApprovalStore } from '../conversation/approval-store.ts';
@@ -287,7 +288,17 @@ function embeddedJobs(
     config.checkpoints,
     logger,
   );
+  const store = new SqliteSessionPackages(db, lifetimeMs);
+  const packages = { settings: config.packages, blobs, store, logger };
   return new EmbeddedJobQueue(
-    new JobExecutor({ manager, blobs, workerId: 'embedded', logger, sessionFiles, checkpoints }),
+    new JobExecutor({
+      manager,
+      blobs,
+      workerId: 'embedded',
+      logger,
+      sessionFiles,
+      checkpoints,
+      packages,
+    }),
   );
 }

@@ -16,6 +16,7 @@ import { RedisSandboxPackages } from '../../redis/redis-sandbox-packages.ts';
 import { SANDBOT_VERSION } from '../version.ts';
 import { attachCheckpoints } from '../../checkpoints/attach-checkpoints.ts';
 import { RedisCheckpointStore } from '../../checkpoints/redis-checkpoint-store.ts';
+import { redisPackageJobs } from '../../packages/redis-package-jobs.ts';
 
 /** How often a worker looks for containers of workers that died without cleaning up. */
 const SWEEP_EVERY_MS = 10_000;
@@ -78,6 +79,7 @@ export async function startWorkerProcess(services: WorkerServices): Promise<Runn
     sessionIdleMs: config.sessionIdleMs,
     redisHealth: health,
     checkpoints,
+    packages: redisPackageJobs(redis, config, log),
     onJobDone: (done, wait) => metrics.recordJob(done, wait),
   });
   try {
