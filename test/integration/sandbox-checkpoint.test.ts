@@ -107,6 +107,9 @@ describe.skipIf(services.sandboxImage === undefined)(
           "df = pd.DataFrame({'x': range(100), 'y': [2 * i + 1 for i in range(100)]})",
           "model = LinearRegression().fit(df[['x']], df['y'])",
           'double = lambda v: v * 2',
+          'factor = 2',
+          'def scaled(v):',
+          '    return float(np.sqrt(v)) * factor',
           'conn = socket.socket()',
           'gen = (i for i in range(3))',
         ].join('\n'),
@@ -116,7 +119,9 @@ describe.skipIf(services.sandboxImage === undefined)(
       expect(source.changedSinceCheckpoint).toBe(true);
 
       const checkpoint = await saved(source.checkpoint(MAX_BYTES));
-      expect(checkpoint.manifest.names).toEqual(expect.arrayContaining(['df', 'model', 'double']));
+      expect(checkpoint.manifest.names).toEqual(
+        expect.arrayContaining(['df', 'model', 'double', 'scaled', 'factor']),
+      );
       expect(checkpoint.manifest.modules).toEqual({ np: 'numpy', pd: 'pandas', socket: 'socket' });
       expect(
         [...checkpoint.manifest.notSaved].sort((a, b) => a.name.localeCompare(b.name)),
@@ -138,10 +143,12 @@ describe.skipIf(services.sandboxImage === undefined)(
       const outcome = await run(
         target,
         "print(df.shape, round(float(model.predict(pd.DataFrame({'x': [10]}))[0]), 3), double(21))\n" +
+          'factor = 3\nprint(scaled(16))\n' +
           'np.__name__, pd.__name__',
       );
       expect(outcome.status).toBe('ok');
-      expect(outcome.stdout).toBe('(100, 2) 21.0 42\n');
+      // A function of the kernel comes back by value and reads the namespace it is restored into.
+      expect(outcome.stdout).toBe('(100, 2) 21.0 42\n12.0\n');
       expect(lastResult(outcome)).toBe("('numpy', 'pandas')");
       expect(outcome.notices).not.toContain(RESTART_NOTICE);
       expect(outcome.kernelRestarted).toBe(false);
