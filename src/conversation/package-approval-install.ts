@@ -21,14 +21,19 @@ export interface InstallOutcome {
   })[];
 }
 
-/** Runs the install job; `approvedPackages` are the names approvers let past the allowlist. */
-export type InstallRunner = (approvedPackages?: readonly string[]) => Promise<InstallOutcome>;
+/**
+ * Runs the install job; `approvedPackages` are the names approvers let past the allowlist
+ * (a durable turn gives that second job an id of its own, not the first one's).
+ */
+export type InstallRunner<T extends InstallOutcome> = (
+  approvedPackages?: readonly string[],
+) => Promise<T>;
 
 /** The outcome, and what approvers said when they were asked. */
-export interface ApprovedInstall extends InstallOutcome {
+export type ApprovedInstall<T extends InstallOutcome> = T & {
   /** Absent when nobody was asked. `text`: "approved by <@U1>", "no answer within 30 minutes"… */
   readonly approval?: { readonly outcome: ApprovalDecision['outcome']; readonly text: string };
-}
+};
 
 /** What of a turn the approval flow reads. */
 export type ApprovalTurn = Pick<TurnContext, 'message' | 'thread' | 'signal'> & {
@@ -45,11 +50,11 @@ export const NO_APPROVAL_SURFACE = 'approvals need Slack or Discord';
  * PackageApprovals), then installs with the names approved, or refuses with who denied it or
  * that nobody answered in time.
  */
-export async function installWithApproval(
+export async function installWithApproval<T extends InstallOutcome>(
   turn: ApprovalTurn,
   packages: readonly string[],
-  install: InstallRunner,
-): Promise<ApprovedInstall> {
+  install: InstallRunner<T>,
+): Promise<ApprovedInstall<T>> {
   const first = await install();
   const approvals = turn.services.approvals;
   const platform = parseSessionKey(turn.message.sessionKey)?.platform ?? '';
@@ -95,7 +100,7 @@ export async function installWithApproval(
   return { ...second, approval: { outcome: 'approved', text } };
 }
 
-function withReason(outcome: InstallOutcome, reason: string): InstallOutcome {
+function withReason<T extends InstallOutcome>(outcome: T, reason: string): T {
   return { ...outcome, refused: outcome.refused.map((r) => ({ ...r, reason })) };
 }
 
