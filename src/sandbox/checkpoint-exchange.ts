@@ -107,7 +107,10 @@ export type Piece =
   | { readonly kind: 'piece'; readonly content: Buffer }
   | { readonly kind: 'refused'; readonly reason: string };
 
-/** One `read_checkpoint`: at most `maxBytes` bytes from `offset`, counted here. */
+/**
+ * One `read_checkpoint`: at most `maxBytes` bytes from `offset`, counted here. Never rejects:
+ * a stall (15 s without a frame) or an exited kernel is a refusal.
+ */
 export function readPiece(
   channel: RunnerChannel,
   checkpointId: string,
@@ -136,7 +139,7 @@ export function readPiece(
     }
     const reason = frame.type === 'file_end' ? (frame.refused ?? '') : 'an invalid answer';
     return { kind: 'refused', reason: `the checkpoint could not be read: ${sandboxText(reason)}` };
-  });
+  }).catch((error: unknown): Piece => ({ kind: 'refused', reason: errorText(error) }));
 }
 
 export type ReadOutcome =
