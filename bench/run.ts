@@ -7,6 +7,7 @@
  */
 import { benchAnswerStream } from './answer-stream-bench.ts';
 import { benchArrivals } from './arrival-bench.ts';
+import { benchCheckpoints } from './checkpoint-bench.ts';
 import { sandboxSettingsFromEnv } from './bench-settings.ts';
 import { benchDiscord } from './discord-bench.ts';
 import { benchQueue } from './queue-bench.ts';
@@ -31,6 +32,7 @@ const sandbox = sandboxSettingsFromEnv(process.env);
 const benchmarks: Record<string, () => Promise<object>> = {
   sandbox: () => benchSandbox(image, log, sandbox.runtime),
   runtimes: () => benchRuntimes(image, log),
+  checkpoints: () => benchCheckpoints(image, log),
   queue: () => benchQueue(image, redisUrl, log),
   arrivals: () =>
     benchArrivals({
