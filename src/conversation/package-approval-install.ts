@@ -95,9 +95,14 @@ export async function installWithApproval<T extends InstallOutcome>(
     await approvals.settle(record, `Not installed: ${text}.`);
     return { ...withReason(first, text), approval: { outcome: record.decision.outcome, text } };
   }
+  await approvals.settle(record, `${capitalized(text)}: installing…`);
   const second = await install(record.names);
   await approvals.settle(record, approvedText(record.decision, second));
   return { ...second, approval: { outcome: 'approved', text } };
+}
+
+function capitalized(text: string): string {
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
 }
 
 function withReason<T extends InstallOutcome>(outcome: T, reason: string): T {

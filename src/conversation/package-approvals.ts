@@ -13,7 +13,7 @@ import type {
   ApprovalStore,
   NewApproval,
 } from './approval-store.ts';
-import { mention, onlyApproversText, refusalReason } from './package-approval-text.ts';
+import { onlyApproversText, refusalReason } from './package-approval-text.ts';
 
 /** PACKAGE_APPROVERS and PACKAGE_APPROVAL_TIMEOUT_MINUTES, as the core uses them. */
 export interface PackageApprovalSettings {
@@ -142,13 +142,7 @@ export class PackageApprovals {
         earlier === undefined ? 'answered' : refusalReason(earlier, this.settings.timeoutMs);
       return { reply: `This request was already answered: ${what}.` };
     }
-    // Shown at once; the waiting turn replaces it with what the install did.
-    await this.settle(
-      decided,
-      press.approve
-        ? `Approved by ${mention(press.user.id)}: installing…`
-        : `Denied by ${mention(press.user.id)}.`,
-    );
+    // The waiting turn shows it (one writer, so its later outcome is never overwritten).
     return {};
   }
 }
