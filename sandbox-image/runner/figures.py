@@ -1,8 +1,10 @@
 """Matplotlib figures as PNG `display` events: at plt.show(), fig.show() and the end of
-every cell. Needs matplotlib imported (data_stack.import_data_stack)."""
+every cell, once a cell has imported matplotlib."""
 
 import io
 import sys
+
+from .after_import import after_import
 
 
 def figure_png(figure):
@@ -29,8 +31,9 @@ class Figures:
     def flush(self, *_args, **_kwargs):
         """plt.show() and the end of every cell: each open figure becomes an image event and
         is closed, so the next cell does not show it again."""
-        import matplotlib.pyplot as plt
-
+        plt = sys.modules.get("matplotlib.pyplot")
+        if plt is None:
+            return  # no cell imported pyplot yet, so no figure is open
         try:
             for number in plt.get_fignums():
                 try:
@@ -43,10 +46,8 @@ class Figures:
             plt.close("all")
 
     def install(self):
-        """Replaces plt.show and Figure.show (which on Agg only warns)."""
-        import matplotlib.pyplot as plt
-        from matplotlib.figure import Figure
-
+        """Replaces plt.show and Figure.show (which on Agg only warns) as soon as a cell
+        imports them (after_import.py: matplotlib is not imported at start-up)."""
         figures = self
 
         # Plain functions, not bound methods: matplotlib sets attributes on plt.show (its
@@ -58,8 +59,16 @@ class Figures:
         def figure_show(self, *_args, **_kwargs):
             """Figure.show(): shows that one figure and closes it."""
             figures.show(self)
-            plt.close(self)
+            plt = sys.modules.get("matplotlib.pyplot")
+            if plt is not None:
+                plt.close(self)
 
-        plt.show = show
-        Figure.show = figure_show
+        def patch_pyplot(plt):
+            plt.show = show
+
+        def patch_figure(module):
+            module.Figure.show = figure_show
+
+        after_import("matplotlib.figure", patch_figure)
+        after_import("matplotlib.pyplot", patch_pyplot)
         return self

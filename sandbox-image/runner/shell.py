@@ -13,7 +13,6 @@ from .tracebacks import clean_lines, safe_str
 
 def build_shell(outputs):
     from IPython.core.interactiveshell import InteractiveShell
-    from matplotlib.figure import Figure
     from traitlets.config import Config
 
     hook_class, publisher_class = hook_classes(outputs)
@@ -26,7 +25,9 @@ def build_shell(outputs):
         displayhook_class=hook_class,
         display_pub_class=publisher_class,
     )
-    shell.display_formatter.formatters["image/png"].for_type(Figure, figure_png)
+    # By name: matplotlib is imported by the first cell that plots, not at start-up.
+    png_formatter = shell.display_formatter.formatters["image/png"]
+    png_formatter.for_type_by_name("matplotlib.figure", "Figure", figure_png)
     tables.install(shell)
     # The base shell has no GUI loop to enable; without this `%matplotlib inline`, which
     # models write out of habit, fails with NotImplementedError. Figures are captured anyway.
@@ -90,9 +91,9 @@ def _no_input(prompt=""):
 def warm_up(shell):
     """Pays now for what the first real cell would: IPython's compile path and a
     DataFrame's HTML (a few ms, no lasting memory). Left out on purpose, because every
-    idle session would carry their memory: a figure render (~3 MB, saves the first plot
-    ~10 ms, as pyplot's import already loaded the fonts) and the traceback formatter
-    (~2 MB, saves the first error ~25 ms)."""
+    idle session would carry their memory: matplotlib and a figure render (~23 MB; the
+    first plot of a thread pays pyplot's import instead, data_stack.py) and the traceback
+    formatter (~2 MB, saves the first error ~25 ms)."""
     import pandas
 
     try:
