@@ -58,6 +58,9 @@ def lie_pieces(factor):
             left -= 512 * 1024
         _checkpoints.frames.emit({"type": "file_end", "id": request["id"], "size": 1})
     _checkpoints.send_piece = send_piece
+def lie_silent():
+    """Never answers a piece."""
+    _checkpoints.send_piece = lambda request: None
 `;
 
 /** A checkpoint file made by hand (sandbox-image/runner/checkpoint_format.py): one value. */
@@ -229,6 +232,8 @@ describe.skipIf(services.sandboxImage === undefined)(
         [`lie_saved(size=${MAX_BYTES + 1})`, 'too_large'],
         ['lie_saved(size=10); lie_pieces(3)', 'failed'],
         [`lie_saved(size=${MAX_BYTES}); lie_pieces(1)`, 'too_large'],
+        // Past the stall limit of a piece (15 s without a frame).
+        ['lie_saved(size=10); lie_silent()', 'failed'],
       ];
       for (const [lie, kind] of lies) {
         expect((await run(sandbox, lie)).status).toBe('ok');
