@@ -15,8 +15,12 @@ import type { CheckpointManifest, RestoreReport } from './checkpoint-types.ts';
 export const CHECKPOINT_PIECE_BYTES = 1024 * 1024;
 /** How long a piece may go without a frame, as for a file copy. */
 const PIECE_STALL_MS = 15_000;
-/** How long the runner may take to fork and say `checkpoint_started`. */
-const STARTED_WAIT_MS = 10_000;
+/**
+ * How long the fork's lane task waits for `checkpoint_started` (a runner without checkpoints
+ * never says it). Past it the lane moves on: a cell queued behind then reaches the runner
+ * after the request and drops the save, which is the worst that can happen.
+ */
+const STARTED_WAIT_MS = 3000;
 /** How long a save may take in the sandbox before it is given up. */
 export const DEFAULT_SAVE_TIMEOUT_MS = 120_000;
 const UPLOAD_STALL_MS = 60_000;
