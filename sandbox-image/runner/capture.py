@@ -1,13 +1,21 @@
 """Output capture: threads drain the pipes behind fds 1 and 2 and forward what arrives as
 `stream` events of the current cell, within its budget.
 
-Sync markers are written into each pipe after a cell (and before a display) through the
-runner's private write end; a reader thread that meets one has forwarded everything before
-it, so events keep the order in which output was produced."""
+After a cell (and before a display) a sync makes sure everything written so far has been
+forwarded, so events keep the order in which output was produced. The thread that syncs
+drains the pipes itself, under the lock each reader holds while it reads and forwards: the
+bytes in a pipe at that moment are all that was written before, and no other thread has to
+be scheduled (on a busy host, waking two reader threads cost milliseconds at every cell's
+end). Where a pipe cannot say how much it holds, a sync marker written through the runner's
+private write end does the job: a reader that meets it has forwarded everything before it."""
 
 import codecs
+import fcntl
 import os
+import select
+import struct
 import sys
+import termios
 import threading
 import time
 
@@ -37,6 +45,8 @@ class Capture(threading.Thread):
         self.synced = threading.Condition()
         self.synced_upto = 0
         self.buffer = b""
+        # Held while the pipe is read and what was read forwarded, by this thread or a sync.
+        self.reading = threading.Lock()
 
     def forward(self, data):
         cell = self.frames.current_cell
@@ -106,21 +116,67 @@ class Capture(threading.Thread):
                     self.synced.notify_all()
 
     def run(self):
+        # Non-blocking reads after select(): a sync may have drained the pipe in between.
+        try:
+            os.set_blocking(self.read_fd, False)
+        except OSError as error:
+            diag("capture %s stopped: %s" % (self.stream_name, error))
+            return
         while True:
             try:
-                chunk = os.read(self.read_fd, 256 * 1024)
-            except InterruptedError:
-                continue
+                select.select([self.read_fd], [], [])
+                with self.reading:
+                    chunk = self.read_chunk()
+                    if chunk == b"":
+                        return  # end of file: every write end is closed
+                    if chunk is not None:
+                        self.consume_safely(chunk)
             except OSError as error:
                 diag("capture %s stopped: %s" % (self.stream_name, error))
                 return
-            if not chunk:
-                return
+
+    def read_chunk(self):
+        """One read: the bytes, b"" at end of file, None when the pipe is empty now."""
+        try:
+            return os.read(self.read_fd, 256 * 1024)
+        except BlockingIOError:
+            return None
+
+    def consume_safely(self, chunk):
+        try:
+            self.consume(chunk)
+        except Exception as error:  # never die: a dead reader would block user code
+            self.buffer = b""
+            diag("capture %s: %r" % (self.stream_name, error))
+
+    def drain(self, timeout):
+        """Forwards, from the calling thread, what the pipe holds now: afterwards everything
+        written to it before the call has been forwarded. True when done; False when the
+        reader kept the pipe past `timeout`; None when the pipe cannot say what it holds."""
+        if not self.reading.acquire(timeout=max(0.0, timeout)):
+            return False
+        try:
             try:
-                self.consume(chunk)
-            except Exception as error:  # never die: a dead reader would block user code
-                self.buffer = b""
-                diag("capture %s: %r" % (self.stream_name, error))
+                # What the reader (which held the lock until now) has not read yet.
+                held = pipe_bytes(self.read_fd)
+            except OSError:
+                return None
+            while held > 0:  # only that much: a writer that never stops cannot hold us here
+                chunk = self.read_chunk()
+                if not chunk:
+                    break
+                held -= len(chunk)
+                self.consume_safely(chunk)
+            # No marker follows: a held-back tail is output, a dangling character U+FFFD.
+            tail, self.buffer = self.buffer, b""
+            if tail:
+                self.forward(tail)
+            self.finish_text()
+        except OSError as error:
+            diag("could not drain %s: %s" % (self.stream_name, error))
+        finally:
+            self.reading.release()
+        return True
 
     def wait_for(self, number, timeout):
         with self.synced:
@@ -150,15 +206,25 @@ class OutputSync:
             except Exception:  # or closed it
                 pass
         self.counter += 1
+        deadline = time.monotonic() + self.timeout_s
         waiting = []
         for capture in self.captures:
+            drained = capture.drain(max(0.0, deadline - time.monotonic()))
+            if drained is not None:
+                if not drained:
+                    diag("output sync timed out on " + capture.stream_name)
+                continue
             marker = capture.sync_prefix + str(self.counter).encode() + SYNC_END
             try:
                 os.write(capture.write_fd, marker)  # < PIPE_BUF: atomic among other writers
                 waiting.append(capture)
             except OSError as error:
                 diag("could not sync %s: %s" % (capture.stream_name, error))
-        deadline = time.monotonic() + self.timeout_s
         for capture in waiting:
             if not capture.wait_for(self.counter, max(0.0, deadline - time.monotonic())):
                 diag("output sync timed out on " + capture.stream_name)
+
+
+def pipe_bytes(fd):
+    """How many bytes the pipe holds now (FIONREAD)."""
+    return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]

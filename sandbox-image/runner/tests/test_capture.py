@@ -156,6 +156,27 @@ class OutputSyncTest(unittest.TestCase):
         self.assertEqual(frames.text("stderr"), "warning\n")
         self.assertEqual(sync.counter, 1)
 
+    def test_sync_forwards_what_the_pipes_hold_without_the_reader_threads(self):
+        cell = Cell("c", 1 << 20)
+        frames = RecordingFrames(cell)
+        read_fd, write_fd = os.pipe()
+        self.addCleanup(os.close, read_fd)
+        self.addCleanup(os.close, write_fd)
+        idle = Capture(read_fd, write_fd, "stdout", frames, PREFIX)  # never scheduled
+        os.write(write_fd, b"printed \xc3")  # ends inside a character
+        OutputSync((idle,), ()).sync()
+        self.assertEqual(frames.text(), "printed \ufffd")
+
+    def test_sync_gives_up_on_a_reader_that_keeps_the_pipe(self):
+        read_fd, write_fd = os.pipe()
+        self.addCleanup(os.close, read_fd)
+        self.addCleanup(os.close, write_fd)
+        stuck = Capture(read_fd, write_fd, "stdout", RecordingFrames(Cell("c", 100)), PREFIX)
+        os.write(write_fd, b"late\n")
+        with stuck.reading, quiet_diagnostics():  # a reader stuck forwarding holds the lock
+            OutputSync((stuck,), (), timeout_s=0.05).sync()
+        self.assertEqual(stuck.frames.events, [])
+
     def test_sync_gives_up_on_a_reader_that_does_not_answer(self):
         read_fd, write_fd = os.pipe()
         self.addCleanup(os.close, read_fd)
