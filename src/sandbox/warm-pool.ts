@@ -15,10 +15,19 @@ export interface WarmPoolOptions {
   readonly retryDelayMs?: number;
   /** Grows the pool ahead of demand and back (pool-sizer.ts); absent: always `size`. */
   readonly sizer?: PoolSizer;
+  /** Starts under way at once. Default: as many as the host has CPUs (imports are
+   *  CPU-bound), at least 2. */
+  readonly parallelStarts?: number;
 }
 
 /** How often the pool looks again at its size when nothing else happens (growth, shrinking). */
 const RESIZE_INTERVAL_MS = 15_000;
+
+/** A new session that found the pool empty, waiting for the next kernel that is ready. */
+interface Waiter {
+  readonly resolve: (kernel: KernelContainer) => void;
+  readonly reject: (error: unknown) => void;
+}
 
 /**
  * Containers started ahead of need, with the data stack already imported, so the first cell
@@ -26,19 +35,21 @@ const RESIZE_INTERVAL_MS = 15_000;
  */
 export class WarmPool {
   private readonly ready: KernelContainer[] = [];
+  /** Sessions waiting for a kernel, oldest first: each start's kernel goes to the oldest. */
+  private readonly waiters: Waiter[] = [];
   private starting = 0;
   /** Starts under way, so close() can wait for them and remove what they produce. */
   private readonly inFlight = new Set<Promise<void>>();
   private closed = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private resizeTimer: NodeJS.Timeout | undefined;
-  /** Starts under way at once: as many as the host has CPUs (imports are CPU-bound), at least 2. */
-  private readonly parallelStarts = Math.max(2, availableParallelism());
+  private readonly parallelStarts: number;
 
   private readonly options: WarmPoolOptions;
 
   constructor(options: WarmPoolOptions) {
     this.options = options;
+    this.parallelStarts = options.parallelStarts ?? Math.max(2, availableParallelism());
   }
 
   get readyCount(): number {
@@ -60,7 +71,13 @@ export class WarmPool {
     return sizer.target(Date.now(), this.ready.length + this.starting, freemem());
   }
 
-  /** A ready container: from the pool when one is there, otherwise started now. */
+  /**
+   * A ready container: from the pool when one is there, otherwise the next one any start
+   * produces, first come first served. In a burst, starts run at most `parallelStarts` at a
+   * time and each goes to the oldest waiting session: twenty imports at once on two cores all
+   * finish late together (and past the ready timeout on a loaded host), while a bounded queue
+   * serves the first sessions within a start or two and the rest in arrival order.
+   */
   async take(): Promise<KernelContainer> {
     this.options.sizer?.arrived(Date.now());
     for (let kernel = this.ready.shift(); kernel !== undefined; kernel = this.ready.shift()) {
@@ -70,8 +87,11 @@ export class WarmPool {
       }
       void kernel.destroy();
     }
-    this.refill();
-    return this.options.create();
+    if (this.closed) return this.options.create();
+    return new Promise<KernelContainer>((resolve, reject) => {
+      this.waiters.push({ resolve, reject });
+      this.refill();
+    });
   }
 
   private tooOld(kernel: KernelContainer): boolean {
@@ -88,20 +108,36 @@ export class WarmPool {
     }
   }
 
+  /** How many starts the pool wants under way now: its target, plus one per waiting session. */
+  private wantedStarts(): number {
+    // After a failed start, background refills wait (a down Docker is not hammered), but a
+    // waiting session still gets its start, as it would have without a pool.
+    const background = this.retryTimer === undefined ? this.targetSize : 0;
+    return Math.max(0, background - this.ready.length) + this.waiters.length;
+  }
+
   private refill(): void {
-    if (this.closed || this.retryTimer !== undefined) return;
+    if (this.closed) return;
     // Starts run in parallel up to the host's CPUs: imports are CPU-bound, and the host has
     // cells to run too.
-    const target = this.targetSize;
-    while (this.ready.length + this.starting < target && this.starting < this.parallelStarts) {
+    while (this.starting < this.wantedStarts() && this.starting < this.parallelStarts) {
       this.starting += 1;
       const started: Promise<void> = this.options
         .create()
         .then(async (kernel) => {
-          if (this.closed) await kernel.destroy();
+          const waiter = this.waiters.shift();
+          if (waiter !== undefined) waiter.resolve(kernel);
+          else if (this.closed) await kernel.destroy();
           else this.ready.push(kernel);
         })
         .catch((error: unknown) => {
+          // The oldest waiting session hears why (its cell fails, as a start of its own would
+          // have); the pool tries again later for the others.
+          const waiter = this.waiters.shift();
+          if (waiter !== undefined) {
+            waiter.reject(error);
+            return;
+          }
           this.options.logger.warn(
             { err: error },
             'warm pool could not start a sandbox; will retry',
@@ -132,7 +168,11 @@ export class WarmPool {
     this.closed = true;
     clearTimeout(this.retryTimer);
     clearInterval(this.resizeTimer);
+    // Starts under way still serve the sessions waiting for them; nothing new is started.
     await Promise.all(this.inFlight);
+    for (const waiter of this.waiters.splice(0)) {
+      waiter.reject(new Error('the warm pool closed before a sandbox was ready'));
+    }
     const kernels = this.ready.splice(0);
     await Promise.all(kernels.map((k) => k.destroy()));
   }
