@@ -1,4 +1,3 @@
-import { mark } from '../conversation/phase-trace.ts'; /*TRACE*/
 import { SandbotError } from '../core/errors.ts';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logging/logger.ts';
@@ -258,7 +257,6 @@ export class Sandbox {
     const startedAt = performance.now();
     const kernel = await this.liveKernel();
     this.kernelCells += 1;
-    mark('sbx:live'); /*TRACE*/
     const freshAfterLoss = this.stateLost;
     this.stateLost = false;
     if (freshAfterLoss) queue.push({ type: 'notice', text: RESTART_NOTICE });
@@ -282,7 +280,6 @@ export class Sandbox {
     }
     // Read by the worker from the container's cgroup, before and after: the cell's CPU time.
     const before = await kernel.counters();
-    mark('sbx:counters-before'); /*TRACE*/
     const ending = await runCellInKernel({
       kernel,
       code,
@@ -293,7 +290,6 @@ export class Sandbox {
       logger: this.options.logger,
       emit: (event) => queue.push(event),
     });
-    mark('sbx:ended'); /*TRACE*/
     if (ending.kernelLost) this.stateLost = true;
     this.cellsRun += 1;
     // A container that died took its cgroup along: that cell has no figures.
