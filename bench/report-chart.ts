@@ -112,8 +112,8 @@ export function drawPanel(runs: readonly BenchRun[], figure: ChartFigure): strin
   const parts = [
     `<rect x="${padPx}" y="${padPx}" width="${plotW}" height="${plotH}" fill="none" stroke="#ccc"/>`,
     `<text x="${padPx}" y="${padPx - 8}">${escapeXml(figure.name)}</text>`,
-    `<text x="${padPx - 2}" y="${fmt(yAt(low))}" text-anchor="end">${fmt(low)}</text>`,
-    `<text x="${padPx - 2}" y="${fmt(yAt(high)) + 8}" text-anchor="end">${fmt(high)}</text>`,
+    `<text x="${padPx - 2}" y="${fmt(yAt(low))}" text-anchor="end">${label(low)}</text>`,
+    `<text x="${padPx - 2}" y="${fmt(yAt(high)) + 8}" text-anchor="end">${label(high)}</text>`,
   ];
   if (figure.target !== undefined) {
     const y = fmt(yAt(figure.target.value));
@@ -133,6 +133,11 @@ export function drawPanel(runs: readonly BenchRun[], figure: ChartFigure): strin
     );
   }
   return parts.join('');
+}
+
+/** An axis label: three significant digits are enough to read a scale. */
+function label(value: number): number {
+  return Number(value.toPrecision(3));
 }
 
 function fmt(value: number): number {
