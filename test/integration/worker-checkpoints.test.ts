@@ -91,7 +91,7 @@ describe.skipIf(services.sandboxImage === undefined || services.redisUrl === und
         expect(saved.notSaved.map((n) => n.name).sort()).toEqual(['conn', 'gen']);
 
         await deployment.stop(first, 'SIGKILL');
-        await deployment.worker('checkpoint-second', MEMORY);
+        const second = await deployment.worker('checkpoint-second', MEMORY);
         const next = await submit(
           'print(df.shape, round(float(model.predict(pd.DataFrame({"x": [7]}))[0]), 3))',
         );
@@ -107,6 +107,39 @@ describe.skipIf(services.sandboxImage === undefined || services.redisUrl === und
         expect(notice).toMatch(/variables were restored from the checkpoint of \d\d:\d\d UTC/);
         expect(notice).toMatch(/Not restored: .*conn \(socket\)/);
         expect(notice).toMatch(/gen \(generator\)/);
+        await deployment.stop(second, 'SIGTERM');
+      },
+    );
+
+    it(
+      'saves on SIGTERM before the idle time is up: a drained worker hands the variables on',
+      { timeout: 180_000 },
+      async () => {
+        const first = await deployment.worker('drain-first', MEMORY);
+        const session = `drained-${randomUUID().slice(0, 8)}`;
+        const submit = async (code: string) =>
+          await collect(
+            (
+              await queue.submit({
+                jobId: randomUUID(),
+                sessionId: session,
+                code,
+                submittedAt: Date.now(),
+              })
+            ).events,
+          );
+        const setup = await submit('total = sum(range(10))\nnames = ["a", "b"]');
+        expect(setup.at(-1), JSON.stringify(setup)).toMatchObject({ status: 'ok' });
+        expect(setup[0]).toMatchObject({ type: 'started', workerId: 'drain-first' });
+        const store = new RedisCheckpointStore(redis, prefix, { ttlMs: 1, budgetBytes: 1 });
+        // Well inside the 10 s idle time: only the drain can have saved it.
+        await deployment.stop(first, 'SIGTERM');
+        expect((await store.describe(session))?.names.sort()).toEqual(['names', 'total']);
+
+        await deployment.worker('drain-second', MEMORY);
+        const next = await submit('print(total, names)');
+        const printed = next.flatMap((e) => (e.type === 'stdout' ? [e.text] : [])).join('');
+        expect(printed).toContain("45 ['a', 'b']");
       },
     );
   },
