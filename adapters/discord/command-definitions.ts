@@ -64,6 +64,17 @@ const CORE_SUBCOMMANDS: Readonly<Record<CommandName, Subcommand>> = {
     sub.setDescription(
       "Delete this thread's saved variables (its checkpoint); the kernel keeps them",
     ),
+  install: (sub) =>
+    sub
+      .setDescription("Install Python packages from this bot's package index into the thread")
+      .addStringOption((option) =>
+        option
+          .setName('names')
+          .setDescription('Package names, e.g. "tabulate tinytable==1.2"')
+          .setMaxLength(1000)
+          .setRequired(true),
+      ),
+  packages: (sub) => sub.setDescription('The packages installed in this thread, with versions'),
   stop: (sub) => sub.setDescription('Interrupt the running cell and end the turn'),
   help: (sub) => sub.setDescription('What sandbot does and how to use it'),
 };

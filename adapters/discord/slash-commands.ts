@@ -38,11 +38,17 @@ export function slashRequest(interaction: ChatInputCommandInteraction): SlashReq
       const name = interaction.options.getString('name');
       return { kind: 'text', text: name === null ? 'files' : `files ${name.trim()}`.trim() };
     }
+    case 'install':
+      return {
+        kind: 'text',
+        text: `install ${interaction.options.getString('names')?.trim() ?? ''}`.trim(),
+      };
     case 'reset':
       return { kind: 'confirm-reset' };
     case 'stop':
     case 'export':
     case 'status':
+    case 'packages':
     case 'help':
       return { kind: 'text', text: subcommand };
     default:

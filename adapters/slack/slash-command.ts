@@ -11,7 +11,7 @@ const NOT_IN_CHANNEL =
 /**
  * `/sandbot <command> [args]`: acknowledged at once (Slack wants that within 3 s), then the
  * text goes to the core like a message: `run`, `reset`, `forget`, `files`, `stop`, `export`, `status`,
- * `help` (an empty command is `help`). Answers are posted in the channel, under a line saying
+ * `install`, `packages`, `help` (an empty command is `help`). Answers are posted in the channel, under a line saying
  * who asked, in the channel's slash-command session (slack-session.ts).
  */
 export function registerSlashCommand(app: App, turns: TurnStarter, logger: Logger): void {

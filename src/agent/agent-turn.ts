@@ -11,6 +11,11 @@ import {
   type OpenAI,
 } from './model-client.ts';
 import { PYTHON_TOOL, parsePythonArguments } from './python-tool.ts';
+import {
+  installPackagesTool,
+  runInstallTool,
+  type PackageInstaller,
+} from './install-packages-tool.ts';
 import { summarizeCell } from './tool-result.ts';
 import { VisionTurn, type VisionOptions } from './vision-turn.ts';
 
@@ -50,6 +55,8 @@ export interface AgentTurnOptions {
   readonly systemPrompt?: string;
   /** MODEL_TEMPERATURE and MODEL_MAX_TOKENS; what is unset is not sent. */
   readonly request?: ModelRequestSettings;
+  /** Offers install_packages (issue 18); absent when the bot has no package index. */
+  readonly installPackages?: PackageInstaller;
 }
 
 /** A turn's steps so far: its messages (from its user message on) and the cells they ran. */
@@ -212,6 +219,11 @@ async function runToolCall(
   signal: AbortSignal,
   cells: CellRun[],
 ): Promise<{ content: string; result?: CellResult }> {
+  if (call.function.name === 'install_packages' && options.installPackages !== undefined) {
+    return {
+      content: await runInstallTool(options.installPackages, call.function.arguments, signal),
+    };
+  }
   if (call.function.name !== PYTHON_TOOL.function.name) {
     return { content: `Error: there is no tool named ${call.function.name}; use "python".` };
   }
@@ -279,7 +291,12 @@ async function streamReply(
     {
       model: options.model,
       messages: [{ role: 'system', content: systemPrompt }, ...messages],
-      tools: [PYTHON_TOOL],
+      tools: [
+        PYTHON_TOOL,
+        ...(options.installPackages === undefined
+          ? []
+          : [installPackagesTool(options.installPackages.allowlist)]),
+      ],
       stream: true,
       // The last chunk then carries the call's token counts (src/metering/).
       stream_options: { include_usage: true },

@@ -8,6 +8,7 @@ import { textReply, type Reply } from '../core/reply.ts';
 import { runJob } from './run-job.ts';
 import type { TurnContext } from './turn-context.ts';
 import { usageLine } from './usage-text.ts';
+import { installCommand, packagesCommand } from '../packages/package-commands.ts';
 
 /** One command of every surface, answering one message. */
 export type CommandHandler = (turn: TurnContext, argument: string) => Promise<Reply>;
@@ -166,4 +167,6 @@ export const COMMAND_HANDLERS: Readonly<Record<Exclude<CommandName, 'run'>, Comm
   status,
   files,
   export: exportThread,
+  install: installCommand,
+  packages: packagesCommand,
 };

@@ -6,6 +6,7 @@ Commands:
 - \`files\`: list the thread's files; \`files NAME\` sends one back
 - \`export\`: the thread's cells and outputs as a Jupyter notebook
 - \`status\`: the kernel, its memory, and what has run
+- \`install NAME…\`: install Python packages from this bot's package index (when it has one); \`packages\`: what this thread installed
 - \`reset\`: a fresh kernel and an empty /mnt/data
 - \`forget\`: delete the thread's saved checkpoint (the kernel keeps its variables while it runs)
 - \`stop\`: interrupt the running cell and end the turn

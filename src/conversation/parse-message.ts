@@ -7,6 +7,8 @@ export const COMMANDS = [
   'stop',
   'export',
   'status',
+  'install',
+  'packages',
   'help',
 ] as const;
 export type CommandName = (typeof COMMANDS)[number];
@@ -40,6 +42,10 @@ export function parseMessage(raw: string): ParsedMessage {
   const argument = (match?.[2] ?? '').trim();
   if (word === 'run') return codeOrUsage(unfence(argument));
   if (word === 'files') return { kind: 'command', name: 'files', argument };
+  // `install` needs names; without them it is a word of a question ("install what?").
+  if (word === 'install' && argument !== '' && /^[A-Za-z0-9][\w.=<>!~,\s[\]-]*$/.test(argument)) {
+    return { kind: 'command', name: 'install', argument };
+  }
   if (
     argument === '' &&
     (word === 'reset' ||
@@ -47,6 +53,7 @@ export function parseMessage(raw: string): ParsedMessage {
       word === 'stop' ||
       word === 'export' ||
       word === 'status' ||
+      word === 'packages' ||
       word === 'help')
   ) {
     return { kind: 'command', name: word, argument: '' };

@@ -8,6 +8,7 @@ import type { ParsedMessage } from './parse-message.ts';
 import { textReply, type Reply } from '../core/reply.ts';
 import { promptForTurn } from './turn-prompt.ts';
 import type { TurnContext } from './turn-context.ts';
+import { agentInstaller } from '../packages/package-commands.ts';
 
 /** Answers one message: a command, direct code, or a question for the model. */
 export async function runTurn(turn: TurnContext, parsed: ParsedMessage): Promise<Reply> {
@@ -69,6 +70,7 @@ async function runChat(turn: TurnContext, text: string): Promise<Reply> {
     onText: (delta) => thread.progress({ type: 'answering', text: delta }),
     onCell: (code) => thread.progress({ type: 'running', code }),
     ...(resume === undefined ? {} : { resume }),
+    ...agentInstaller(turn),
     vision: {
       mode: services.agent.vision ?? 'off',
       attached: accepted.map((f) => f.blob),

@@ -33,6 +33,9 @@ export interface TurnServices {
   readonly usage?: UsageServices;
   /** The sandbox image's Python packages, for the model's prompt. Absent: the stock list. */
   readonly packages?: SandboxPackages;
+  /** SANDBOX_PACKAGES when SANDBOX_PACKAGE_INDEX is set (issue 18); absent: nothing can be
+   *  installed, and the model is not offered install_packages. */
+  readonly packageAllowlist?: readonly string[];
   /** PACKAGE_APPROVERS' questions (src/conversation/package-approvals.ts); absent: none. */
   readonly approvals?: PackageApprovals;
 }

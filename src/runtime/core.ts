@@ -129,6 +129,7 @@ export async function buildCore(
     logger,
     model: model === undefined ? undefined : { client: model, name: config.openai.model },
     usage: usageServices(config, logger),
+    ...(config.packages === undefined ? {} : { packageAllowlist: config.packages.allow }),
     ...(options.metrics === undefined ? {} : { metrics: new ConversationMetrics(options.metrics) }),
   };
   return config.redisUrl === undefined

@@ -23,6 +23,8 @@ describe('Discord commands', () => {
       'status',
       'reset',
       'forget',
+      'install',
+      'packages',
       'stop',
       'help',
     ]);
