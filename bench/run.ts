@@ -1,12 +1,14 @@
 /**
- * `npm run bench [-- --json] [--only queue,slack]`: measures, and prints (`--json`: one JSON line,
- * also appended to bench/results.jsonl for `npm run bench:report`). Every figure sits
+ * `npm run bench [-- --json] [--only queue,slack] [--capacity [--sessions N]]`: measures, and
+ * prints (`--json`: one JSON line, also appended to bench/results.jsonl for `npm run
+ * bench:report`; `--capacity`: the opt-in density benchmark, 100 sessions). Every figure sits
  * beside an anchor measured in the same run on the same machine, with the ratio, because these
  * machines are noisy and absolute numbers alone mislead. Benchmarks are never tests: nothing here fails
  * on a slow figure; the targets are printed for a person to judge.
  */
 import { benchAnswerStream } from './answer-stream-bench.ts';
 import { benchArrivals } from './arrival-bench.ts';
+import { benchCapacity, sessionsFromArgs } from './capacity-bench.ts';
 import { benchCheckpoints } from './checkpoint-bench.ts';
 import { sandboxSettingsFromEnv } from './bench-settings.ts';
 import { benchDiscord } from './discord-bench.ts';
@@ -50,7 +52,16 @@ const benchmarks: Record<string, () => Promise<object>> = {
   'turn-overhead': () => benchTurnOverhead(image, log),
   discord: () => benchDiscord(image, log),
   'answer-stream': () => benchAnswerStream(image, log),
+  capacity: () =>
+    benchCapacity({
+      image,
+      sessions: sessionsFromArgs(process.argv, process.env),
+      runtime: sandbox.runtime,
+      log,
+    }),
 };
+// Minutes long and host-filling (100 sessions by default), so only when asked for by name.
+const OPT_IN = new Set(['capacity']);
 // `--only queue,slack` runs just those (a quick check of one change); the default runs all.
 const onlyIndex = process.argv.indexOf('--only');
 const only = onlyIndex === -1 ? undefined : process.argv[onlyIndex + 1]?.split(',');
@@ -63,7 +74,11 @@ if (unknown.length > 0) {
 }
 const figures: Record<string, unknown> = {};
 for (const [name, run] of Object.entries(benchmarks)) {
-  if (only === undefined || only.includes(name)) Object.assign(figures, await run());
+  const wanted =
+    only === undefined
+      ? !OPT_IN.has(name) || process.argv.includes(`--${name}`)
+      : only.includes(name);
+  if (wanted) Object.assign(figures, await run());
 }
 
 if (json) {
