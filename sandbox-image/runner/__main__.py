@@ -53,7 +53,7 @@ def boot():
         (stdout, stderr),
     ).start()
 
-    # 4. The data stack and IPython's core.
+    # 4. The data stack (matplotlib waits for a cell that imports it) and IPython's core.
     prepare_matplotlib_config()
     import_data_stack()
     import_ipython_core()
