@@ -187,6 +187,11 @@ export class SandboxManager {
     return this.sessions.size;
   }
 
+  /** Sessions with a cell, an upload or a checkpoint's step running or queued. */
+  get busySessions(): number {
+    return [...this.sessions.values()].filter((sandbox) => sandbox.busy).length;
+  }
+
   async destroySession(sessionId: string): Promise<void> {
     const sandbox = this.sessions.get(sessionId);
     this.sessions.delete(sessionId);

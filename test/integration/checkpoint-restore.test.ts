@@ -14,6 +14,7 @@ import { parseJob, type JobEvent } from '../../src/core/job.ts';
 import { JobExecutor } from '../../src/jobs/job-executor.ts';
 import type { Redis } from '../../src/redis/connection.ts';
 import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts';
+import { eventually } from '../support/sandbot-process.ts';
 import { quietLogger, startManager, type ManagerHarness } from '../support/sandbox.ts';
 
 const services = inject('services');
@@ -67,8 +68,15 @@ describe.skipIf(services.sandboxImage === undefined || services.redisUrl === und
       return { done, notices, shown: shown.join('') };
     }
 
-    /** Reaps every session of the manager as if their idle time had passed. */
+    /**
+     * Reaps every session of the manager as if their idle time had passed, once none is busy
+     * (removing a read checkpoint from the sandbox is a short task of the session's own).
+     */
     async function reapAll(): Promise<number> {
+      await eventually(
+        () => (harness.manager.busySessions === 0 ? true : undefined),
+        'no session busy',
+      );
       return await harness.manager.reapIdle(Date.now() + IDLE_MS + 60_000);
     }
 
@@ -161,11 +169,31 @@ describe.skipIf(services.sandboxImage === undefined || services.redisUrl === und
         expect(forgot.notices[0]).toMatch(/checkpoint is deleted/);
         expect(await store.describe(session)).toBeUndefined();
         // The reap saves nothing: no cell ran since the forget.
-        await reapAll();
+        expect(await reapAll()).toBeGreaterThan(0);
+        expect(harness.manager.has(session)).toBe(false);
         expect(await store.describe(session)).toBeUndefined();
         const next = await runJob(session, 'print("kept" in globals())');
         expect(next.shown).toContain('False');
         expect(next.notices).toEqual([]);
+      },
+    );
+
+    it(
+      'gives a kernel that died in a cell the last checkpoint back at the next cell',
+      { timeout: 120_000 },
+      async () => {
+        const session = `killed-${randomUUID().slice(0, 8)}`;
+        await runJob(session, 'import pandas as pd\nframe = pd.DataFrame({"a": [1, 2, 3]})');
+        await keeper.save(session);
+        const died = await runJob(
+          session,
+          'import os, signal\nos.kill(os.getpid(), signal.SIGKILL)',
+        );
+        expect(died.done).toMatchObject({ kernelRestarted: true });
+        const next = await runJob(session, 'print(int(frame["a"].sum()))');
+        expect(next.shown).toContain('6');
+        expect(next.notices.join('\n')).toMatch(/variables were restored from the checkpoint/);
+        expect(next.notices.join('\n')).not.toMatch(/variables from earlier cells .* are gone/);
       },
     );
   },
