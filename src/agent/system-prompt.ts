@@ -56,20 +56,22 @@ export interface SystemPromptParts {
   readonly packages?: readonly string[] | undefined;
   /** SYSTEM_PROMPT_FILE's text, appended after the built-in prompt. */
   readonly extra?: string | undefined;
+  /** The bot has a package index (issue 18): the model is told to use install_packages. */
+  readonly installable?: boolean;
 }
 
 let cache: { key: string; prompt: string } | undefined;
 
 /** The system prompt for these parts (the last one is kept: parts rarely change). */
 export function buildSystemPrompt(parts: SystemPromptParts = {}): string {
-  const key = JSON.stringify([parts.packages ?? null, parts.extra ?? null]);
+  const key = JSON.stringify([parts.packages ?? null, parts.extra ?? null, parts.installable]);
   if (cache?.key === key) return cache.prompt;
   const available =
     parts.packages === undefined || parts.packages.length === 0
       ? STOCK_PACKAGES
       : packagesLine(parts.packages);
   const prompt = [
-    `${PROMPT_HEAD}\n${available}\n${PROMPT_INSTALL}\n\n${PROMPT_BODY}`,
+    `${PROMPT_HEAD}\n${available}\n${parts.installable === true ? PROMPT_INSTALL_TOOL : PROMPT_INSTALL}\n\n${PROMPT_BODY}`,
     ...(parts.extra === undefined || parts.extra === '' ? [] : [parts.extra]),
   ].join('\n\n');
   cache = { key, prompt };
@@ -86,6 +88,9 @@ sockets, generators and the like); re-create those before you use them.`;
 
 const PROMPT_INSTALL =
   'There is no internet access, so nothing can be installed: use what is there.';
+
+const PROMPT_INSTALL_TOOL =
+  "There is no internet access and pip does not work. For a package the list lacks, call `install_packages`: it installs from the operator's package index into this thread's kernel (importable at once) and says what it installed or refused and why. Ask only for what you need.";
 
 const PROMPT_BODY = `- Files the users attach are in /mnt/data; the messages say their names. Look at the data
   (shape, columns, a few rows) before drawing conclusions.

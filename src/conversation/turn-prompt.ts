@@ -21,6 +21,7 @@ export async function promptForTurn(
   const systemPrompt = buildSystemPrompt({
     packages: await services.packages?.list(),
     extra: agent.systemPromptExtra,
+    installable: services.packageAllowlist !== undefined,
   });
   const budgetTokens = historyBudgetTokens({
     contextTokens: agent.contextTokens ?? 128_000,

@@ -3,6 +3,7 @@ import {
   installPackagesTool,
   parseInstallArguments,
 } from '../../src/agent/install-packages-tool.ts';
+import { buildSystemPrompt } from '../../src/agent/system-prompt.ts';
 import { parseMessage } from '../../src/conversation/parse-message.ts';
 import { installArguments } from '../../src/packages/package-commands.ts';
 import { describeInstalled, describePackages } from '../../src/packages/request-install.ts';
@@ -59,5 +60,14 @@ describe('the install_packages tool', () => {
     expect(parseInstallArguments('{"packages": []}')).toHaveProperty('error');
     expect(parseInstallArguments('{"names": "x"}')).toHaveProperty('error');
     expect(parseInstallArguments('not json')).toHaveProperty('error');
+  });
+});
+
+describe('the system prompt and packages', () => {
+  it('says nothing can be installed without an index, and names the tool with one', () => {
+    expect(buildSystemPrompt()).toContain('nothing can be installed');
+    const withIndex = buildSystemPrompt({ installable: true });
+    expect(withIndex).toContain('call `install_packages`');
+    expect(withIndex).not.toContain('nothing can be installed');
   });
 });
