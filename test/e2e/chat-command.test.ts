@@ -63,23 +63,26 @@ describe.skipIf(services.sandboxImage === undefined)('sandbot chat, the terminal
     expect(csv.trim().split('\n')).toHaveLength(301);
   });
 
-  it('continues a --session across invocations: the files come back in a fresh kernel', async () => {
+  it('continues a --session across invocations: files and variables come back in a fresh kernel', async () => {
     const session = ['chat', '--session', 'notes'];
     await run(
       process.execPath,
-      [BIN, ...session, '-m', "run open('/mnt/data/n.txt', 'w').write('kept')"],
+      [BIN, ...session, '-m', "run open('/mnt/data/n.txt', 'w').write('kept'); counter = 41"],
       {
         cwd: dir,
         env: env(),
       },
     );
+    // The first process saved the thread's checkpoint as it closed (its kernel went with it).
     const next = await run(
       process.execPath,
-      [BIN, ...session, '-m', "run print(open('/mnt/data/n.txt').read())"],
+      [BIN, ...session, '-m', "run print(open('/mnt/data/n.txt').read(), counter + 1)"],
       { cwd: dir, env: env() },
     );
-    expect(next.stdout).toContain('```\nkept\n```');
-    expect(next.stdout).toMatch(/fresh kernel.*1 file\(s\) in \/mnt\/data were restored/);
+    expect(next.stdout).toContain('```\nkept 42\n```');
+    expect(next.stdout).toMatch(
+      /fresh kernel; the thread's variables were restored from the checkpoint of \d\d:\d\d UTC: counter\..*1 file\(s\) in \/mnt\/data were restored/,
+    );
   });
 
   it('answers one message with the model, writing the plot to --out', async () => {
