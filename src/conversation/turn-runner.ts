@@ -1,3 +1,4 @@
+import { setImmediate as afterPendingWork } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { ClaimedTurn, TurnProgress, TurnStore } from '../core/turn-store.ts';
 
@@ -95,6 +96,9 @@ export class TurnRunner {
       }
       const run = this.run(claimed).finally(() => this.running.delete(run));
       this.running.add(run);
+      // The next claim (a store transaction) waits until the turn just taken has sent what
+      // it sends first (its model request): within the same tick it would go in between.
+      await afterPendingWork();
     }
   }
 
