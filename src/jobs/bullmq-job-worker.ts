@@ -1,4 +1,4 @@
-import { Worker, type Job } from 'bullmq';
+import { DelayedError, Worker, type Job } from 'bullmq';
 import type { BlobStore } from '../core/blob-store.ts';
 import type { Logger } from '../logging/logger.ts';
 import { createRedis, type Redis } from '../redis/connection.ts';
@@ -12,8 +12,14 @@ import { RedisSessionFiles } from './redis-session-files.ts';
 import { appendEvent } from './redis-event-stream.ts';
 import { RedisKeys } from './redis-keys.ts';
 import { RedisHealth } from '../redis/redis-health.ts';
+import { ReadyKernelRouting } from './ready-kernel-routing.ts';
 import { takeJob } from './take-job.ts';
 import { WorkerLife } from './worker-life.ts';
+
+/** How long a deferred new-session job waits before any worker may take it again. */
+const DEFER_MS = 20;
+/** Deferred at most this many times (about 100 ms in all), then it runs where it lands. */
+const MAX_DEFERS = 5;
 
 export interface BullmqJobWorkerOptions {
   readonly redisUrl: string;
@@ -53,6 +59,7 @@ export class BullmqJobWorker {
   private readonly running = new Map<string, AbortController>();
   private readonly health: RedisHealth;
   private readonly life: WorkerLife;
+  private routing: ReadyKernelRouting | undefined;
   private claimed = false;
 
   constructor(options: BullmqJobWorkerOptions) {
@@ -109,7 +116,11 @@ export class BullmqJobWorker {
       const connection = this.redis.duplicate();
       this.health.watch(connection, `queue ${name}`);
       this.connections.push(connection);
-      const worker = new Worker(name, (job: Job) => this.process(job), {
+      const shared = name === this.keys.sharedQueue;
+      const processor = shared
+        ? (job: Job, token?: string) => this.processShared(job, token)
+        : (job: Job) => this.process(job);
+      const worker = new Worker(name, processor, {
         connection,
         prefix: this.keys.prefix,
         concurrency,
@@ -119,6 +130,45 @@ export class BullmqJobWorker {
       worker.on('error', (error) => this.health.report(error));
       this.workers.push(worker);
     }
+    this.routeNewSessions(concurrency);
+  }
+
+  /**
+   * New sessions prefer a worker with a ready kernel: with none of its own, this worker stops
+   * taking from the shared queue while another has one (ready-kernel-routing.ts). Its own
+   * queue, the sessions it holds, is never paused.
+   */
+  private routeNewSessions(concurrency: number): void {
+    const shared = this.workers.at(-1);
+    this.routing = new ReadyKernelRouting({
+      redis: this.redis,
+      key: this.keys.poolReady,
+      workerId: this.options.workerId,
+      available: () => (this.running.size < concurrency ? this.options.manager.pool.readyCount : 0),
+      onDefer: (defer) => {
+        const change = defer ? shared?.pause(true) : shared?.resume();
+        change?.catch((error: unknown) => this.health.report(error));
+      },
+      logger: this.options.logger,
+    });
+    this.routing.start();
+  }
+
+  /**
+   * A shared job (a new session, or one whose worker is gone) taken while this worker defers
+   * to one with a ready kernel (a fetch already under way when the consumer paused) goes
+   * back for a few ms, for that worker to take; a few times at most, then it runs here.
+   */
+  private async processShared(bullJob: Job, token: string | undefined): Promise<JobDone> {
+    const parsed = parseJob(bullJob.data);
+    const deferrable =
+      this.routing?.deferring === true &&
+      bullJob.attemptsStarted <= MAX_DEFERS &&
+      parsed.ok &&
+      !this.options.manager.has(parsed.job.sessionId);
+    if (!deferrable) return this.process(bullJob);
+    await bullJob.moveToDelayed(Date.now() + DEFER_MS, token);
+    throw new DelayedError();
   }
 
   private async process(bullJob: Job): Promise<JobDone> {
@@ -189,6 +239,7 @@ export class BullmqJobWorker {
 
   /** Stops taking jobs, lets running cells finish (BullMQ waits), then lets go of Redis. */
   async close(): Promise<void> {
+    await this.routing?.stop();
     await Promise.all(this.workers.map((w) => w.close()));
     await this.life.release().catch(() => undefined);
     for (const connection of this.connections) connection.disconnect();

@@ -37,6 +37,11 @@ export class RedisKeys {
     return `${this.prefix}:cancel`;
   }
 
+  /** Each worker's count of ready kernels (ready-kernel-routing.ts), one field per worker. */
+  get poolReady(): string {
+    return `${this.prefix}:pool-ready`;
+  }
+
   /** Exists while the worker is alive (a key with a short TTL, refreshed). */
   heartbeat(workerId: string): string {
     const [before, after] = this.heartbeatAround;
