@@ -5,10 +5,10 @@ import { pino } from 'pino';
 import { MemoryBlobStore } from '../src/blobs/memory-blob-store.ts';
 import type { CellEvent } from '../src/core/cell-events.ts';
 import { buildCellResult } from '../src/core/cell-result-builder.ts';
-import { createDockerClient, type Docker } from '../src/sandbox/docker-client.ts';
+import { createDockerClient } from '../src/sandbox/docker-client.ts';
 import type { Sandbox } from '../src/sandbox/sandbox.ts';
 import { SandboxManager, removeContainers } from '../src/sandbox/sandbox-manager.ts';
-import { hostMemoryBytes } from './host-memory.ts';
+import { sessionBytes } from './idle-memory.ts';
 import { bareIpykernelIdleMb } from './ipykernel-memory.ts';
 import { sandboxBenchSettings } from './sandbox-key-figures.ts';
 import { percentile, round, timeMs } from './stats.ts';
@@ -130,12 +130,6 @@ async function checkpointedBytes(image: string): Promise<number> {
     script,
   ]);
   return Number(stdout.trim().split('\n').pop());
-}
-
-/** What a session's container costs the host: its cgroup (host-memory.ts), else Docker's stats. */
-async function sessionBytes(docker: Docker, sandbox: Sandbox): Promise<number | undefined> {
-  const id = await sandbox.withKernel((kernel) => Promise.resolve(kernel.container.id));
-  return (await hostMemoryBytes(docker, id)) ?? (await sandbox.status()).memoryBytes;
 }
 
 /**

@@ -15,11 +15,20 @@ import {
   PLOT_ROUNDS,
   sandboxBenchSettings,
 } from './sandbox-key-figures.ts';
+import { idleSessionBytes } from './idle-memory.ts';
+import { bareIpykernelIdleMb } from './ipykernel-memory.ts';
 import { percentile, round, timeMs } from './stats.ts';
 
 /** Images of timed cells are kept as the bot keeps them: in a blob store. */
 const cellBlobs = new MemoryBlobStore({ maxBlobBytes: 100 * 1024 * 1024, ttlMs: 60_000 });
 const run = promisify(execFile);
+const MiB = 1024 * 1024;
+/** The idle session's cells (sandbox-key-figures.ts) but the plot. */
+const IDLE_CELLS_WITHOUT_PLOT = [
+  'import pandas as pd',
+  'df = pd.DataFrame({"a": range(100)})',
+  'df.describe()',
+];
 
 export interface SandboxFigures {
   warm_cell_p50_ms: number;
@@ -34,6 +43,10 @@ export interface SandboxFigures {
   jupyter_plot_p50_ms: number;
   plot_vs_jupyter_plot_ratio: number;
   idle_session_memory_mb: number;
+  idle_session_no_plot_memory_mb: number;
+  bare_ipykernel_idle_mb: number;
+  idle_session_vs_bare_ipykernel_ratio: number;
+  idle_session_no_plot_vs_bare_ipykernel_ratio: number;
   copy_out_ms: number;
   archive_copy_out_ms: number;
   copy_out_vs_archive_ratio: number;
@@ -127,6 +140,21 @@ export async function benchSandbox(
     const firstSamples = key.firstCellMs;
     const idleMb = key.idleMemoryMb;
 
+    // matplotlib is imported by a thread's first plot (runner/data_stack.py), so a thread that
+    // never plots costs less than the plotting one above; both stand beside a bare ipykernel.
+    log('idle session memory: a new session after the same cells without the plot');
+    const noPlotMb = round(
+      (await idleSessionBytes(
+        docker,
+        manager.session('bench:idle-no-plot'),
+        IDLE_CELLS_WITHOUT_PLOT,
+        cellBlobs,
+      )) / MiB,
+      1,
+    );
+    log('anchor: a bare ipykernel left idle in the same image');
+    const ipykernelMb = await bareIpykernelIdleMb(docker, image, runtime);
+
     log('copy-out: 20 files of 1 MB through the runner and through the archive API');
     const copyOut = await benchCopyOut(docker, settings, workerId);
 
@@ -192,6 +220,10 @@ export async function benchSandbox(
       jupyter_plot_p50_ms: round(jupyter.plot_p50),
       plot_vs_jupyter_plot_ratio: round(plotP50 / jupyter.plot_p50),
       idle_session_memory_mb: idleMb,
+      idle_session_no_plot_memory_mb: noPlotMb,
+      bare_ipykernel_idle_mb: ipykernelMb,
+      idle_session_vs_bare_ipykernel_ratio: round(idleMb / ipykernelMb),
+      idle_session_no_plot_vs_bare_ipykernel_ratio: round(noPlotMb / ipykernelMb),
       copy_out_ms: copyOut.runnerMs,
       archive_copy_out_ms: copyOut.archiveMs,
       copy_out_vs_archive_ratio: round(copyOut.runnerMs / copyOut.archiveMs),
