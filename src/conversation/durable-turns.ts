@@ -183,7 +183,9 @@ export class DurableTurns {
           ? Promise.reject(new Error(`${a.name} cannot be fetched again`))
           : adapter.fetchAttachment(a.ref),
     }));
-    return { thread, message: { ...turn.message, attachments } };
+    // The id its turn was named by: a resumed turn finds what it began (a package question).
+    const messageId = turn.turnId.slice(turn.message.sessionKey.length + 1);
+    return { thread, message: { ...turn.message, attachments, messageId } };
   }
 }
 
