@@ -3,7 +3,6 @@ import type { Allowlist } from './allowlist.ts';
 import { FetchRefused } from './fetch-bounded.ts';
 import type { IndexFile } from './index-page.ts';
 import { evaluateMarker, MarkerError } from './markers.ts';
-import type { PackageIndex } from './package-index.ts';
 import { isRequirement, parseRequirement, type Requirement } from './requirement.ts';
 import { describeTarget, markerEnvironment, type TargetPlatform } from './target-platform.ts';
 import type { DistMetadata } from './wheel-metadata.ts';
@@ -32,8 +31,14 @@ export interface Resolution {
   readonly present: string[];
 }
 
+/** What resolution reads of the index (PackageIndex; a fake in unit tests). */
+export interface IndexReader {
+  files(name: string): Promise<IndexFile[]>;
+  metadata(file: IndexFile): Promise<DistMetadata>;
+}
+
 export interface ResolveOptions {
-  readonly index: PackageIndex;
+  readonly index: IndexReader;
   readonly allow: Allowlist;
   readonly target: TargetPlatform;
   /** Normalised names of the image's own distributions (the kernel's `ready` list). */
