@@ -22,6 +22,8 @@ export interface PackageJobs {
   readonly blobs: BlobStore;
   readonly store: SessionPackages;
   readonly logger: Logger;
+  /** How long a session lives: its wheels in the blob store are kept as long. */
+  readonly lifetimeMs?: number;
 }
 
 type Emit = (event: JobEvent) => Promise<void>;
@@ -176,6 +178,7 @@ async function remember(
     let blob;
     try {
       blob = await jobs.blobs.put(wheel.content, { name: wheel.fileName, mime: 'application/zip' });
+      if (jobs.lifetimeMs !== undefined) await jobs.blobs.touch([blob.id], jobs.lifetimeMs);
     } catch (error) {
       if (!isSandbotError(error, 'BLOB_TOO_LARGE')) throw error;
       blob = undefined; // fetched from the index again when it is reinstalled

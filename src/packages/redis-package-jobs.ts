@@ -8,14 +8,12 @@ import { RedisSessionPackages } from './redis-session-packages.ts';
 
 /** A worker's package installs over Redis: wheels in its blob store, lists per session. */
 export function redisPackageJobs(redis: Redis, config: Config, logger: Logger): PackageJobs {
+  const lifetimeMs = sessionLifetimeMs(config.sessionIdleMs);
   return {
     settings: config.packages,
     blobs: new RedisBlobStore(redis, `${config.redisPrefix}:`, BLOB_LIMITS),
-    store: new RedisSessionPackages(
-      redis,
-      config.redisPrefix,
-      sessionLifetimeMs(config.sessionIdleMs),
-    ),
+    store: new RedisSessionPackages(redis, config.redisPrefix, lifetimeMs),
     logger,
+    lifetimeMs,
   };
 }

@@ -290,7 +290,7 @@ function embeddedJobs(
     logger,
   );
   const store = new SqliteSessionPackages(db, lifetimeMs);
-  const packages = { settings: config.packages, blobs, store, logger };
+  const packages = { settings: config.packages, blobs, store, logger, lifetimeMs };
   return new EmbeddedJobQueue(
     new JobExecutor({
       manager,
