@@ -29,7 +29,8 @@ export function restoredNotice(
   report: RestoreReport,
   nowMs: number = Date.now(),
 ): string {
-  const restored = [...report.restored, ...Object.keys(meta.modules)];
+  // The sandbox may list the re-imported modules among what it restored; each name once.
+  const restored = [...new Set([...report.restored, ...Object.keys(meta.modules)])];
   const notRestored = [...meta.notSaved, ...report.notRestored].map(
     (item) => `${item.name} (${item.reason})`,
   );

@@ -9,6 +9,7 @@ import { mimeFromName } from '../core/mime.ts';
 import type { DoneEvent } from '../core/cell-events.ts';
 import type { CodeJob, JobDone, JobEvent } from '../core/job.ts';
 import { runPackagesJob, type PackageJobs } from '../packages/install-job.ts';
+import { reinstallPackages, type ReinstallOutcome } from '../packages/reinstall.ts';
 import type { CheckpointKeeper } from '../checkpoints/checkpoint-keeper.ts';
 
 export interface JobExecutorOptions {
@@ -47,6 +48,18 @@ export interface SessionFiles {
   list(sessionId: string): Promise<BlobRef[]>;
 }
 
+/** How a job ended, before the executor stamps its duration. */
+type Ending = Omit<JobDone, 'type' | 'durationMs'> & { durationMs?: number };
+
+/** One job being run, as the steps of `run` share it. */
+interface JobRun {
+  readonly job: CodeJob;
+  readonly sandbox: Sandbox;
+  readonly emit: Emit;
+  readonly signal: AbortSignal;
+  readonly takeover: boolean;
+}
+
 export interface RunOptions {
   readonly signal: AbortSignal;
   /** The session's kernel lived on a worker that is gone: restore its files, say so. */
@@ -67,7 +80,7 @@ export class JobExecutor {
 
   async run(job: CodeJob, emit: Emit, { signal, takeover = false }: RunOptions): Promise<JobDone> {
     const startedAt = performance.now();
-    const finish = async (done: Omit<JobDone, 'type' | 'durationMs'> & { durationMs?: number }) => {
+    const finish = async (done: Ending) => {
       const event: JobDone = {
         type: 'done',
         durationMs: done.durationMs ?? Math.round(performance.now() - startedAt),
@@ -86,52 +99,12 @@ export class JobExecutor {
       const sandbox = this.options.manager.session(job.sessionId);
       // In use from now on, so a reap deciding meanwhile (it saves a checkpoint first) spares it.
       sandbox.lastUsedAt = Date.now();
-      if (job.command === 'reset') {
-        await this.options.checkpoints?.forget(job.sessionId);
-        await this.options.packages?.store.forget(job.sessionId);
-        await sandbox.reset();
-        return await finish({ status: 'ok', kernelRestarted: true });
-      }
-      if (job.command === 'install' || job.command === 'packages') {
-        const packages = this.options.packages;
-        return await finish(await runPackagesJob(job, sandbox, emit, packages, signal));
-      }
-      if (job.command === 'status') {
-        await emit({ type: 'notice', text: await describeStatus(sandbox, takeover) });
-        return await finish({ status: 'ok', kernelRestarted: false });
-      }
-      if (job.command === 'forget') {
-        await emit({ type: 'notice', text: await this.forget(job.sessionId) });
-        return await finish({ status: 'ok', kernelRestarted: false });
-      }
-      const restored = sandbox.hasLiveKernel
-        ? false
-        : await this.prepareNewKernel(job, sandbox, emit, takeover);
-      const missing = await this.placeUploads(job, sandbox);
-      if (missing !== undefined) {
-        return await finish({
-          status: 'failed',
-          kernelRestarted: false,
-          message: `the attached file ${missing} has expired; attach it again`,
-        });
-      }
-      const ended = await this.execute(job, sandbox, emit, signal);
-      this.options.checkpoints?.afterCell(job.sessionId);
-      const overLimit = this.options.checkpoints?.takeNotice(job.sessionId);
-      if (overLimit !== undefined) await emit({ type: 'notice', text: overLimit });
-      if (ended === undefined) {
-        return await finish({
-          status: 'failed',
-          kernelRestarted: false,
-          message: 'the cell ended without a result',
-        });
-      }
-      return await finish({
-        status: ended.status,
-        durationMs: ended.durationMs,
-        kernelRestarted: ended.kernelRestarted || takeover || restored,
-        ...(ended.usage === undefined ? {} : { usage: ended.usage }),
-      });
+      const run = { job, sandbox, emit, signal, takeover };
+      return await finish(
+        job.command === undefined
+          ? await this.runCell(run)
+          : await this.runCommand(run, job.command),
+      );
     } catch (error) {
       log.warn({ err: error }, 'job failed');
       const message = isSandbotError(error)
@@ -139,6 +112,60 @@ export class JobExecutor {
         : `internal error: ${errorMessage(error)}`;
       return await finish({ status: 'failed', kernelRestarted: false, message });
     }
+  }
+
+  private async runCommand(
+    { job, sandbox, emit, signal, takeover }: JobRun,
+    command: NonNullable<CodeJob['command']>,
+  ): Promise<Ending> {
+    switch (command) {
+      case 'reset':
+        await this.options.checkpoints?.forget(job.sessionId);
+        await this.options.packages?.store.forget(job.sessionId);
+        await sandbox.reset();
+        return { status: 'ok', kernelRestarted: true };
+      case 'install':
+      case 'packages':
+        return await runPackagesJob(job, sandbox, emit, this.options.packages, signal);
+      case 'status':
+        await emit({ type: 'notice', text: await describeStatus(sandbox, takeover) });
+        return { status: 'ok', kernelRestarted: false };
+      case 'forget':
+        await emit({ type: 'notice', text: await this.forget(job.sessionId) });
+        return { status: 'ok', kernelRestarted: false };
+    }
+  }
+
+  /** A cell: state put back first if it needs a new kernel, then the uploads, then the code. */
+  private async runCell({ job, sandbox, emit, signal, takeover }: JobRun): Promise<Ending> {
+    const restored = sandbox.hasLiveKernel
+      ? false
+      : await this.prepareNewKernel(job, sandbox, emit, takeover);
+    const missing = await this.placeUploads(job, sandbox);
+    if (missing !== undefined) {
+      return {
+        status: 'failed',
+        kernelRestarted: false,
+        message: `the attached file ${missing} has expired; attach it again`,
+      };
+    }
+    const ended = await this.execute(job, sandbox, emit, signal);
+    this.options.checkpoints?.afterCell(job.sessionId);
+    const overLimit = this.options.checkpoints?.takeNotice(job.sessionId);
+    if (overLimit !== undefined) await emit({ type: 'notice', text: overLimit });
+    if (ended === undefined) {
+      return {
+        status: 'failed',
+        kernelRestarted: false,
+        message: 'the cell ended without a result',
+      };
+    }
+    return {
+      status: ended.status,
+      durationMs: ended.durationMs,
+      kernelRestarted: ended.kernelRestarted || takeover || restored,
+      ...(ended.usage === undefined ? {} : { usage: ended.usage }),
+    };
   }
 
   /**
@@ -196,9 +223,18 @@ export class JobExecutor {
     takeover: boolean,
   ): Promise<boolean> {
     const keeper = this.options.checkpoints;
-    const checkpoint = keeper === undefined ? undefined : await keeper.find(job.sessionId);
-    if (!takeover && checkpoint === undefined) return false;
+    const packages = this.options.packages;
+    const [checkpoint, installed] = await Promise.all([
+      keeper?.find(job.sessionId),
+      packages?.store.list(job.sessionId) ?? [],
+    ]);
+    if (!takeover && checkpoint === undefined && installed.length === 0) return false;
     const files = await this.restoreFiles(job, sandbox);
+    // Before the variables: a value restored from the checkpoint may need one of them.
+    const reinstalled =
+      packages === undefined || installed.length === 0
+        ? ''
+        : packagesText(await reinstallPackages(job.sessionId, sandbox, packages));
     const notice =
       checkpoint === undefined || keeper === undefined
         ? undefined
@@ -207,8 +243,8 @@ export class JobExecutor {
       type: 'notice',
       text:
         notice === undefined
-          ? `This thread's earlier kernel is gone (stopped while idle, or lost with the process that held it), so this runs in a fresh kernel: variables from earlier cells are gone.${files}`
-          : `${notice}${files}`,
+          ? `This thread's earlier kernel is gone (stopped while idle, or lost with the process that held it), so this runs in a fresh kernel: variables from earlier cells are gone.${files}${reinstalled}`
+          : `${notice}${files}${reinstalled}`,
     });
     return true;
   }
@@ -263,4 +299,13 @@ export class JobExecutor {
       await emit({ type: 'notice', text: `${path} was not sent: ${error.message}.` });
     }
   }
+}
+
+/** " Packages installed again: a 1.0. Not installed again: b." */
+function packagesText(outcome: ReinstallOutcome): string {
+  const again = outcome.installed.map((p) => `${p.name} ${p.version}`).join(', ');
+  return (
+    (again === '' ? '' : ` Packages installed again: ${again}.`) +
+    (outcome.lost.length === 0 ? '' : ` Packages not installed again: ${outcome.lost.join(', ')}.`)
+  );
 }

@@ -13,6 +13,8 @@ import { RedisCheckpointStore } from '../../src/checkpoints/redis-checkpoint-sto
 import { parseJob, type JobEvent } from '../../src/core/job.ts';
 import { JobExecutor } from '../../src/jobs/job-executor.ts';
 import type { Redis } from '../../src/redis/connection.ts';
+import { MemorySessionPackages } from '../../src/packages/session-packages.ts';
+import { serveIndex, type PackageIndex } from '../support/package-index.ts';
 import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts';
 import { eventually } from '../support/sandbot-process.ts';
 import { quietLogger, startManager, type ManagerHarness } from '../support/sandbox.ts';
@@ -42,14 +44,20 @@ describe.skipIf(services.sandboxImage === undefined || services.redisUrl === und
     let executor: JobExecutor;
     let keeper: CheckpointKeeper;
     let store: RedisCheckpointStore;
+    let index: PackageIndex;
 
-    async function runJob(sessionId: string, code: string, command?: 'forget') {
+    async function runJob(
+      sessionId: string,
+      code: string,
+      command?: 'forget' | 'install',
+      packages: string[] = [],
+    ) {
       const parsed = parseJob({
         jobId: randomUUID(),
         sessionId,
         code,
         submittedAt: Date.now(),
-        ...(command === undefined ? {} : { command }),
+        ...(command === undefined ? {} : { command, packages }),
       });
       if (!parsed.ok) throw new Error(parsed.message);
       const events: JobEvent[] = [];
@@ -90,17 +98,31 @@ describe.skipIf(services.sandboxImage === undefined || services.redisUrl === und
         { maxBytes: 4 * 1024 * 1024, idleMs: 3600_000, totalBytes: 1 << 30 },
         quietLogger,
       );
+      index = await serveIndex();
+      const blobs = new MemoryBlobStore({ maxBlobBytes: 1 << 20, ttlMs: 3600_000 });
       executor = new JobExecutor({
         manager: harness.manager,
-        blobs: new MemoryBlobStore({ maxBlobBytes: 1 << 20, ttlMs: 3600_000 }),
+        blobs,
         workerId: 'checkpoint-test',
         logger: quietLogger,
         checkpoints: keeper,
+        packages: {
+          settings: {
+            indexUrl: index.url,
+            allow: ['sbtiny', 'sbdep'],
+            maxWheelBytes: 100 * 1024,
+            maxTotalBytes: 1024 * 1024,
+          },
+          blobs,
+          store: new MemorySessionPackages(),
+          logger: quietLogger,
+        },
       });
     }, 60_000);
 
     afterAll(async () => {
       keeper.close();
+      index.server.close();
       const leftovers = await harness.close();
       await deleteKeys(redis, prefix);
       redis.disconnect();
@@ -194,6 +216,23 @@ describe.skipIf(services.sandboxImage === undefined || services.redisUrl === und
         expect(next.shown).toContain('6');
         expect(next.notices.join('\n')).toMatch(/variables were restored from the checkpoint/);
         expect(next.notices.join('\n')).not.toMatch(/variables from earlier cells .* are gone/);
+      },
+    );
+
+    it(
+      "installs the thread's packages again before its variables, which may need them",
+      { timeout: 120_000 },
+      async () => {
+        const session = `packages-${randomUUID().slice(0, 8)}`;
+        await runJob(session, '', 'install', ['sbtiny']);
+        await runJob(session, 'import sbtiny as tiny\nanswer = tiny.ANSWER + 1');
+        await reapAll();
+        expect(harness.manager.has(session)).toBe(false);
+        const next = await runJob(session, 'print(answer, tiny.ANSWER)');
+        expect(next.shown).toContain('43 42');
+        const notice = next.notices.join('\n');
+        expect(notice).toMatch(/restored from the checkpoint of .*: (answer, tiny|tiny, answer)\./);
+        expect(notice).toMatch(/Packages installed again: .*sbtiny 1\.0/);
       },
     );
   },
