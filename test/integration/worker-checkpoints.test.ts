@@ -45,6 +45,15 @@ describe.skipIf(services.sandboxImage === undefined || services.redisUrl === und
       queue = new BullmqJobQueue({ redisUrl, prefix, logger: quietLogger });
     });
 
+    /** Runs cells of one session through the queue; each resolves to all of its events. */
+    function submitter(sessionId: string): (code: string) => Promise<JobEvent[]> {
+      return async (code) =>
+        await collect(
+          (await queue.submit({ jobId: randomUUID(), sessionId, code, submittedAt: Date.now() }))
+            .events,
+        );
+    }
+
     afterAll(async () => {
       await queue.close();
       await deployment.remove(redis);
@@ -57,17 +66,7 @@ describe.skipIf(services.sandboxImage === undefined || services.redisUrl === und
       async () => {
         const first = await deployment.worker('checkpoint-first', MEMORY);
         const session = `killed-${randomUUID().slice(0, 8)}`;
-        const submit = async (code: string) =>
-          await collect(
-            (
-              await queue.submit({
-                jobId: randomUUID(),
-                sessionId: session,
-                code,
-                submittedAt: Date.now(),
-              })
-            ).events,
-          );
+        const submit = submitter(session);
         const setup = await submit(
           [
             'import socket, pandas as pd',
@@ -117,17 +116,7 @@ describe.skipIf(services.sandboxImage === undefined || services.redisUrl === und
       async () => {
         const first = await deployment.worker('drain-first', MEMORY);
         const session = `drained-${randomUUID().slice(0, 8)}`;
-        const submit = async (code: string) =>
-          await collect(
-            (
-              await queue.submit({
-                jobId: randomUUID(),
-                sessionId: session,
-                code,
-                submittedAt: Date.now(),
-              })
-            ).events,
-          );
+        const submit = submitter(session);
         const setup = await submit('total = sum(range(10))\nnames = ["a", "b"]');
         expect(setup.at(-1), JSON.stringify(setup)).toMatchObject({ status: 'ok' });
         expect(setup[0]).toMatchObject({ type: 'started', workerId: 'drain-first' });
