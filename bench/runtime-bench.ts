@@ -28,9 +28,9 @@ export interface RuntimeFigures {
 const blobs = new MemoryBlobStore({ maxBlobBytes: 100 * 1024 * 1024, ttlMs: 60_000 });
 
 /**
- * Runs the sandbox's key figures (sandbox-key-figures.ts) under runc and then under gVisor
- * (`runsc`), one after the other in the same run, where Docker has runsc registered
- * (`docker info`, Runtimes). Without it, says so and reports nothing.
+ * Runs the sandbox's key figures (sandbox-key-figures.ts) under runc and gVisor (`runsc`)
+ * side by side, cell by cell in turn, where Docker has runsc registered (`docker info`,
+ * Runtimes). Without it, says so and reports nothing.
  */
 export async function benchRuntimes(
   image: string,
@@ -42,10 +42,9 @@ export async function benchRuntimes(
     log('runtimes: gVisor (runsc) is not registered with Docker here; runc only, no comparison');
     return {};
   }
-  log('runtimes: key figures under runc');
-  const runc = await keyFiguresUnder(image, undefined, log);
-  log('runtimes: key figures under gVisor (runsc)');
-  const gvisor = await keyFiguresUnder(image, 'runsc', log);
+  log('runtimes: key figures under runc and gVisor (runsc), interleaved');
+  const [runc, gvisor] = await keyFiguresUnder(image, [undefined, 'runsc'], log);
+  if (runc === undefined || gvisor === undefined) throw new Error('no key figures');
   const pair = (pick: (s: KeyFigureSamples) => number) => {
     const [r, g] = [pick(runc), pick(gvisor)];
     return [r, g, round(g / r)] as const;
@@ -70,28 +69,31 @@ export async function benchRuntimes(
   };
 }
 
+/** One manager per runtime, started together and measured cell by cell in turn. */
 async function keyFiguresUnder(
   image: string,
-  runtime: string | undefined,
+  runtimes: readonly (string | undefined)[],
   log: (line: string) => void,
-): Promise<KeyFigureSamples> {
+): Promise<KeyFigureSamples[]> {
   const docker = createDockerClient();
-  const workerId = `bench-runtime-${process.pid}-${runtime ?? 'runc'}`;
-  const manager = new SandboxManager({
-    docker,
-    settings: sandboxBenchSettings(image, runtime),
-    workerId,
-    sessionIdleMs: 10 * 60_000,
-    logger: pino({ level: 'silent' }),
-  });
-  await manager.start();
+  const workerIds = runtimes.map((r) => `bench-runtime-${process.pid}-${r ?? 'runc'}`);
+  const managers = runtimes.map(
+    (runtime, k) =>
+      new SandboxManager({
+        docker,
+        settings: sandboxBenchSettings(image, runtime),
+        workerId: workerIds[k] ?? 'bench-runtime',
+        sessionIdleMs: 10 * 60_000,
+        logger: pino({ level: 'silent' }),
+      }),
+  );
   try {
-    await manager.pool.whenFull(120_000);
-    return await measureKeyFigures(manager, docker, blobs, (line) =>
-      log(`${runtime ?? 'runc'}: ${line}`),
-    );
+    for (const manager of managers) await manager.start();
+    for (const manager of managers) await manager.pool.whenFull(120_000);
+    return await measureKeyFigures(managers, docker, blobs, log);
   } finally {
-    await manager.close();
-    await removeContainers(docker, { 'sandbot.worker': workerId });
+    for (const manager of managers) await manager.close();
+    for (const workerId of workerIds)
+      await removeContainers(docker, { 'sandbot.worker': workerId });
   }
 }

@@ -134,7 +134,8 @@ export async function benchSandbox(
   try {
     await manager.pool.whenFull(120_000);
 
-    const key = await measureKeyFigures(manager, docker, cellBlobs, log);
+    const [key] = await measureKeyFigures([manager], docker, cellBlobs, log);
+    if (key === undefined) throw new Error('no key figures');
     const warmSamples = key.warmMs;
     const plotSamples = key.plotMs;
     const firstSamples = key.firstCellMs;

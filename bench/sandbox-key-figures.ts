@@ -39,30 +39,80 @@ export interface KeyFigureSamples {
 }
 
 /**
- * The sandbox's key figures on a started manager whose pool is full: a warm cell, a plot, an
+ * The sandbox's key figures on started managers whose pools are full: a warm cell, a plot, an
  * idle session's memory, and a new session's first cell with the pool warm. Shared by the
- * sandbox benchmark and the runtime comparison, so runc and gVisor are measured alike.
+ * sandbox benchmark (one manager) and the runtime comparison (runc and gVisor), which are
+ * measured interleaved, cell by cell, so a busy moment on the host hits both alike.
  */
 export async function measureKeyFigures(
-  manager: SandboxManager,
+  managers: readonly SandboxManager[],
   docker: Docker,
   blobs: MemoryBlobStore,
   log: (line: string) => void,
-): Promise<KeyFigureSamples> {
+): Promise<KeyFigureSamples[]> {
   const collect = (events: AsyncIterable<CellEvent>) => buildCellResult(events, blobs);
+  /** Runs `task` once per manager, the order turning each round. */
+  const eachInTurn = async (round: number, task: (index: number) => Promise<void>) => {
+    for (let k = 0; k < managers.length; k += 1) await task((round + k) % managers.length);
+  };
+  const samples = managers.map(() => ({
+    warmMs: [] as number[],
+    plotMs: [] as number[],
+    firstCellMs: [] as number[],
+  }));
+  const at = (index: number) => {
+    const manager = managers[index];
+    const sample = samples[index];
+    if (manager === undefined || sample === undefined) throw new Error('no such manager');
+    return { manager, sample };
+  };
+
   log('warm cell: 1+1 on a live session');
-  const warm = manager.session('bench:warm');
-  for (let i = 0; i < 20; i += 1) await collect(warm.execute('1+1'));
-  const warmMs: number[] = [];
-  for (let i = 0; i < 300; i += 1) warmMs.push(await timeMs(() => collect(warm.execute('1+1'))));
+  const warm = managers.map((m) => m.session('bench:warm'));
+  for (const session of warm) for (let i = 0; i < 20; i += 1) await collect(session.execute('1+1'));
+  for (let i = 0; i < 300; i += 1) {
+    await eachInTurn(i, async (k) => {
+      const session = warm[k];
+      if (session !== undefined) {
+        at(k).sample.warmMs.push(await timeMs(() => collect(session.execute('1+1'))));
+      }
+    });
+  }
 
   log('plot cell');
-  const plotMs: number[] = [];
   for (let i = 0; i < PLOT_ROUNDS; i += 1) {
-    plotMs.push(await timeMs(() => collect(warm.execute(PLOT))));
+    await eachInTurn(i, async (k) => {
+      const session = warm[k];
+      if (session !== undefined) {
+        at(k).sample.plotMs.push(await timeMs(() => collect(session.execute(PLOT))));
+      }
+    });
   }
 
   log('idle session memory: a new session after a few cells and a plot');
+  const idleMemoryMb: number[] = [];
+  for (const manager of managers)
+    idleMemoryMb.push(await idleSessionMemoryMb(manager, docker, collect));
+
+  log('new session first cell, pool warm');
+  for (let i = 0; i < 8; i += 1) {
+    await eachInTurn(i, async (k) => {
+      const { manager, sample } = at(k);
+      await manager.pool.whenFull(120_000);
+      const sandbox = manager.session(`bench:new-${i}`);
+      sample.firstCellMs.push(await timeMs(() => collect(sandbox.execute('1+1'))));
+      await manager.destroySession(`bench:new-${i}`);
+    });
+  }
+  return samples.map((sample, k) => ({ ...sample, idleMemoryMb: idleMemoryMb[k] ?? Number.NaN }));
+}
+
+/** What an idle session costs after a few cells and a plot, in MB (host-memory.ts). */
+async function idleSessionMemoryMb(
+  manager: SandboxManager,
+  docker: Docker,
+  collect: (events: AsyncIterable<CellEvent>) => Promise<{ stdout: string }>,
+): Promise<number> {
   const idleSession = manager.session('bench:idle');
   for (const code of [
     'import pandas as pd',
@@ -79,15 +129,5 @@ export async function measureKeyFigures(
   await new Promise((resolve) => setTimeout(resolve, 1500));
   const fromHost = await hostMemoryBytes(docker, hostname.stdout);
   const idleBytes = fromHost ?? (await idleSession.status()).memoryBytes ?? Number.NaN;
-  const idleMemoryMb = round(idleBytes / (1024 * 1024), 1);
-
-  log('new session first cell, pool warm');
-  const firstCellMs: number[] = [];
-  for (let i = 0; i < 8; i += 1) {
-    await manager.pool.whenFull(120_000);
-    const sandbox = manager.session(`bench:new-${i}`);
-    firstCellMs.push(await timeMs(() => collect(sandbox.execute('1+1'))));
-    await manager.destroySession(`bench:new-${i}`);
-  }
-  return { warmMs, plotMs, firstCellMs, idleMemoryMb };
+  return round(idleBytes / (1024 * 1024), 1);
 }
