@@ -82,12 +82,7 @@ export async function startWorkerProcess(services: WorkerServices): Promise<Runn
     packages: redisPackageJobs(redis, config, log),
     onJobDone: (done, wait) => metrics.recordJob(done, wait),
   });
-  try {
-    await worker.claim();
-  } catch (error) {
-    await worker.close();
-    throw error;
-  }
+  await claimOrClose(worker);
   await manager.start();
   await worker.start();
   const stopSweeping = sweepPeriodically(services, log);
@@ -108,6 +103,16 @@ export async function startWorkerProcess(services: WorkerServices): Promise<Runn
       log.info('worker stopped');
     },
   };
+}
+
+/** Takes WORKER_ID; a worker that cannot is closed (its connections) before the error goes on. */
+async function claimOrClose(worker: BullmqJobWorker): Promise<void> {
+  try {
+    await worker.claim();
+  } catch (error) {
+    await worker.close();
+    throw error;
+  }
 }
 
 /** The same server as the bot's, with nothing mounted: /healthz and /metrics only. */
