@@ -90,12 +90,14 @@ export async function installWithApproval<T extends InstallOutcome>(
     prompts,
     turn.signal,
   );
-  const text = refusalReason(record.decision, approvals.settings.timeoutMs);
+  const { timeoutMs } = approvals.settings;
+  const shown = refusalReason(record.decision, timeoutMs);
+  const text = refusalReason(record.decision, timeoutMs, 'name');
   if (record.decision.outcome !== 'approved') {
-    await approvals.settle(record, `Not installed: ${text}.`);
+    await approvals.settle(record, `Not installed: ${shown}.`);
     return { ...withReason(first, text), approval: { outcome: record.decision.outcome, text } };
   }
-  await approvals.settle(record, `${capitalized(text)}: installing…`);
+  await approvals.settle(record, `${capitalized(shown)}: installing…`);
   const second = await install(record.names);
   await approvals.settle(record, approvedText(record.decision, second));
   return { ...second, approval: { outcome: 'approved', text } };

@@ -41,13 +41,23 @@ export function questionText(
   return `${mention(requesterId)} wants to install ${head}${tail}, which ${verb} not on this workspace's package list.`;
 }
 
-/** Why the install did not happen, as the refusal's reason and the question's outcome. */
-export function refusalReason(decision: ApprovalDecision, timeoutMs: number): string {
+/**
+ * What approvers decided: with `mention` (the default) as the question's outcome, which the
+ * surface posts as it is; with `name` ("denied by @grace") for the reply and the model, whose
+ * text a surface escapes.
+ */
+export function refusalReason(
+  decision: ApprovalDecision,
+  timeoutMs: number,
+  who: 'mention' | 'name' = 'mention',
+): string {
+  const by =
+    who === 'mention' ? mention(decision.by?.id ?? '?') : `@${decision.by?.name ?? 'an approver'}`;
   switch (decision.outcome) {
     case 'approved':
-      return `approved by ${mention(decision.by?.id ?? '?')}`;
+      return `approved by ${by}`;
     case 'denied':
-      return `denied by ${mention(decision.by?.id ?? '?')}`;
+      return `denied by ${by}`;
     case 'expired':
       return `no answer within ${minutes(timeoutMs)}`;
     case 'cancelled':

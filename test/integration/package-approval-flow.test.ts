@@ -200,7 +200,7 @@ describe.each(backends)('package approvals across processes: $name', ({ availabl
     expect(job.calls).toEqual([undefined, ['sbtiny', 'sbdep']]);
     expect(outcome).toEqual({
       ...INSTALLED,
-      approval: { outcome: 'approved', text: 'approved by <@U0GRACE>' },
+      approval: { outcome: 'approved', text: 'approved by @U0GRACE' },
     });
     expect(thread.settled.map((s) => s.outcome)).toEqual([
       'Approved by <@U0GRACE>: installing…',
@@ -222,8 +222,8 @@ describe.each(backends)('package approvals across processes: $name', ({ availabl
     expect(job.calls).toEqual([undefined]);
     expect(outcome.installed).toEqual([]);
     expect(outcome.refused.map((r) => [r.name, r.reason])).toEqual([
-      ['sbtiny', 'denied by <@U0BOSS>'],
-      ['sbdep', 'denied by <@U0BOSS>'],
+      ['sbtiny', 'denied by @boss'],
+      ['sbdep', 'denied by @boss'],
     ]);
     expect(thread.settled.at(-1)?.outcome).toBe('Not installed: denied by <@U0BOSS>.');
   });

@@ -31,6 +31,7 @@ describe('package approval texts', () => {
   it('says why an install did not happen', () => {
     const by = { id: 'U9', name: 'grace' };
     expect(refusalReason({ outcome: 'denied', by, at: 0 }, 1)).toBe('denied by <@U9>');
+    expect(refusalReason({ outcome: 'denied', by, at: 0 }, 1, 'name')).toBe('denied by @grace');
     expect(refusalReason({ outcome: 'expired', at: 0 }, 30 * 60_000)).toBe(
       'no answer within 30 minutes',
     );
