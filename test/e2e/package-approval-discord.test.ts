@@ -126,6 +126,51 @@ describe.skipIf(services.sandboxImage === undefined)(
       },
     );
 
+    it(
+      "the model's install_packages waits for the approver, and its result says so",
+      {
+        timeout: 180_000,
+      },
+      async () => {
+        bot.openai.script(
+          {
+            kind: 'tool',
+            calls: [
+              { name: 'install_packages', arguments: JSON.stringify({ packages: ['sbtiny'] }) },
+            ],
+          },
+          (request) => ({
+            kind: 'text',
+            text: `The tool said: ${JSON.stringify(request.body.messages.at(-1))}`,
+          }),
+        );
+        const channel = discord.createTextChannel('model');
+        const posted = discord.postMessage({
+          channelId: channel,
+          author: ana,
+          content: `<@${discord.bot.id}> I need sbtiny for this`,
+        });
+        const thread = posted.id;
+        const question = await discord.waitFor(
+          'the question the model caused',
+          () =>
+            discord
+              .messages(thread)
+              .find((m) => JSON.stringify(m.components).includes('sandbot:packages:approve:')),
+          90_000,
+        );
+        discord.clickButton({
+          channelId: thread,
+          messageId: question.id,
+          customId: buttonId(question, 'approve'),
+          user: boss,
+        });
+        const answer = await botMessageMatching(discord, thread, /The tool said/);
+        expect(answer.content).toMatch(/Installed \(importable now\): .*sbtiny 1\.0/);
+        expect(answer.content).toMatch(/Approval: approved by @boss/);
+      },
+    );
+
     it('Deny refuses the install, naming who denied it', { timeout: 180_000 }, async () => {
       const { thread, question } = await askForSbtiny('deny');
       discord.clickButton({
