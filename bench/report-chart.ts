@@ -70,7 +70,7 @@ function numberOf(run: BenchRun, name: string): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
 
-const PANEL = { widthPx: 240, heightPx: 120, padPx: 28, columns: 3 };
+const PANEL = { widthPx: 240, heightPx: 120, padPx: 34, columns: 3 };
 
 /** The whole chart: one panel per figure, laid out in rows of three. */
 export function drawChart(runs: readonly BenchRun[], figures: readonly ChartFigure[]): string {
@@ -125,6 +125,11 @@ export function drawPanel(runs: readonly BenchRun[], figure: ChartFigure): strin
     parts.push(
       `<polyline class="figure" points="${points.join(' ')}" fill="none" stroke="#036" stroke-width="1.5"/>`,
     );
+    // A dot per run, so a figure measured once still shows.
+    for (const point of points) {
+      const [cx, cy] = point.split(',');
+      parts.push(`<circle cx="${cx}" cy="${cy}" r="2" fill="#036"/>`);
+    }
   }
   const lastValue = known.at(-1);
   if (lastValue !== undefined) {
