@@ -1,4 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
+import type { ApprovalPrompts } from '../core/package-approval.ts';
+import type { ReplyAddress } from '../core/reply.ts';
 import { parseSessionKey } from '../core/session-key.ts';
 import type { ApprovalDecision } from './approval-store.ts';
 import {
@@ -8,6 +10,7 @@ import {
   refusalReason,
   type NamedPackage,
 } from './package-approval-text.ts';
+import type { PackageApprovals } from './package-approvals.ts';
 import type { TurnContext, TurnServices } from './turn-context.ts';
 
 /** What an install job answered (its `packages` event), as the approval flow reads it. */
@@ -55,26 +58,61 @@ export async function installWithApproval<T extends InstallOutcome>(
   packages: readonly string[],
   install: InstallRunner<T>,
 ): Promise<ApprovedInstall<T>> {
-  const first = await install();
+  let outcome = await install();
   const approvals = turn.services.approvals;
   const platform = parseSessionKey(turn.message.sessionKey)?.platform ?? '';
-  const offList = first.refused.filter((r) => r.offAllowlist);
-  if (
-    approvals === undefined ||
-    !approvals.enabled(platform) ||
-    offList.length === 0 ||
-    offList.length !== first.refused.length
-  ) {
-    return first;
+  if (approvals === undefined || !approvals.enabled(platform) || !onlyOffList(outcome)) {
+    return outcome;
   }
   const address = turn.thread.address;
   const prompts = address === undefined ? undefined : approvals.prompts(address.surface);
   if (address === undefined || prompts === undefined) {
-    return withReason(
-      first,
-      `${offList[0]?.reason ?? 'not on the package list'}; ${NO_APPROVAL_SURFACE}`,
-    );
+    const reason = outcome.refused[0]?.reason ?? 'not on the package list';
+    return withReason(outcome, `${reason}; ${NO_APPROVAL_SURFACE}`);
   }
+  const asking = { turn, approvals, prompts, address, packages };
+  // A dependency off the list shows only once its parent is approved (the worker asks the
+  // index about nothing the list refuses): it is asked about in a round of its own.
+  const approved: string[] = [];
+  let approval:
+    { readonly outcome: ApprovalDecision['outcome']; readonly text: string } | undefined;
+  for (let round = 0; round < MAX_ROUNDS && onlyOffList(outcome); round += 1) {
+    const offList = outcome.refused.filter((r) => !approved.includes(r.name));
+    if (offList.length !== outcome.refused.length) break;
+    const { record, shown, text } = await askApprovers(asking, offList);
+    if (record.decision.outcome !== 'approved') {
+      await approvals.settle(record, `Not installed: ${shown}.`);
+      return { ...withReason(outcome, text), approval: { outcome: record.decision.outcome, text } };
+    }
+    await approvals.settle(record, `${capitalized(shown)}: installing…`);
+    approved.push(...record.names);
+    outcome = await install([...approved]);
+    await approvals.settle(record, approvedText(record.decision, outcome));
+    approval = { outcome: 'approved', text };
+  }
+  return approval === undefined ? outcome : { ...outcome, approval };
+}
+
+/** Rounds of questions for one install: its packages, then dependencies found off the list. */
+const MAX_ROUNDS = 3;
+
+/** Refused, and only because the list does not name it. */
+function onlyOffList(outcome: InstallOutcome): boolean {
+  return outcome.refused.length > 0 && outcome.refused.every((r) => r.offAllowlist);
+}
+
+/** One question to the approvers, and their decision: as the outcome shows it, and in words. */
+async function askApprovers(
+  asking: {
+    readonly turn: ApprovalTurn;
+    readonly approvals: PackageApprovals;
+    readonly prompts: ApprovalPrompts;
+    readonly address: ReplyAddress;
+    readonly packages: readonly string[];
+  },
+  offList: InstallOutcome['refused'],
+) {
+  const { turn, approvals, prompts, address, packages } = asking;
   const names = offList.map((r) => r.name);
   const { author } = turn.message;
   const record = await approvals.ask(
@@ -91,16 +129,11 @@ export async function installWithApproval<T extends InstallOutcome>(
     turn.signal,
   );
   const { timeoutMs } = approvals.settings;
-  const shown = refusalReason(record.decision, timeoutMs);
-  const text = refusalReason(record.decision, timeoutMs, 'name');
-  if (record.decision.outcome !== 'approved') {
-    await approvals.settle(record, `Not installed: ${shown}.`);
-    return { ...withReason(first, text), approval: { outcome: record.decision.outcome, text } };
-  }
-  await approvals.settle(record, `${capitalized(shown)}: installing…`);
-  const second = await install(record.names);
-  await approvals.settle(record, approvedText(record.decision, second));
-  return { ...second, approval: { outcome: 'approved', text } };
+  return {
+    record,
+    shown: refusalReason(record.decision, timeoutMs),
+    text: refusalReason(record.decision, timeoutMs, 'name'),
+  };
 }
 
 function capitalized(text: string): string {

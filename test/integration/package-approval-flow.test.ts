@@ -208,6 +208,33 @@ describe.each(backends)('package approvals across processes: $name', ({ availabl
     ]);
   });
 
+  test('a dependency off the list, found once its parent is approved, is asked about next', async () => {
+    const calls: (readonly string[] | undefined)[] = [];
+    const refusedFor = (name: string) => ({
+      installed: [],
+      refused: [{ name, reason: 'not on the package list', offAllowlist: true }],
+    });
+    const run = (approved?: readonly string[]) => {
+      calls.push(approved);
+      if (approved === undefined) return Promise.resolve(refusedFor('sbtiny'));
+      return Promise.resolve(approved.includes('sbdep') ? INSTALLED : refusedFor('sbdep'));
+    };
+    const installing = installWithApproval(turn(await process()), ['sbtiny'], run);
+    const elsewhere = await process();
+    const user = { id: 'U0BOSS', name: 'boss' };
+    for (const asked of [1, 2]) {
+      await until(() => thread.asked.length === asked, `question ${asked}`);
+      const approvalId = thread.asked[asked - 1]?.question.id ?? '';
+      await elsewhere.press({ approvalId, approve: true, platform: 'slack', user });
+    }
+    expect(thread.asked.map((a) => a.question.text)).toEqual([
+      "<@U0ANA> wants to install sbtiny, which is not on this workspace's package list.",
+      "<@U0ANA> wants to install sbdep, which is not on this workspace's package list.",
+    ]);
+    expect((await installing).installed).toEqual(INSTALLED.installed);
+    expect(calls).toEqual([undefined, ['sbtiny'], ['sbtiny', 'sbdep']]);
+  });
+
   test('a denial refuses the install, naming who denied it', async () => {
     const job = installJob();
     const installing = installWithApproval(turn(await process()), ['sbtiny'], job.run);
