@@ -12,7 +12,7 @@ import { RedisSessionFiles } from './redis-session-files.ts';
 import { appendEvent } from './redis-event-stream.ts';
 import { RedisKeys } from './redis-keys.ts';
 import { RedisHealth } from '../redis/redis-health.ts';
-import { ReadyKernelRouting } from './ready-kernel-routing.ts';
+import { NO_FREE_SLOT, ReadyKernelRouting } from './ready-kernel-routing.ts';
 import { takeJob } from './take-job.ts';
 import { WorkerLife } from './worker-life.ts';
 
@@ -144,7 +144,7 @@ export class BullmqJobWorker {
       redis: this.redis,
       key: this.keys.poolReady,
       workerId: this.options.workerId,
-      available: () => (this.running.size < concurrency ? this.options.manager.pool.readyCount : 0),
+      spare: () => this.spareKernels(concurrency),
       onDefer: (defer) => {
         const change = defer ? shared?.pause(true) : shared?.resume();
         change?.catch((error: unknown) => this.health.report(error));
@@ -152,6 +152,12 @@ export class BullmqJobWorker {
       logger: this.options.logger,
     });
     this.routing.start();
+  }
+
+  /** Ready kernels minus sessions waiting for one; NO_FREE_SLOT while every slot is busy. */
+  private spareKernels(concurrency: number): number {
+    const { pool } = this.options.manager;
+    return this.running.size < concurrency ? pool.readyCount - pool.waitingCount : NO_FREE_SLOT;
   }
 
   /**
@@ -162,7 +168,7 @@ export class BullmqJobWorker {
   private async processShared(bullJob: Job, token: string | undefined): Promise<JobDone> {
     const parsed = parseJob(bullJob.data);
     const deferrable =
-      this.routing?.deferring === true &&
+      this.routing?.deferNow(this.spareKernels(this.options.concurrency ?? 2)) === true &&
       bullJob.attemptsStarted <= MAX_DEFERS &&
       parsed.ok &&
       !this.options.manager.has(parsed.job.sessionId);

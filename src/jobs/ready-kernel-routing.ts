@@ -1,7 +1,7 @@
 import type { Logger } from '../logging/logger.ts';
 import type { Redis } from '../redis/connection.ts';
 
-/** How often a worker tells the others how many kernels it has ready, and reads theirs. */
+/** How often a worker tells the others how many kernels it has to spare, and reads theirs. */
 export const READY_EVERY_MS = 100;
 /** A count older than this (by Redis's clock) is from a worker that stopped telling: ignored. */
 export const READY_STALE_MS = 1000;
@@ -20,9 +20,16 @@ local out = redis.call('HGETALL', KEYS[1])
 table.insert(out, 1, tostring(now))
 return out`;
 
+/** What a worker with every slot busy reports: it cannot take a new session at all. */
+export const NO_FREE_SLOT = -1_000_000;
+
+/**
+ * A worker's kernels to spare for new sessions: ready kernels minus sessions waiting for one
+ * (negative while sessions wait), or NO_FREE_SLOT.
+ */
 export interface ReadyCount {
   readonly workerId: string;
-  readonly ready: number;
+  readonly spare: number;
   readonly atMs: number;
 }
 
@@ -30,29 +37,30 @@ export interface ReadyCount {
 export function parseReadyCounts(flat: readonly string[]): ReadyCount[] {
   const counts: ReadyCount[] = [];
   for (let i = 0; i + 1 < flat.length; i += 2) {
-    const [ready, atMs] = (flat[i + 1] ?? '').split(' ').map(Number);
+    const [spare, atMs] = (flat[i + 1] ?? '').split(' ').map(Number);
     const workerId = flat[i] ?? '';
-    if (Number.isInteger(ready) && Number.isFinite(atMs)) {
-      counts.push({ workerId, ready: ready ?? 0, atMs: atMs ?? 0 });
+    if (Number.isInteger(spare) && Number.isFinite(atMs)) {
+      counts.push({ workerId, spare: spare ?? 0, atMs: atMs ?? 0 });
     }
   }
   return counts;
 }
 
 /**
- * The routing policy, pure: a worker with no kernel ready leaves the shared queue (new
+ * The routing policy, pure: a worker with no kernel to spare leaves the shared queue (new
  * sessions, and sessions whose worker is gone) to the others while another live worker has
- * one ready and a free slot; with a kernel of its own, or none ready anywhere, it takes jobs.
+ * more to spare (a ready kernel, or fewer sessions waiting for one); with a kernel of its
+ * own, or as much to spare as anyone, it takes jobs.
  */
 export function shouldDefer(
   workerId: string,
-  myReady: number,
+  mySpare: number,
   counts: readonly ReadyCount[],
   nowMs: number,
 ): boolean {
-  if (myReady > 0) return false;
+  if (mySpare > 0) return false;
   return counts.some(
-    (c) => c.workerId !== workerId && c.ready > 0 && nowMs - c.atMs < READY_STALE_MS,
+    (c) => c.workerId !== workerId && c.spare > mySpare && nowMs - c.atMs < READY_STALE_MS,
   );
 }
 
@@ -61,8 +69,8 @@ export interface ReadyKernelRoutingOptions {
   /** The hash of ready counts, one field per worker. */
   readonly key: string;
   readonly workerId: string;
-  /** Kernels this worker could hand a new session now (0 while its slots are all busy). */
-  readonly available: () => number;
+  /** Kernels this worker has to spare for new sessions now (see ReadyCount). */
+  readonly spare: () => number;
   /** Told when the worker should stop (true) or go back to (false) taking shared jobs. */
   readonly onDefer: (defer: boolean) => void;
   readonly logger: Logger;
@@ -70,7 +78,7 @@ export interface ReadyKernelRoutingOptions {
 
 /**
  * New sessions prefer the worker with a ready kernel (docs/job-queue.md, "New sessions and
- * ready kernels"): every READY_EVERY_MS each worker writes its count to one Redis hash and
+ * ready kernels"): every READY_EVERY_MS each worker writes its spare to one Redis hash and
  * reads the others', in one round trip, and pauses or resumes its consumer of the shared
  * queue by `shouldDefer`. A pause lasts at most until its own pool has a kernel again, so a
  * new session never waits longer than a cold start because of it.
@@ -79,6 +87,9 @@ export class ReadyKernelRouting {
   private readonly options: ReadyKernelRoutingOptions;
   private timer: NodeJS.Timeout | undefined;
   #deferring = false;
+  /** The counts read last, and Redis's time then. */
+  #lastCounts: readonly ReadyCount[] = [];
+  #lastReadMs = 0;
   private ticking = false;
 
   constructor(options: ReadyKernelRoutingOptions) {
@@ -88,6 +99,14 @@ export class ReadyKernelRouting {
   /** Whether this worker leaves new sessions to another now. */
   get deferring(): boolean {
     return this.#deferring;
+  }
+
+  /**
+   * The policy at this moment, for a job in hand: this worker's spare now against the
+   * others' as last read (a worker pulling several jobs between two reads).
+   */
+  deferNow(mySpare: number): boolean {
+    return shouldDefer(this.options.workerId, mySpare, this.#lastCounts, this.#lastReadMs);
   }
 
   start(): void {
@@ -100,20 +119,23 @@ export class ReadyKernelRouting {
     this.ticking = true;
     try {
       const { redis, key, workerId } = this.options;
-      const ready = this.options.available();
+      const spare = this.options.spare();
       const reply = (await redis.eval(
         TELL_AND_READ,
         1,
         key,
         workerId,
-        ready,
+        spare,
         READY_STALE_MS * 10,
       )) as string[];
       const [now = '0', ...flat] = reply;
-      this.decide(shouldDefer(workerId, ready, parseReadyCounts(flat), Number(now)));
+      this.#lastCounts = parseReadyCounts(flat);
+      this.#lastReadMs = Number(now);
+      this.decide(shouldDefer(workerId, spare, this.#lastCounts, this.#lastReadMs));
     } catch (error) {
       // Redis away: take jobs as if alone (the health reporter logs the outage).
       this.options.logger.debug({ err: error }, 'could not exchange ready-kernel counts');
+      this.#lastCounts = [];
       this.decide(false);
     } finally {
       this.ticking = false;
@@ -130,6 +152,7 @@ export class ReadyKernelRouting {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
+    this.#lastCounts = [];
     this.decide(false);
     await this.options.redis.hdel(this.options.key, this.options.workerId).catch(() => undefined);
   }

@@ -56,6 +56,11 @@ export class WarmPool {
     return this.ready.filter((k) => k.alive).length;
   }
 
+  /** New sessions waiting for a kernel now (the pool was empty when they came). */
+  get waitingCount(): number {
+    return this.waiters.length;
+  }
+
   start(): void {
     this.refill();
     if (this.options.sizer !== undefined) {
