@@ -61,15 +61,15 @@ export async function installWithApproval<T extends InstallOutcome>(
   let outcome = await install();
   const approvals = turn.services.approvals;
   const platform = parseSessionKey(turn.message.sessionKey)?.platform ?? '';
-  if (approvals === undefined || !approvals.enabled(platform) || !onlyOffList(outcome)) {
-    return outcome;
-  }
+  if (approvals === undefined || !onlyOffList(outcome)) return outcome;
   const address = turn.thread.address;
   const prompts = address === undefined ? undefined : approvals.prompts(address.surface);
   if (address === undefined || prompts === undefined) {
+    // The playground, `sandbot chat`: approvers exist, but nowhere to ask them from here.
     const reason = outcome.refused[0]?.reason ?? 'not on the package list';
     return withReason(outcome, `${reason}; ${NO_APPROVAL_SURFACE}`);
   }
+  if (!approvals.enabled(platform)) return outcome;
   const asking = { turn, approvals, prompts, address, packages };
   // A dependency off the list shows only once its parent is approved (the worker asks the
   // index about nothing the list refuses): it is asked about in a round of its own.
