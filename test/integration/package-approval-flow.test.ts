@@ -255,6 +255,32 @@ describe.each(backends)('package approvals across processes: $name', ({ availabl
     expect(thread.settled.at(-1)?.outcome).toBe('Not installed: denied by <@U0BOSS>.');
   });
 
+  test('Stop while the question waits ends it, and a press afterwards is told so', async () => {
+    const stop = new AbortController();
+    const approvals = await process();
+    const installing = installWithApproval(
+      turn(approvals, stop.signal),
+      ['sbtiny'],
+      installJob().run,
+    );
+    await until(() => thread.asked.length === 1, 'the question');
+    stop.abort();
+    const outcome = await installing;
+    expect(outcome.approval?.outcome).toBe('cancelled');
+    expect(thread.settled.at(-1)?.outcome).toBe(
+      'Not installed: the request was stopped before anyone answered.',
+    );
+    const late = await approvals.press({
+      approvalId: thread.asked[0]?.question.id ?? '',
+      approve: true,
+      platform: 'slack',
+      user: { id: 'U0BOSS', name: 'boss' },
+    });
+    expect(late.reply).toBe(
+      'This request was already answered: the request was stopped before anyone answered.',
+    );
+  });
+
   test('nobody answering in time refuses it, and a late press is told so', async () => {
     const job = installJob();
     const approvals = await process(1500);
