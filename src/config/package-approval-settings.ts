@@ -17,7 +17,7 @@ export const PACKAGE_APPROVAL_SETTINGS = {
       'a comma-separated list of people who may approve packages off SANDBOX_PACKAGES, written as ALLOWED_USERS (slack:U012AB, discord:1234, discord:role:<id>, slack:group:<id>), or unset: off-list packages are refused',
   },
   PACKAGE_APPROVAL_TIMEOUT_MINUTES: {
-    schema: z.coerce.number().int().min(1).max(1440).default(30),
+    schema: z.coerce.number().int().min(1).max(1440).default(10),
     expected: 'a whole number of minutes from 1 to 1440 (how long an install waits for approvers)',
   },
 };

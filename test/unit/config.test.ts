@@ -35,7 +35,7 @@ describe('configuration', () => {
     });
     const unset = parseConfig({});
     expect(unset.ok && unset.config.policy.packageApprovers).toBeUndefined();
-    expect(unset.ok && unset.config.policy.packageApprovalTimeoutMs).toBe(30 * 60_000);
+    expect(unset.ok && unset.config.policy.packageApprovalTimeoutMs).toBe(10 * 60_000);
   });
 
   it('converts units into the names the code uses', () => {
