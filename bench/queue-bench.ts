@@ -1,6 +1,7 @@
 import { MemoryBlobStore } from '../src/blobs/memory-blob-store.ts';
 import type { CellEvent } from '../src/core/cell-events.ts';
 import { buildCellResult } from '../src/core/cell-result-builder.ts';
+import { bullmqAddToCompletedMs } from './bullmq-anchor.ts';
 import { QueueFixture, benchSettings, drain } from './queue-fixture.ts';
 import { percentile, round, timeMs } from './stats.ts';
 
@@ -13,6 +14,8 @@ export interface QueueFigures {
   queue_cell_p95_ms: number;
   direct_warm_cell_p50_ms: number;
   queue_overhead_p50_ms: number;
+  bullmq_add_to_completed_p50_ms: number;
+  queue_overhead_vs_bullmq_ratio: number;
   cells_per_s: number;
 }
 
@@ -44,6 +47,9 @@ export async function benchQueue(
       direct.push(await timeMs(() => collectOutcome(directSession.execute('1+1'))));
     }
 
+    log("queue anchor: BullMQ's own add to completed, same Redis");
+    const bullmqP50 = await bullmqAddToCompletedMs(redisUrl, 300);
+
     log('throughput: 20 sessions on 2 workers');
     const sessions = Array.from({ length: 20 }, (_, i) => `bench:many-${i}`);
     await Promise.all(sessions.map(async (s) => drain(await submit(s, 'x = 0'))));
@@ -60,6 +66,8 @@ export async function benchQueue(
       queue_cell_p95_ms: percentile(queued, 95),
       direct_warm_cell_p50_ms: directP50,
       queue_overhead_p50_ms: round(queueP50 - directP50),
+      bullmq_add_to_completed_p50_ms: bullmqP50,
+      queue_overhead_vs_bullmq_ratio: round((queueP50 - directP50) / bullmqP50),
       cells_per_s: round((sessions.length * rounds) / (elapsed / 1000), 1),
     };
   } finally {
