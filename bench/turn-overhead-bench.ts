@@ -18,13 +18,13 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { MemoryBlobStore } from '../src/blobs/memory-blob-store.ts';
 import { buildCellResult } from '../src/core/cell-result-builder.ts';
-import type { SandboxSettings } from '../src/core/config.ts';
 import { createDockerClient } from '../src/sandbox/docker-client.ts';
 import { LABEL } from '../src/sandbox/labels.ts';
 import { SandboxManager, removeContainers } from '../src/sandbox/sandbox-manager.ts';
 import { startFakeOpenAI, type TimedExchange } from '../test/fakes/fake-openai-server.ts';
 import { appMention } from '../test/fakes/fake-slack-payloads.ts';
 import { startFakeSlack, type FakeSlack } from '../test/fakes/fake-slack-server.ts';
+import { benchSettings } from './queue-fixture.ts';
 import { percentile, round, timeMs } from './stats.ts';
 
 /** Threads, each with its own person (the default limit is 20 messages a person a minute). */
@@ -110,7 +110,7 @@ export async function benchTurnOverhead(
   const anchorWorker = `${workerId}-anchor`;
   const manager = new SandboxManager({
     docker,
-    settings: anchorSettings(image),
+    settings: benchSettings(image),
     workerId: anchorWorker,
     sessionIdleMs: 600_000,
     logger: pino({ level: 'silent' }),
@@ -288,21 +288,4 @@ async function stopBot(child: ChildProcess): Promise<void> {
   const guard = setTimeout(() => child.kill('SIGKILL'), 30_000);
   await exited;
   clearTimeout(guard);
-}
-
-function anchorSettings(image: string): SandboxSettings {
-  return {
-    image,
-    runtime: undefined,
-    memoryMb: 512,
-    cpus: 1,
-    diskMb: 64,
-    tmpMb: 32,
-    pidsLimit: 128,
-    cellTimeoutMs: 60_000,
-    outputLimitBytes: 1024 * 1024,
-    maxFileBytes: 10 * 1024 * 1024,
-    maxFiles: 20,
-    poolSize: 0,
-  };
 }
