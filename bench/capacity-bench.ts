@@ -9,7 +9,7 @@ import { createDockerClient } from '../src/sandbox/docker-client.ts';
 import type { Sandbox } from '../src/sandbox/sandbox.ts';
 import { SandboxManager, removeContainers } from '../src/sandbox/sandbox-manager.ts';
 import { sessionBytes } from './idle-memory.ts';
-import { bareIpykernelIdleMb } from './ipykernel-memory.ts';
+import { bareIpykernelIdleMb } from './idle-memory-anchors.ts';
 import { sandboxBenchSettings } from './sandbox-key-figures.ts';
 import { percentile, round, timeMs } from './stats.ts';
 

@@ -13,16 +13,67 @@ const SETTLE_MAX_MS = 90_000;
  * a connection file), no client attached, read once its memory stops growing. It imports what
  * Jupyter's kernel imports (IPython, zmq, tornado) and neither pandas nor matplotlib.
  */
-export async function bareIpykernelIdleMb(
+export function bareIpykernelIdleMb(
   docker: Docker,
   image: string,
   runtime: string | undefined,
 ): Promise<number> {
+  return idleContainerMb(
+    docker,
+    image,
+    runtime,
+    'ipykernel-anchor',
+    [],
+    ['python3', '-m', 'ipykernel_launcher', '-f', '/tmp/kernel.json'],
+  );
+}
+
+/**
+ * The floor under the idle session figures: a plain `python3` in the same image that runs the
+ * idle session's cells as a script (`cells`: the imports, the DataFrame, the plot rendered to
+ * PNG as the runner renders it) and then sleeps, with no kernel, no protocol and no IPython.
+ * Whatever a session costs above this is the kernel's machinery; this much is the libraries'.
+ */
+export function dataStackFloorIdleMb(
+  docker: Docker,
+  image: string,
+  runtime: string | undefined,
+  cells: readonly string[],
+): Promise<number> {
+  const script = [
+    ...cells,
+    // A plot cell leaves a figure that the runner renders to PNG; render it the same way.
+    'import sys',
+    'if "matplotlib.pyplot" in sys.modules:',
+    '    import io, matplotlib.pyplot',
+    '    matplotlib.pyplot.gcf().savefig(io.BytesIO(), format="png")',
+    'import gc, time',
+    'gc.collect()',
+    'time.sleep(3600)',
+  ].join('\n');
+  // One BLAS thread, as the runner sets it for the bench's one-CPU session (process.py).
+  const env = ['OPENBLAS_NUM_THREADS=1'];
+  return idleContainerMb(docker, image, runtime, 'data-stack-floor', env, [
+    'python3',
+    '-c',
+    script,
+  ]);
+}
+
+/** Starts `cmd` in a locked-down container and reads its memory once it stops growing. */
+async function idleContainerMb(
+  docker: Docker,
+  image: string,
+  runtime: string | undefined,
+  label: string,
+  env: string[],
+  cmd: string[],
+): Promise<number> {
   const container = await docker.createContainer({
     Image: image,
-    Cmd: ['python3', '-m', 'ipykernel_launcher', '-f', '/tmp/kernel.json'],
-    Env: ['HOME=/tmp'],
-    Labels: { 'sandbot.bench': 'ipykernel-anchor' },
+    Cmd: cmd,
+    Env: ['HOME=/tmp', ...env],
+    Labels: { 'sandbot.bench': label },
     HostConfig: {
       NetworkMode: 'none',
       ReadonlyRootfs: true,

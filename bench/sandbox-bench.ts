@@ -10,25 +10,21 @@ import { KernelContainer } from '../src/sandbox/kernel-container.ts';
 import type { DoneFrame } from '../src/sandbox/protocol.ts';
 import { SandboxManager, removeContainers } from '../src/sandbox/sandbox-manager.ts';
 import {
+  IDLE_CELLS,
+  IDLE_CELLS_WITHOUT_PLOT,
   measureKeyFigures,
   PLOT,
   PLOT_ROUNDS,
   sandboxBenchSettings,
 } from './sandbox-key-figures.ts';
 import { idleSessionBytes } from './idle-memory.ts';
-import { bareIpykernelIdleMb } from './ipykernel-memory.ts';
+import { bareIpykernelIdleMb, dataStackFloorIdleMb } from './idle-memory-anchors.ts';
 import { percentile, round, timeMs } from './stats.ts';
 
 /** Images of timed cells are kept as the bot keeps them: in a blob store. */
 const cellBlobs = new MemoryBlobStore({ maxBlobBytes: 100 * 1024 * 1024, ttlMs: 60_000 });
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
-/** The idle session's cells (sandbox-key-figures.ts) but the plot. */
-const IDLE_CELLS_WITHOUT_PLOT = [
-  'import pandas as pd',
-  'df = pd.DataFrame({"a": range(100)})',
-  'df.describe()',
-];
 
 export interface SandboxFigures {
   warm_cell_p50_ms: number;
@@ -47,6 +43,10 @@ export interface SandboxFigures {
   bare_ipykernel_idle_mb: number;
   idle_session_vs_bare_ipykernel_ratio: number;
   idle_session_no_plot_vs_bare_ipykernel_ratio: number;
+  data_stack_floor_idle_mb: number;
+  data_stack_floor_no_plot_idle_mb: number;
+  idle_session_vs_data_stack_floor_ratio: number;
+  idle_session_no_plot_vs_data_stack_floor_ratio: number;
   copy_out_ms: number;
   archive_copy_out_ms: number;
   copy_out_vs_archive_ratio: number;
@@ -155,6 +155,14 @@ export async function benchSandbox(
     );
     log('anchor: a bare ipykernel left idle in the same image');
     const ipykernelMb = await bareIpykernelIdleMb(docker, image, runtime);
+    log('floor: the same cells as a plain python3 script left idle (no kernel, no IPython)');
+    const floorMb = await dataStackFloorIdleMb(docker, image, runtime, IDLE_CELLS);
+    const floorNoPlotMb = await dataStackFloorIdleMb(
+      docker,
+      image,
+      runtime,
+      IDLE_CELLS_WITHOUT_PLOT,
+    );
 
     log('copy-out: 20 files of 1 MB through the runner and through the archive API');
     const copyOut = await benchCopyOut(docker, settings, workerId);
@@ -225,6 +233,10 @@ export async function benchSandbox(
       bare_ipykernel_idle_mb: ipykernelMb,
       idle_session_vs_bare_ipykernel_ratio: round(idleMb / ipykernelMb),
       idle_session_no_plot_vs_bare_ipykernel_ratio: round(noPlotMb / ipykernelMb),
+      data_stack_floor_idle_mb: floorMb,
+      data_stack_floor_no_plot_idle_mb: floorNoPlotMb,
+      idle_session_vs_data_stack_floor_ratio: round(idleMb / floorMb),
+      idle_session_no_plot_vs_data_stack_floor_ratio: round(noPlotMb / floorNoPlotMb),
       copy_out_ms: copyOut.runnerMs,
       archive_copy_out_ms: copyOut.archiveMs,
       copy_out_vs_archive_ratio: round(copyOut.runnerMs / copyOut.archiveMs),

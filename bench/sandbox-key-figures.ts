@@ -26,6 +26,13 @@ export function sandboxBenchSettings(image: string, runtime: string | undefined)
 }
 
 export const PLOT = 'import matplotlib.pyplot as plt\nplt.plot([1, 3, 2, 4])\nplt.title("bench")';
+/** The cells an idle session has run when its memory is read: a DataFrame, then a plot. */
+export const IDLE_CELLS_WITHOUT_PLOT: readonly string[] = [
+  'import pandas as pd',
+  'df = pd.DataFrame({"a": range(100)})',
+  'df.describe()',
+];
+export const IDLE_CELLS: readonly string[] = [...IDLE_CELLS_WITHOUT_PLOT, PLOT];
 /** Plot cells timed here and, as the anchor, in Jupyter (the same code, the same image). */
 export const PLOT_ROUNDS = 30;
 
@@ -114,12 +121,7 @@ async function idleSessionMemoryMb(
   collect: (events: AsyncIterable<CellEvent>) => Promise<{ stdout: string }>,
 ): Promise<number> {
   const idleSession = manager.session('bench:idle');
-  for (const code of [
-    'import pandas as pd',
-    'df = pd.DataFrame({"a": range(100)})',
-    'df.describe()',
-    PLOT,
-  ]) {
+  for (const code of IDLE_CELLS) {
     await collect(idleSession.execute(code));
   }
   // Docker names a container's host after its id: how the bench finds the session's cgroup.
