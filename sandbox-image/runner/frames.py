@@ -7,6 +7,19 @@ import threading
 
 from .diagnostics import diag
 
+# This process's pid, kept current by a fork hook: under gVisor's ptrace platform every
+# getpid() is a trapped syscall (about 30 us), and frame writing asked for it up to three
+# times per cell. os.fork() (multiprocessing, os.forkpty) runs the hook in the child.
+_pid = os.getpid()
+
+
+def _after_fork_in_child():
+    global _pid
+    _pid = os.getpid()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
 
 def plain(value, depth=0):
     """A JSON-safe copy of `value`: strings for unknown types, null for NaN and infinities."""
@@ -39,14 +52,14 @@ class FrameWriter:
 
     def __init__(self, fd):
         self.fd = fd
-        self.pid = os.getpid()
+        self.pid = _pid
         self.lock = threading.Lock()
         self.current_cell = None
 
     def in_runner(self):
         """False in a forked child of user code (multiprocessing), which never speaks the
         protocol."""
-        return os.getpid() == self.pid
+        return _pid == self.pid
 
     def write(self, event):
         """Writes one frame; the caller holds `lock`."""
