@@ -1,3 +1,6 @@
+import { availableParallelism } from 'node:os';
+import type { Docker } from '../src/sandbox/docker-client.ts';
+import { containerCpuMs } from './host-cpu.ts';
 import { benchSettings, drain, QueueFixture } from './queue-fixture.ts';
 import { percentile, round, timeMs } from './stats.ts';
 
@@ -11,6 +14,13 @@ export interface ArrivalFigures {
   burst_fixed_pool_first_cell_p50_ms: number;
   burst_fixed_pool_first_cell_p95_ms: number;
   burst_vs_fixed_pool_p95_ratio: number;
+  /** CPU one kernel start costs inside its container (cgroup, so a floor), p50 of the burst's. */
+  kernel_start_cpu_ms_p50: number;
+  /**
+   * The burst's cold starts (threads beyond the resting kernels) times that, over the host's
+   * CPUs: how long the starts take even perfectly parallel, the floor under burst p95.
+   */
+  burst_cpu_floor_ms: number;
   /** New sessions a worker took with an empty pool while the other had a kernel ready. */
   burst_cold_beside_ready: number;
   steady_cold_beside_ready: number;
@@ -41,6 +51,8 @@ interface ArrivalRun {
   readonly failed: number;
   /** Arrivals taken by a worker whose pool was empty while another worker's was not. */
   readonly coldBesideReady: number;
+  /** CPU ms each kernel started during the run has used (its cgroup on the host). */
+  readonly startCpuMs: number[];
 }
 
 /**
@@ -65,6 +77,8 @@ export async function benchArrivals(options: ArrivalOptions): Promise<ArrivalFig
   const steadyFixedP95 = percentile(steadyFixed.firstCellMs, 95);
   const burstP95 = percentile(burst.firstCellMs, 95);
   const burstFixedP95 = percentile(burstFixed.firstCellMs, 95);
+  const startCpuP50 = percentile(burst.startCpuMs, 50);
+  const coldStarts = Math.max(0, BURST.count - 2 * options.poolSize);
   return {
     steady_first_cell_p50_ms: percentile(steady.firstCellMs, 50),
     steady_first_cell_p95_ms: steadyP95,
@@ -75,6 +89,8 @@ export async function benchArrivals(options: ArrivalOptions): Promise<ArrivalFig
     burst_fixed_pool_first_cell_p50_ms: percentile(burstFixed.firstCellMs, 50),
     burst_fixed_pool_first_cell_p95_ms: burstFixedP95,
     burst_vs_fixed_pool_p95_ratio: round(burstP95 / burstFixedP95),
+    kernel_start_cpu_ms_p50: startCpuP50,
+    burst_cpu_floor_ms: round((coldStarts * startCpuP50) / availableParallelism()),
     burst_cold_beside_ready: burst.coldBesideReady + burstFixed.coldBesideReady,
     steady_cold_beside_ready: steady.coldBesideReady + steadyFixed.coldBesideReady,
     arrivals_failed: [burst, burstFixed, steady, steadyFixed].reduce((n, r) => n + r.failed, 0),
@@ -99,6 +115,7 @@ async function arrive(
   });
   try {
     await fixture.whenPoolsFull();
+    const resting = new Set(await kernelIds(fixture.docker, workerIds));
     const started = performance.now();
     const arrivals = Array.from({ length: pattern.count }, async (_, i) => {
       const waitMs = started + i * pattern.everyMs - performance.now();
@@ -117,6 +134,12 @@ async function arrive(
       }
     });
     const results = (await Promise.all(arrivals)).filter((r) => r !== undefined);
+    const startedHere = (await kernelIds(fixture.docker, workerIds)).filter(
+      (id) => !resting.has(id),
+    );
+    const startCpuMs = (await Promise.all(startedHere.map(containerCpuMs))).filter(
+      (ms) => ms !== undefined,
+    );
     const firstCellMs = results.map((r) => r.ms);
     options.log(
       `arrivals: ${kind} pool, ${firstCellMs.length}/${pattern.count} ok: p50 ${percentile(firstCellMs, 50)} ms, p95 ${percentile(firstCellMs, 95)} ms, max ${percentile(firstCellMs, 100)} ms`,
@@ -125,8 +148,19 @@ async function arrive(
       firstCellMs,
       failed: pattern.count - results.length,
       coldBesideReady: results.filter((r) => r.coldBesideReady).length,
+      startCpuMs,
     };
   } finally {
     await fixture.close();
   }
+}
+
+/** The full ids of the kernel containers the workers have now (label filters are ANDed). */
+async function kernelIds(docker: Docker, workerIds: readonly string[]): Promise<string[]> {
+  const perWorker = await Promise.all(
+    workerIds.map((id) =>
+      docker.listContainers({ all: true, filters: { label: [`sandbot.worker=${id}`] } }),
+    ),
+  );
+  return perWorker.flat().map((c) => c.Id);
 }
