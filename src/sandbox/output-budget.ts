@@ -1,6 +1,6 @@
 import { formatBytes } from '../core/bytes.ts';
 import type { ErrorEvent, MimeBundle } from '../core/cell-events.ts';
-import { RESTART_NOTICE } from './cell-notices.ts';
+import { KILLED_NOTICE } from './cell-notices.ts';
 
 /**
  * Per-cell bounds on what a cell may show, enforced on the worker's side: the runner applies
@@ -177,7 +177,7 @@ export function truncationNotice(
 
 /** The sandbox sent far more than any cell may show: its kernel was killed for it. */
 export function floodNotice(limitBytes: number): string {
-  return `The cell produced more output than allowed (limit ${formatBytes(limitBytes)} per cell), so its kernel was stopped. ${RESTART_NOTICE}`;
+  return `The cell produced more output than allowed (limit ${formatBytes(limitBytes)} per cell), so its kernel was stopped. ${KILLED_NOTICE}`;
 }
 
 /**

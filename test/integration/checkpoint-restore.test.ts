@@ -212,6 +212,9 @@ describe.skipIf(services.sandboxImage === undefined || services.redisUrl === und
           'import os, signal\nos.kill(os.getpid(), signal.SIGKILL)',
         );
         expect(died.done).toMatchObject({ kernelRestarted: true });
+        // Told at the kill: this kernel's state is gone, the next cell says what comes back.
+        expect(died.notices.join('\n')).toMatch(/next cell starts a fresh kernel and says what/);
+        expect(died.notices.join('\n')).not.toMatch(/variables from earlier cells/);
         const next = await runJob(session, 'print(int(frame["a"].sum()))');
         expect(next.shown).toContain('6');
         expect(next.notices.join('\n')).toMatch(/variables were restored from the checkpoint/);
