@@ -4,13 +4,12 @@ import type { AdapterContext } from '../../src/core/chat-adapter.ts';
 import type { InboundMessage } from '../../src/core/inbound-message.ts';
 import type { Logger } from '../../src/logging/logger.ts';
 import { withEarlierFiles, withThreadContext } from '../../src/conversation/thread-context.ts';
-import { ChannelReply } from './channel-reply.ts';
+import { answerInPlace } from './answer-in-place.ts';
 import { errorFields } from './discord-errors.ts';
 import { inboundMessage, threadName } from './inbound-message.ts';
 import { discordContext } from './thread-context.ts';
 import { sessionKeyOf } from './session-keys.ts';
 import { openThread, type OpenedPlace } from './thread-opener.ts';
-import { channelUploadLimitBytes } from './upload-limit.ts';
 
 /** What to do with a message: nothing, open a thread for it, or answer where it is. */
 type Route = 'ignore' | 'open-thread' | 'answer-here';
@@ -55,24 +54,7 @@ export function createMessageHandler(
     } else {
       return;
     }
-    const maxFileBytes = channelUploadLimitBytes(place.channel);
-    const reply = new ChannelReply({
-      channel: place.channel,
-      maxFileBytes,
-      logger,
-      address: {
-        surface: 'discord',
-        channelId: place.channel.id,
-        messageId: message.id,
-        maxFileBytes,
-      },
-    });
-    reply.startTyping();
-    if (place.notice !== undefined) await place.channel.send(place.notice);
-    await context.conversation.handle(
-      { ...inbound, sessionKey: sessionKeyOf(place.channel) },
-      reply,
-    );
+    await answerInPlace(place, inbound, { messageId: message.id }, context, logger);
   };
 }
 

@@ -2,10 +2,8 @@ import type { Message } from 'discord.js';
 import type { AdapterContext } from '../../src/core/chat-adapter.ts';
 import type { InboundMessage } from '../../src/core/inbound-message.ts';
 import type { Logger } from '../../src/logging/logger.ts';
-import { ChannelReply } from './channel-reply.ts';
-import { sessionKeyOf } from './session-keys.ts';
+import { answerInPlace } from './answer-in-place.ts';
 import { openThread, type OpenedPlace } from './thread-opener.ts';
-import { channelUploadLimitBytes } from './upload-limit.ts';
 
 /** A turn started by an interaction that is answered in a thread on a message. */
 export interface ThreadTurn {
@@ -31,26 +29,7 @@ export async function openThreadTurn(
 ): Promise<{ readonly place: OpenedPlace; answer(): Promise<void> }> {
   const { starter, inbound, context, logger } = turn;
   const place = await openThread(starter, turn.name, logger);
-  const answer = async () => {
-    const maxFileBytes = channelUploadLimitBytes(place.channel);
-    const reply = new ChannelReply({
-      channel: place.channel,
-      maxFileBytes,
-      logger,
-      address: {
-        surface: 'discord',
-        channelId: place.channel.id,
-        interactionId: turn.interactionId,
-        applicationId: turn.applicationId,
-        maxFileBytes,
-      },
-    });
-    reply.startTyping();
-    if (place.notice !== undefined) await place.channel.send(place.notice);
-    await context.conversation.handle(
-      { ...inbound, sessionKey: sessionKeyOf(place.channel) },
-      reply,
-    );
-  };
+  const origin = { interactionId: turn.interactionId, applicationId: turn.applicationId };
+  const answer = () => answerInPlace(place, inbound, origin, context, logger);
   return { place, answer };
 }
