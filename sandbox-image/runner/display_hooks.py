@@ -2,6 +2,9 @@
 function because importing IPython is part of the boot (data_stack.import_ipython_core)."""
 
 
+LAST_ONLY = ("last_expr", "last_expr_or_assign")
+
+
 def hook_classes(outputs):
     """(display hook class, display publisher class) bound to `outputs`."""
     from IPython.core.displayhook import DisplayHook
@@ -14,7 +17,10 @@ def hook_classes(outputs):
             pass  # no "Out[n]:" on stdout
 
         def write_format_data(self, format_dict, md_dict=None):
-            outputs.display("execute_result", format_dict, md_dict)
+            # With IPython's default interactivity only a cell's last statement is shown, and
+            # nothing of the cell runs after it; with "all" more statements may follow.
+            ends_cell = getattr(self.shell, "ast_node_interactivity", None) in LAST_ONLY
+            outputs.display("execute_result", format_dict, md_dict, ends_cell)
 
         def finish_displayhook(self):
             pass

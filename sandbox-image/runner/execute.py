@@ -1,6 +1,7 @@
 """One `execute` request: run the cell in the shell, report its errors, end with `done`."""
 
 import signal
+import sys
 import time
 
 from .cell import Cell, count_limit, output_limit
@@ -20,6 +21,7 @@ class Executor:
         self.figures = figures
         self.files = files
         self.fds = fds
+        self.modules_seen = -1  # len(sys.modules) when SIGINT was last made ours
 
     def execute(self, request):
         """Whatever goes wrong, the cell ends with exactly one `done`."""
@@ -34,8 +36,7 @@ class Executor:
         execution_count = self.shell.execution_count
         try:
             restore_std_fds(self.fds)
-            # User code may have installed its own SIGINT handler in an earlier cell.
-            signal.signal(signal.SIGINT, on_sigint)
+            self._own_sigint()
             self.frames.open_cell(cell)
             Interrupts.pending = False
             result = None
@@ -85,6 +86,17 @@ class Executor:
                 "truncatedBytes": cell.dropped,
                 "droppedOutputs": cell.dropped_outputs,
             })
+
+    def _own_sigint(self):
+        """User code may have installed its own SIGINT handler in an earlier cell: through
+        signal.signal, which Python's table shows, or from C, which in practice an import
+        does (an extension embedding another runtime). Only then is it set again: a
+        sigaction per cell is a trapped syscall under gVisor's ptrace platform (about 25 us).
+        A handler set from C by a call after its module's import goes unseen."""
+        modules = len(sys.modules)
+        if signal.getsignal(signal.SIGINT) is not on_sigint or modules != self.modules_seen:
+            signal.signal(signal.SIGINT, on_sigint)
+            self.modules_seen = modules
 
     def _report(self, error):
         import traceback

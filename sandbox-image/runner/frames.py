@@ -7,6 +7,8 @@ import threading
 
 from .diagnostics import diag
 
+MAX_HELD_BYTES = 64 * 1024  # larger frames go out at once: a join would copy them
+
 # This process's pid, kept current by a fork hook: under gVisor's ptrace platform every
 # getpid() is a trapped syscall (about 30 us), and frame writing asked for it up to three
 # times per cell. os.fork() (multiprocessing, os.forkpty) runs the hook in the child.
@@ -55,6 +57,7 @@ class FrameWriter:
         self.pid = _pid
         self.lock = threading.Lock()
         self.current_cell = None
+        self.held = b""  # frames of the current cell that go out with the next write
 
     def in_runner(self):
         """False in a forked child of user code (multiprocessing), which never speaks the
@@ -65,7 +68,14 @@ class FrameWriter:
         """Writes one frame; the caller holds `lock`."""
         if not self.in_runner():
             return
-        view = memoryview(encode(event))
+        data = encode(event)
+        if self.held:
+            data, self.held = self.held + data, b""
+        self.send(data)
+
+    def send(self, data):
+        """Writes bytes of whole frames; the caller holds `lock`."""
+        view = memoryview(data)
         while view:
             try:
                 written = os.write(self.fd, view)
@@ -85,8 +95,23 @@ class FrameWriter:
             if cell is self.current_cell:
                 self.write(event)
 
+    def hold_for(self, cell, event):
+        """Sends a small event of `cell` with the next frame, at the latest the cell's `done`:
+        a cell's result, emitted just before its end, then costs one os.write with `done`
+        instead of two (each a trapped syscall under gVisor's ptrace platform). Only for
+        what ends a cell (display_hooks.py), so nothing waits on later work of the cell."""
+        with self.lock:
+            data = encode(event)
+            if cell is self.current_cell and len(data) <= MAX_HELD_BYTES and self.in_runner():
+                self.held += data
+            elif self.in_runner():
+                self.send(data)
+
     def open_cell(self, cell):
         with self.lock:
+            if self.held and self.in_runner():  # only if a cell never closed: late, not lost
+                self.send(self.held)
+            self.held = b""
             self.current_cell = cell
 
     def close_cell(self, done_event):

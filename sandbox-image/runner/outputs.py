@@ -15,7 +15,9 @@ class Outputs:
         self.output_sync = output_sync
         self.max_display_chars = max_display_chars
 
-    def display(self, kind, data, metadata):
+    def display(self, kind, data, metadata, ends_cell=False):
+        """`ends_cell`: nothing of the cell's own runs after it (its last expression's value),
+        so the event may go out in one write with the next frame (FrameWriter.hold_for)."""
         cell = self.frames.current_cell
         if cell is None or not self.frames.in_runner():
             return
@@ -34,13 +36,17 @@ class Outputs:
             metadata = {}
         with protected():
             self.output_sync.sync()  # output printed before this display reaches the worker first
-            self.frames.emit({
+            event = {
                 "type": "display",
                 "id": cell.id,
                 "kind": kind,
                 "data": bundle,
                 "metadata": metadata,
-            })
+            }
+            if ends_cell:
+                self.frames.hold_for(cell, event)
+            else:
+                self.frames.emit(event)
 
     def error(self, ename, evalue, traceback_lines):
         cell = self.frames.current_cell

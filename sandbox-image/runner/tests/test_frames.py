@@ -2,7 +2,9 @@ import json
 import os
 import threading
 import unittest
+from unittest import mock
 
+from runner import frames as frames_module
 from runner.cell import Cell
 from runner.frames import FrameWriter, encode, plain
 
@@ -78,6 +80,39 @@ class FrameWriterTest(unittest.TestCase):
         self.writer.emit({"type": "pong", "id": "p"})
         self.assertFalse(self.writer.in_runner())
         self.assertEqual(self.frames(), [])
+
+    def test_a_child_forked_by_user_code_writes_nothing(self):
+        child = os.fork()
+        if child == 0:  # the runner's pid is remembered, not asked for at every frame
+            self.writer.emit({"type": "pong", "id": "from-child"})
+            os._exit(0 if not self.writer.in_runner() else 1)
+        _pid, status = os.waitpid(child, 0)
+        self.assertEqual(os.waitstatus_to_exitcode(status), 0)
+        self.assertEqual(self.frames(), [])
+        self.assertTrue(self.writer.in_runner())
+
+    def test_a_held_result_goes_out_with_the_next_frame_in_order(self):
+        cell = Cell("c1", 100)
+        self.writer.open_cell(cell)
+        self.writer.hold_for(cell, {"type": "display", "id": "c1"})
+        self.assertEqual(self.frames(), [])  # not yet: it waits for the next frame
+        self.writer.close_cell({"type": "done", "id": "c1"})
+        self.assertEqual([f["type"] for f in self.frames()], ["display", "done"])
+
+    def test_a_held_result_precedes_later_output_of_its_cell(self):
+        cell = Cell("c1", 100)
+        self.writer.open_cell(cell)
+        self.writer.hold_for(cell, {"type": "display", "id": "c1"})
+        self.writer.emit_for(cell, {"type": "stream", "id": "c1"})
+        self.assertEqual([f["type"] for f in self.frames()], ["display", "stream"])
+
+    def test_only_small_events_of_the_current_cell_are_held(self):
+        cell = Cell("c1", 100)
+        self.writer.hold_for(cell, {"type": "display", "id": "c1"})  # no cell open: sent
+        self.writer.open_cell(cell)
+        with mock.patch.object(frames_module, "MAX_HELD_BYTES", 100):
+            self.writer.hold_for(cell, {"type": "display", "id": "c1", "text": "x" * 100})
+        self.assertEqual([f["type"] for f in self.frames()], ["display", "display"])
 
     def test_large_frames_arrive_whole(self):
         text = "x" * 300_000  # larger than a pipe's buffer is by default
