@@ -40,6 +40,14 @@ export const STREAM_INTERVAL_MS = 500;
  */
 export const STATUS_DELAY_MS = 800;
 
+/**
+ * Slack's status line under a thread shows a phase of the turn (thinking, code, writing) once
+ * that phase has lasted this long: a quicker one is over before anyone could read it, and its
+ * Web API call would only compete with the turn's own requests (issue 19: the bot's share of
+ * a turn). At most one setStatus per interval, so the line cannot flicker either.
+ */
+export const THREAD_STATUS_DELAY_MS = 200;
+
 /** Reaction put on a message the moment it is taken, and removed when the answer is in. */
 export const WORKING_REACTION = 'eyes';
 

@@ -2,6 +2,7 @@ import type { webApi } from '@slack/bolt';
 import type { Progress } from '../../src/core/reply.ts';
 import type { Logger } from '../../src/logging/logger.ts';
 import { slackErrorCode } from './slack-errors.ts';
+import { THREAD_STATUS_DELAY_MS } from './slack-limits.ts';
 
 /** Slack clears a status after about two minutes; a long cell's is set again before that. */
 const REFRESH_MS = 90_000;
@@ -20,10 +21,10 @@ const STATUS_OF: Readonly<Record<Progress['type'], string>> = {
  * its answer. Where Slack refuses it (a workspace without the agent features), this reply
  * stops asking; the status message shows progress either way.
  *
- * A change is sent once the work under way has gone out (setImmediate): the status is set
- * just before the turn's next request to the model or the sandbox, which should not queue
- * behind a Web API call's setup; a later change before then replaces it, and one still
- * unsent when the answer is posted is dropped (the answer clears the status anyway).
+ * A change is sent THREAD_STATUS_DELAY_MS later, as the status is then: a phase over sooner
+ * (a quick cell, an instant model) is never sent, and a turn's Web API calls for its status
+ * stay off the path of its requests to the model and the sandbox. One still unsent when the
+ * answer is posted is dropped (the answer clears the status anyway).
  */
 export class ThreadStatus {
   private readonly client: webApi.WebClient;
@@ -31,7 +32,7 @@ export class ThreadStatus {
   private readonly logger: Logger;
   private current = '';
   private refresh: NodeJS.Timeout | undefined;
-  private pending: NodeJS.Immediate | undefined;
+  private pending: NodeJS.Timeout | undefined;
   private off = false;
 
   constructor(
@@ -48,10 +49,10 @@ export class ThreadStatus {
     const status = STATUS_OF[update.type];
     if (this.off || status === this.current) return;
     this.current = status;
-    this.pending ??= setImmediate(() => {
+    this.pending ??= setTimeout(() => {
       this.pending = undefined;
       this.send();
-    });
+    }, THREAD_STATUS_DELAY_MS).unref();
     clearInterval(this.refresh);
     this.refresh = setInterval(() => this.send(), REFRESH_MS);
     this.refresh.unref();
@@ -60,7 +61,7 @@ export class ThreadStatus {
   close(): void {
     this.off = true;
     clearInterval(this.refresh);
-    clearImmediate(this.pending);
+    clearTimeout(this.pending);
     this.pending = undefined;
   }
 
