@@ -1,7 +1,10 @@
 import os
 import tempfile
+import time
 import unittest
+from unittest import mock
 
+from runner.directory_listings import DirectoryListings
 from runner.files import FileWatch, scan_files
 
 
@@ -89,6 +92,47 @@ class FileWatchTest(unittest.TestCase):
         self.watch.reset()
         os.remove(os.path.join(self.root, "gone.txt"))
         self.assertEqual(self.watch.changed(), [])
+
+
+class KeptListingsTest(unittest.TestCase):
+    """Directories are listed again only when their own stat says an entry may have come or
+    gone; files are looked at after every cell all the same."""
+
+    def setUp(self):
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        self.root = tmp.name
+        # Kept as soon as listed after a change: the test steps past the clock's tick itself.
+        self.listings = DirectoryListings(settled_ns=0)
+        self.watch = FileWatch(self.root, self.listings)
+
+    def write(self, path, data=b"x"):
+        full = os.path.join(self.root, path)
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        with open(full, "wb") as f:
+            f.write(data)
+        time.sleep(0.05)  # past the tick of the clock that stamps the directories
+
+    def test_unchanged_directories_are_not_listed_and_changes_still_show(self):
+        self.write("sub/a.txt")
+        self.watch.reset()
+        with mock.patch("runner.directory_listings.os.scandir", wraps=os.scandir) as scandir:
+            self.assertEqual(self.watch.changed(), [])
+            self.write("sub/a.txt", b"longer")  # in place: the directory stays as it was
+            self.assertEqual(self.watch.changed(), [{"path": "sub/a.txt", "size": 6}])
+            self.assertEqual(scandir.call_count, 0)
+            self.write("sub/b.txt")
+            self.assertEqual(self.watch.changed(), [{"path": "sub/b.txt", "size": 1}])
+            self.assertEqual(scandir.call_count, 1)  # sub only: the root kept its entries
+
+    def test_listings_of_removed_directories_are_dropped(self):
+        self.write("sub/a.txt")
+        self.watch.reset()
+        self.assertIn(os.path.join(self.root, "sub"), self.listings.kept)
+        os.remove(os.path.join(self.root, "sub", "a.txt"))
+        os.rmdir(os.path.join(self.root, "sub"))
+        self.assertEqual(self.watch.changed(), [])
+        self.assertEqual(list(self.listings.kept), [self.root])
 
 
 if __name__ == "__main__":
