@@ -16,6 +16,7 @@ import {
   runInstallTool,
   type PackageInstaller,
 } from './install-packages-tool.ts';
+import { HeldRecord } from './held-record.ts';
 import { summarizeCell } from './tool-result.ts';
 import { VisionTurn, type VisionOptions } from './vision-turn.ts';
 
@@ -103,6 +104,7 @@ export async function runAgentTurn(options: AgentTurnOptions): Promise<AgentTurn
     : [vision.withAttachments({ role: 'user', content: options.userMessage })];
   const cells: CellRun[] = [...(options.resume?.cells ?? [])];
   const recordProgress = () => options.onProgress?.({ messages: [...added], cells: [...cells] });
+  const held = new HeldRecord(recordProgress);
   let text = '';
   const usage: Usage = { promptTokens: 0, completionTokens: 0, modelCalls: 0 };
 
@@ -114,13 +116,10 @@ export async function runAgentTurn(options: AgentTurnOptions): Promise<AgentTurn
     notice,
     usage,
   });
-  const whyAborted = (): AgentTurnResult =>
-    deadline.aborted
-      ? stopped(
-          'time_limit',
-          'I stopped: this request ran past its time limit. Ask me to continue if needed.',
-        )
-      : stopped('cancelled', 'Stopped.');
+  const whyAborted = async (): Promise<AgentTurnResult> => {
+    await held.flush();
+    return stopped(...abortReason(deadline));
+  };
 
   // Resumed: end with the earlier run's answer, or answer the tool calls it had begun.
   const begun = lastStep(added);
@@ -128,13 +127,16 @@ export async function runAgentTurn(options: AgentTurnOptions): Promise<AgentTurn
     text = begun.text;
     if (begun.calls.length === 0) return { text, messages: added, cells, stop: 'answered', usage };
     await runToolCalls(options, begun.pending, signal, { added, cells, recordProgress, vision });
+    if (begun.pending.length > 0) held.hold();
   }
   const stepsTaken = added.filter((m) => m.role === 'assistant').length;
   for (let step = stepsTaken; step < maxSteps; step += 1) {
     if (signal.aborted) return whyAborted();
     let reply: StreamedReply;
     try {
-      reply = await askModel(options, [...options.history, ...added], signal, vision, usage);
+      reply = await held.whileAsking(
+        askModel(options, [...options.history, ...added], signal, vision, usage),
+      );
     } catch (error) {
       // Read again: the await above may have seen the signal fire.
       if (isAborted(signal)) return whyAborted();
@@ -146,11 +148,22 @@ export async function runAgentTurn(options: AgentTurnOptions): Promise<AgentTurn
     if (reply.toolCalls.length === 0)
       return { text, messages: added, cells, stop: 'answered', usage };
     await runToolCalls(options, reply.toolCalls, signal, { added, cells, recordProgress, vision });
+    held.hold();
   }
+  await held.flush();
   return stopped(
     'step_limit',
     `I stopped after ${maxSteps} steps without finishing. Ask me to continue, or narrow the request.`,
   );
+}
+
+function abortReason(deadline: AbortSignal): [TurnStop, string] {
+  return deadline.aborted
+    ? [
+        'time_limit',
+        'I stopped: this request ran past its time limit. Ask me to continue if needed.',
+      ]
+    : ['cancelled', 'Stopped.'];
 }
 
 function assistantMessage(reply: StreamedReply): ChatCompletionAssistantMessageParam {
@@ -161,7 +174,10 @@ function assistantMessage(reply: StreamedReply): ChatCompletionAssistantMessageP
   };
 }
 
-/** Runs the calls in order, adding each one's tool message and recording the turn after it. */
+/**
+ * Runs the calls in order, adding each one's tool message and recording the turn after each
+ * but the last (the caller records that one, once its next model request is out).
+ */
 async function runToolCalls(
   options: AgentTurnOptions,
   calls: readonly ChatCompletionMessageFunctionToolCall[],
@@ -173,13 +189,13 @@ async function runToolCalls(
     readonly vision: VisionTurn;
   },
 ): Promise<void> {
-  for (const call of calls) {
+  for (const [index, call] of calls.entries()) {
     const { content, result } = await runToolCall(options, call, signal, turn.cells);
     turn.added.push({ role: 'tool', tool_call_id: call.id, content });
     // A tool result is text: the cell's images follow in a user message, for a model that sees.
     const shown = result === undefined ? undefined : turn.vision.cellImages(cellImages(result));
     if (shown !== undefined) turn.added.push(shown);
-    await turn.recordProgress();
+    if (index < calls.length - 1) await turn.recordProgress();
   }
 }
 
