@@ -100,8 +100,11 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
       sendError(res, 404, `no route for ${req.method ?? '?'} ${path}`);
       return;
     }
-    const body = parseBody(await readBody(req));
+    const raw = await readBody(req);
+    // Stamped once the request is all here, before this fake's own parsing: timing figures
+    // (bench/turn-overhead-bench.ts) count the bot's time, not the fake's.
     const arrivedAtMs = performance.now();
+    const body = parseBody(raw);
     if (!body) {
       sendError(res, 400, 'body must be JSON with a string model and a messages array');
       return;
