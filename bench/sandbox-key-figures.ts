@@ -33,6 +33,12 @@ export const IDLE_CELLS_WITHOUT_PLOT: readonly string[] = [
   'df.describe()',
 ];
 export const IDLE_CELLS: readonly string[] = [...IDLE_CELLS_WITHOUT_PLOT, PLOT];
+/**
+ * New sessions timed per runtime: each waits for a full pool and is then a kernel's first
+ * cell while the pool refills behind it, so single samples vary by milliseconds; 8 left the
+ * gVisor/runc ratio moving between 1.1 and 2.0 from run to run.
+ */
+const FIRST_CELL_ROUNDS = 16;
 /** Plot cells timed here and, as the anchor, in Jupyter (the same code, the same image). */
 export const PLOT_ROUNDS = 30;
 
@@ -102,7 +108,7 @@ export async function measureKeyFigures(
     idleMemoryMb.push(await idleSessionMemoryMb(manager, docker, collect));
 
   log('new session first cell, pool warm');
-  for (let i = 0; i < 8; i += 1) {
+  for (let i = 0; i < FIRST_CELL_ROUNDS; i += 1) {
     await eachInTurn(i, async (k) => {
       const { manager, sample } = at(k);
       await manager.pool.whenFull(120_000);
