@@ -56,6 +56,17 @@ describe.skipIf(!services.docker)('Slack: the agent view', () => {
     expect(answer.threadTs).toBe(ts);
     const title = bot.slack.calls.find((c) => c.method === 'assistant.threads.setTitle');
     expect(title?.args).toMatchObject({ channel_id: 'D0ANA', thread_ts: ts, title: 'help' });
+    // The turn's tail: the 👀 put on the question comes off once the answer is in (the add
+    // itself may land after the answer: it goes out once the turn's first work has).
+    const removed = await bot.slack.waitFor(
+      () => bot.slack.calls.find((c) => c.method === 'reactions.remove' && c.args.timestamp === ts),
+      'the working reaction removed',
+    );
+    const added = bot.slack.calls.findIndex(
+      (c) => c.method === 'reactions.add' && c.args.timestamp === ts && c.ok,
+    );
+    expect(added).toBeGreaterThanOrEqual(0);
+    expect(bot.slack.calls.indexOf(removed)).toBeGreaterThan(added);
   });
 
   it('takes app_context_changed without posting anything', async () => {
