@@ -8,6 +8,7 @@ import { attach, removeQuietly } from './container-lifecycle.ts';
 import { CgroupUsage, type ContainerCounters } from './cgroup-usage.ts';
 import { sessionMemoryBytes } from './container-memory.ts';
 import { isNotFound, translateDockerError, type Docker } from './docker-client.ts';
+import { wasOomKilled } from './oom-event.ts';
 import {
   assertUploadNames,
   FileReceiver,
@@ -240,8 +241,8 @@ export class KernelContainer {
         ])) as { StatusCode?: number } | undefined;
         exitCode = waited?.StatusCode;
         const info = await this.container.inspect();
-        oomKilled = info.State.OOMKilled;
         exitCode ??= info.State.ExitCode;
+        oomKilled = await wasOomKilled(this.options.docker, info, exitCode, this.killedFor);
       } catch {
         // Already removed: nothing more to learn.
       }
