@@ -6,6 +6,7 @@
  * OOMKilled cleared, as Docker shows it after that race.
  */
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { LABEL } from '../../src/sandbox/labels.ts';
 import { wasOomKilled } from '../../src/sandbox/oom-event.ts';
 import { dockerTestScope } from '../support/docker.ts';
 import { SANDBOX_IMAGE } from '../support/services.ts';
@@ -20,6 +21,7 @@ describe.skipIf(services.sandboxImage === undefined)(
 
     afterAll(async () => {
       await scope.cleanup();
+      expect(await scope.leftovers()).toBe(0);
     });
 
     /** Runs `code` in a 128 MB container until it exits; its inspect result and exit code. */
@@ -30,7 +32,8 @@ describe.skipIf(services.sandboxImage === undefined)(
         // lands (PID 1 ignores it) and the shell exits with its status, 137.
         Cmd: ['sh', '-c', 'python3 -c "$CODE"; exit $?'],
         Env: [`CODE=${code}`],
-        Labels: { ...scope.labels },
+        // Managed, as a kernel's container is: the scope's cleanup removes only those.
+        Labels: { ...scope.labels, [LABEL.managed]: '1' },
         HostConfig: {
           Memory: 128 * 1024 * 1024,
           MemorySwap: 128 * 1024 * 1024,
