@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { Docker } from '../src/sandbox/docker-client.ts';
-import { containerCpuMs } from './host-cpu.ts';
+import { CgroupUsage } from '../src/sandbox/cgroup-usage.ts';
 import { benchSettings, drain, QueueFixture } from './queue-fixture.ts';
 import { percentile, round, timeMs } from './stats.ts';
 
@@ -137,9 +137,12 @@ async function arrive(
     const startedHere = (await kernelIds(fixture.docker, workerIds)).filter(
       (id) => !resting.has(id),
     );
-    const startCpuMs = (await Promise.all(startedHere.map(containerCpuMs))).filter(
-      (ms) => ms !== undefined,
+    // The metering's own reader (the container's cgroup, else Docker's stats).
+    const usage = new CgroupUsage();
+    const counters = await Promise.all(
+      startedHere.map((id) => usage.read(fixture.docker.getContainer(id))),
     );
+    const startCpuMs = counters.flatMap((c) => (c === undefined ? [] : [c.cpuNs / 1e6]));
     const firstCellMs = results.map((r) => r.ms);
     options.log(
       `arrivals: ${kind} pool, ${firstCellMs.length}/${pattern.count} ok: p50 ${percentile(firstCellMs, 50)} ms, p95 ${percentile(firstCellMs, 95)} ms, max ${percentile(firstCellMs, 100)} ms`,

@@ -13,11 +13,11 @@ from .copy_out import send_file
 from .diagnostics import diag
 from .install import install
 from .limits import IDLE_TRIM_S, MAX_REQUEST_BYTES
+from .packages import installed_packages
+from .restore import restore_request
 
 SMALL_READ_BYTES = 64 * 1024  # a pipe's default capacity: a cell's request fits
 LARGE_READ_BYTES = 1024 * 1024
-from .packages import installed_packages
-from .restore import restore_request
 
 
 def idle_exit_s_from(environ):

@@ -103,9 +103,6 @@ export class TurnMeter {
     const meters = this.services?.meters;
     const settings = this.services?.settings;
     if (meters === undefined || settings === undefined) return undefined;
-    // Asked before every cell: with no budgets set, skip `day`, whose Intl formatter costs
-    // about 0.3 ms to build (issue 19: the bot's share of a turn).
-    if (settings.budgets.limits.length === 0) return undefined;
     return budgetRefusal({
       settings,
       meters,
